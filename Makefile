@@ -1,0 +1,61 @@
+# FruitPAK. `make run` serves the demo; `make test` runs the suite. See README.md.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+VAR := .var
+SERVICES_ENV := $(VAR)/services.env
+PORT ?= 8000
+BIND ?= 127.0.0.1:$(PORT)
+# EMBEDDED=1 forces the private PostgreSQL and Redis under .var/.
+EMBEDDED ?=
+export EMBEDDED
+
+# Every recipe that talks to the database loads the URLs services.py chose.
+WITH_SERVICES = set -a && . ./$(SERVICES_ENV) && set +a &&
+
+.PHONY: run test services services-down migrate demo lint clean help
+
+help:
+	@echo "make run          build .venv, bring up PostgreSQL and Redis, migrate, load the demo, serve on :$(PORT)"
+	@echo "make test         the same set-up, then the whole test suite"
+	@echo "make run EMBEDDED=1   use private servers under .var/ even if localhost has its own"
+	@echo "make services-down    stop the private servers"
+	@echo "make lint         ruff"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+services: $(VENV)/.runtime
+	$(BIN)/python scripts/services.py up --var-dir $(VAR) --env-file $(SERVICES_ENV)
+
+services-down: $(VENV)/.runtime
+	$(BIN)/python scripts/services.py down --var-dir $(VAR)
+
+migrate: services
+	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev $(BIN)/python manage.py migrate_schemas --executor=standard -v 0
+
+demo: migrate
+	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev $(BIN)/python manage.py setup_demo --port $(PORT)
+
+run: demo
+	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev exec $(BIN)/gunicorn fruitpak.wsgi \
+		--bind $(BIND) --workers 2 --access-logfile - --forwarded-allow-ips '*'
+
+test: $(VENV)/.dev services
+	$(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,69 @@
+"""The three roles of a company, as Django groups with model permissions.
+
+A role grants actions per app, not per model, so that when a domain app gains
+a model its permissions reach the roles at the next migrate: the post_migrate
+handler below runs for every app in every schema.
+"""
+
+from django.db import connection
+
+CLERK = "Clerk"
+FINANCE = "Finance"
+MANAGER = "Manager"
+ROLES = (MANAGER, FINANCE, CLERK)  # strongest first: a user's role is the first they hold
+
+ALL = frozenset({"view", "add", "change", "delete"})
+DOMAIN_APPS = ("packhouses", "growers", "batches", "payments", "reconciliation")
+
+ROLE_GRANTS = {
+    CLERK: {
+        "packhouses": {"view"},
+        "growers": {"view"},
+        "batches": {"view", "add", "change"},
+    },
+    FINANCE: {
+        "packhouses": {"view"},
+        "growers": {"view"},
+        "batches": {"view"},
+        "payments": {"view", "add", "change"},
+        "reconciliation": {"view"},
+    },
+    MANAGER: {
+        **{app: ALL for app in DOMAIN_APPS},
+        "accounts": {"view", "add", "change"},
+        "auth": {"view"},
+    },
+}
+
+
+def role_of(user):
+    """The name of the user's strongest role, or None."""
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return "Administrator"
+    names = {group.name for group in user.groups.all()}
+    return next((role for role in ROLES if role in names), None)
+
+
+def sync_role_permissions(sender, app_config=None, using="default", **kwargs):
+    """post_migrate: give each role its permissions on the app just migrated.
+
+    Runs in tenant schemas only; the public schema has platform staff, not roles.
+    """
+    from django.contrib.auth.models import Group, Permission
+    from django_tenants.utils import get_public_schema_name
+
+    if app_config is None or getattr(connection, "schema_name", None) == get_public_schema_name():
+        return
+    for role in ROLES:
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        actions = ROLE_GRANTS[role].get(app_config.label, set())
+        wanted = [
+            perm for perm in Permission.objects.using(using).filter(
+                content_type__app_label=app_config.label
+            )
+            if perm.codename.split("_", 1)[0] in actions
+        ]
+        if wanted:
+            group.permissions.add(*wanted)

@@ -1,0 +1,37 @@
+"""The only code that creates or changes users and their roles."""
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from .models import User
+from .roles import MANAGER, ROLES
+
+
+@transaction.atomic
+def create_user(*, email, password, role, full_name=""):
+    """A user of the current schema's company, with one role.
+
+    Managers may also use the company's Django admin.
+    """
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    user = User.objects.create_user(
+        email=email, password=password, full_name=full_name, is_staff=(role == MANAGER),
+    )
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@transaction.atomic
+def ensure_user(*, email, password, role, full_name=""):
+    """create_user, or bring an existing user back to this password and role."""
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        return create_user(email=email, password=password, role=role, full_name=full_name)
+    user.set_password(password)
+    user.is_active = True
+    user.is_staff = role == MANAGER
+    user.full_name = full_name or user.full_name
+    user.save()
+    user.groups.set([Group.objects.get(name=role)])
+    return user

@@ -1,0 +1,48 @@
+from django.http import HttpResponseNotAllowed
+from django.utils import timezone
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from . import health
+from .views import unknown_host
+
+HEALTH_ENDPOINTS = {"/health": health.live, "/health/ready": health.ready}
+
+
+class HealthCheckMiddleware:
+    """Answers /health and /health/ready before tenant routing, on any host."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        endpoint = HEALTH_ENDPOINTS.get(request.path_info.rstrip("/") or "/")
+        if endpoint is None:
+            return self.get_response(request)
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return endpoint()
+
+
+class TenantMiddleware(TenantMainMiddleware):
+    """Routes by hostname; an unknown, disallowed or suspended host gets our 404 page.
+
+    It also activates the company's time zone, so dates shown and parsed are
+    the company's local dates.
+    """
+
+    def get_tenant(self, domain_model, hostname):
+        tenant = super().get_tenant(domain_model, hostname)
+        if not tenant.is_active:
+            raise domain_model.DoesNotExist(f"{tenant.schema_name} is suspended")
+        return tenant
+
+    def no_tenant_found(self, request, hostname):
+        return unknown_host(request)
+
+    def process_request(self, request):
+        response = super().process_request(request)
+        if response is not None:
+            # A DisallowedHost comes back from django-tenants as an empty 404.
+            return unknown_host(request) if response.status_code == 404 else response
+        timezone.activate(request.tenant.time_zone)
+        return None

@@ -1,0 +1,1 @@
+"""Settings profiles: prod (the default), dev (`make run`) and test (pytest)."""

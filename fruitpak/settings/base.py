@@ -1,0 +1,243 @@
+"""Production settings. Everything comes from the environment.
+
+The defaults here are the safe ones: DEBUG is off, cookies are secure, and
+SECRET_KEY and DATABASE_URL must be given. The development profile
+(`fruitpak.settings.dev`) and the test profile (`fruitpak.settings.test`)
+fill in local defaults before importing this module.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY")
+# The Domain table is the real allow-list of tenant hosts; ALLOWED_HOSTS is the
+# outer fence (e.g. ".fruitpak.example"). A host outside either gets our 404.
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Tenancy -----------------------------------------------------------------
+
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "accounts",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.admin",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+]
+
+TENANT_APPS = [
+    "accounts",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.admin",
+    "packhouses",
+    "growers",
+    "batches",
+    "payments",
+    "reconciliation",
+]
+
+THIRD_PARTY_APPS = [
+    "rest_framework",
+    "django_filters",
+]
+
+INSTALLED_APPS = SHARED_APPS + [
+    app for app in TENANT_APPS + THIRD_PARTY_APPS if app not in SHARED_APPS
+]
+
+TENANT_MODEL = "tenants.Company"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_URLCONF = "fruitpak.urls_public"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# The public host, where platform staff use the platform admin.
+PUBLIC_DOMAIN = env.str("PUBLIC_DOMAIN", default="localhost")
+
+MIDDLEWARE = [
+    # Health answers before anything looks at the host, the database or Redis.
+    "fruitpak.middleware.HealthCheckMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    # Static files are the same on every host, so they are served before routing.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "fruitpak.middleware.TenantMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "fruitpak.urls"
+WSGI_APPLICATION = "fruitpak.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ----------------------------------------------------------------
+
+
+def database_from_env(env):
+    """DATABASE_URL plus the connection pool every process keeps.
+
+    Django's built-in psycopg pool replaces persistent connections
+    (CONN_MAX_AGE must stay 0 with it). With CONN_HEALTH_CHECKS the pool
+    pings a connection before handing it out, so a restarted PostgreSQL is
+    reconnected without restarting the app.
+    """
+    config = env.db_url("DATABASE_URL", engine="django_tenants.postgresql_backend")
+    options = config.setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
+    options["pool"] = {
+        "min_size": env.int("DB_POOL_MIN", default=1),
+        "max_size": env.int("DB_POOL_MAX", default=4),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+    }
+    config["CONN_MAX_AGE"] = 0
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {"default": database_from_env(env)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache -------------------------------------------------------------------
+
+
+def cache_from_env(env):
+    """django-redis with tenant-prefixed keys, or no cache when REDIS_URL is empty.
+
+    IGNORE_EXCEPTIONS makes an unreachable Redis a cache miss plus a log line,
+    never an error. The timeouts are short so a dead Redis costs little.
+    """
+    redis_url = env.str("REDIS_URL", default="")
+    tenant_keys = {
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "TIMEOUT": 300,
+    }
+    if not redis_url:
+        return {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache", **tenant_keys}}
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": redis_url,
+            **tenant_keys,
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
+                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+
+
+CACHES = cache_from_env(env)
+DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# Sessions live in the tenant's database only. A cached_db session could be
+# resurrected from Redis after a logout made during a Redis outage.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Auth --------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Tenant defaults ---------------------------------------------------------
+
+DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="ZAR")
+DEFAULT_TIME_ZONE = env.str("DEFAULT_TIME_ZONE", default="Africa/Johannesburg")
+
+# --- I18N / time -------------------------------------------------------------
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files --------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Security ------------------------------------------------------------------
+
+# TLS ends at nginx, which sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+SESSION_COOKIE_HTTPONLY = True
+# Never set SESSION_COOKIE_DOMAIN: cookies stay host-only, one tenant per host.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- API -----------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# --- Logging -------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django_redis": {"level": "WARNING"},
+        "django_tenants": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,3 @@
+"""Production profile, the default. Every value comes from the environment; see base.py."""
+
+from .base import *  # noqa: F401,F403

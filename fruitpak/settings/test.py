@@ -1,0 +1,18 @@
+"""Test profile: pytest. Real PostgreSQL and Redis, local defaults."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-insecure-key")
+os.environ.setdefault("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/fruitpak")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("ALLOWED_HOSTS", ".localhost,localhost")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+
+from .base import *  # noqa: E402,F401,F403
+
+DEBUG = False
+# Hashing with PBKDF2 dominates a suite that creates many users.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# Each test worker gets its own Redis key space (pytest-xdist sets this).
+CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")  # noqa: F405

@@ -1,0 +1,11 @@
+"""URLs of the public host: the platform admin only."""
+
+from django.urls import path
+from django.views.generic import RedirectView
+
+from tenants.admin import platform_admin
+
+urlpatterns = [
+    path("admin/", platform_admin.urls),
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+]

@@ -1,0 +1,1 @@
+# The packhouses models arrive with the domain issue (#3); see ../shared/DESIGN.md.

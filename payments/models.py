@@ -1,0 +1,1 @@
+# The payments models arrive with the domain issue (#3); see ../shared/DESIGN.md.

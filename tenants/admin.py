@@ -1,0 +1,49 @@
+"""The platform admin, served on the public host only.
+
+Companies and domains are registered here and never on a company's own
+admin (`admin.site`), so no tenant user can reach them.
+"""
+
+from django.contrib import admin
+
+from .models import Company, Domain
+
+
+class PlatformAdminSite(admin.AdminSite):
+    site_header = "FruitPAK platform"
+    site_title = "FruitPAK platform"
+    index_title = "Companies and platform staff"
+
+
+platform_admin = PlatformAdminSite(name="platform_admin")
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+
+
+@admin.register(Company, site=platform_admin)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ("name", "schema_name", "primary_domain", "currency", "time_zone", "is_active")
+    list_filter = ("is_active", "currency")
+    search_fields = ("name", "schema_name", "domains__domain")
+    inlines = [DomainInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("schema_name", "created_at") if obj else ("created_at",)
+
+    def has_add_permission(self, request):
+        # A company needs its schema, roles and first manager made together:
+        # `manage.py create_company` does that (see README).
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Suspend with is_active; dropping a schema is not a click in a browser.
+        return False
+
+
+@admin.register(Domain, site=platform_admin)
+class DomainAdmin(admin.ModelAdmin):
+    list_display = ("domain", "tenant", "is_primary")
+    search_fields = ("domain", "tenant__name")
