@@ -51,11 +51,17 @@ def sync_role_permissions(sender, app_config=None, using="default", **kwargs):
 
     Runs in tenant schemas only; the public schema has platform staff, not roles.
     """
+    from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.management import create_contenttypes
     from django_tenants.utils import get_public_schema_name
 
     if app_config is None or getattr(connection, "schema_name", None) == get_public_schema_name():
         return
+    # Receivers run in app order, and ours may come before auth's: make sure
+    # this app's permissions exist (both calls are idempotent).
+    create_contenttypes(app_config, verbosity=0, using=using)
+    create_permissions(app_config, verbosity=0, using=using)
     for role in ROLES:
         group, _ = Group.objects.using(using).get_or_create(name=role)
         actions = ROLE_GRANTS[role].get(app_config.label, set())

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
-from django_tenants.utils import schema_exists, tenant_context
+from django.db import connection, transaction
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists, tenant_context
 
 from accounts import services as account_services
 from accounts.models import User
@@ -36,7 +36,11 @@ class NewCompany:
 def validate_new_company(new: NewCompany):
     """Every refusal, gathered before anything is created."""
     errors = {}
-    if not re.match(SCHEMA_NAME_RE, new.schema or "") or new.schema in RESERVED_SCHEMA_NAMES:
+    if (
+        not re.match(SCHEMA_NAME_RE, new.schema or "")
+        or new.schema in RESERVED_SCHEMA_NAMES
+        or new.schema.startswith("pg_")
+    ):
         errors["schema"] = (
             f"'{new.schema}' is not a valid schema name: use 2 to 40 lower-case letters, "
             "digits or underscores, starting with a letter."
@@ -83,6 +87,11 @@ def create_company(new: NewCompany, verbosity: int = 0) -> Company:
     Either all of it exists afterwards or none of it: a failure part-way drops
     the schema and the rows made so far.
     """
+    with schema_context(get_public_schema_name()):
+        return _create_company(new, verbosity)
+
+
+def _create_company(new: NewCompany, verbosity: int) -> Company:
     validate_new_company(new)
     company = Company(
         schema_name=new.schema, name=new.name.strip(),
@@ -107,6 +116,11 @@ def create_company(new: NewCompany, verbosity: int = 0) -> Company:
 def _remove_half_made(company: Company):
     if company.pk is None:
         return
+    if connection.in_atomic_block:
+        # Inside a caller's transaction, deferred foreign-key checks on the rows
+        # just made would block DROP SCHEMA; run them now.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     Domain.objects.filter(tenant_id=company.pk).delete()
     company.delete(force_drop=True)
 

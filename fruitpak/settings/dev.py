@@ -18,3 +18,5 @@ from .base import *  # noqa: E402,F401,F403
 
 # Serve static files straight from the source folders; no collectstatic needed.
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

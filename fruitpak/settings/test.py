@@ -14,5 +14,7 @@ DEBUG = False
 # Hashing with PBKDF2 dominates a suite that creates many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
 # Each test worker gets its own Redis key space (pytest-xdist sets this).
 CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")  # noqa: F405

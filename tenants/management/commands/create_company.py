@@ -1,3 +1,5 @@
+import os
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -17,15 +19,19 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True, help='Company name, e.g. "Acme Fruit".')
         parser.add_argument("--domain", required=True, help="Hostname that serves it, e.g. acme.fruitpak.example.")
         parser.add_argument("--admin-email", required=True, help="Email of the first manager.")
-        parser.add_argument("--admin-password", help="Password of the first manager (at least 10 characters, not common).")
-        parser.add_argument("--currency", help="ISO 4217 code, e.g. ZAR. Defaults to DEFAULT_CURRENCY.")
-        parser.add_argument("--time-zone", help="IANA time zone, e.g. Africa/Johannesburg. Defaults to DEFAULT_TIME_ZONE.")
+        parser.add_argument(
+            "--admin-password",
+            help="Password of the first manager: at least 10 characters, not a common one. "
+            "To keep it out of the process list, set FRUITPAK_ADMIN_PASSWORD instead.",
+        )
+        parser.add_argument("--currency", help="ISO 4217 code, e.g. ZAR. Default: DEFAULT_CURRENCY.")
+        parser.add_argument("--time-zone", help="IANA time zone, e.g. Africa/Johannesburg. Default: DEFAULT_TIME_ZONE.")
 
     def handle(self, *args, **opts):
         extra = {k: opts[k] for k in ("currency", "time_zone") if opts.get(k)}
         new = NewCompany(
             schema=opts["schema"], name=opts["name"], domain=opts["domain"],
-            admin_email=opts["admin_email"], admin_password=opts["admin_password"] or "",
+            admin_email=opts["admin_email"], admin_password=opts["admin_password"] or os.environ.get("FRUITPAK_ADMIN_PASSWORD", ""),
             **extra,
         )
         self.stdout.write(f"Creating {new.name} in schema {new.schema} (migrating it takes a few seconds)...")

@@ -1,0 +1,109 @@
+"""Shared test fixtures.
+
+Once per test session, the test database gets the public tenant and two
+companies, acme and globex, each with a user of every role (healthchecks'
+alice/bob/charlie pattern, per company). Every test then runs in a
+transaction that is rolled back.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import tenant_context
+from rest_framework.test import APIClient
+
+PASSWORD = "correct-horse-battery"
+PUBLIC_HOST = "localhost"
+COMPANIES = {
+    "acme": ("Acme Fruit", "acme.localhost"),
+    "globex": ("Globex Orchards", "globex.localhost"),
+}
+
+
+def role_email(schema, role):
+    return f"{role.lower()}@{schema}.test"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from accounts import services as account_services
+    from accounts.roles import ROLES
+    from tenants.services import NewCompany, create_company, ensure_public_tenant
+
+    with django_db_blocker.unblock():
+        ensure_public_tenant(PUBLIC_HOST)
+        for schema, (name, domain) in COMPANIES.items():
+            company = create_company(NewCompany(
+                schema=schema, name=name, domain=domain,
+                admin_email=role_email(schema, "Manager"), admin_password=PASSWORD,
+            ))
+            with tenant_context(company):
+                for role in ROLES:
+                    account_services.ensure_user(email=role_email(schema, role), password=PASSWORD, role=role)
+        connection.set_schema_to_public()
+
+
+@dataclass
+class Tenant:
+    """A company as tests see it: its row, its host, and its users by role."""
+
+    company: object
+    host: str
+
+    @property
+    def schema(self):
+        return self.company.schema_name
+
+    def user(self, role):
+        from accounts.models import User
+
+        with tenant_context(self.company):
+            return User.objects.get(email=role_email(self.schema, role))
+
+    def client(self, role=None):
+        """A browser-like client on this company's host, logged in as `role` if given."""
+        client = Client(HTTP_HOST=self.host)
+        if role:
+            with tenant_context(self.company):
+                client.force_login(self.user(role))
+        return client
+
+    def api_client(self, role=None):
+        """An API client on this company's host, authenticated as `role` if given."""
+        client = APIClient(HTTP_HOST=self.host)
+        if role:
+            with tenant_context(self.company):
+                client.force_login(self.user(role))
+        return client
+
+    def __enter__(self):
+        self._context = tenant_context(self.company)
+        return self._context.__enter__()
+
+    def __exit__(self, *exc):
+        return self._context.__exit__(*exc)
+
+
+def _tenant(schema):
+    from tenants.models import Company
+
+    connection.set_schema_to_public()
+    return Tenant(company=Company.objects.get(schema_name=schema), host=COMPANIES[schema][1])
+
+
+@pytest.fixture
+def acme(db):
+    return _tenant("acme")
+
+
+@pytest.fixture
+def globex(db):
+    return _tenant("globex")
+
+
+@pytest.fixture
+def outsider(globex):
+    """A user of the other company (globex) when the test is about acme."""
+    return globex.user("Manager")
