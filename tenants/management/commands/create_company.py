@@ -31,7 +31,8 @@ class Command(BaseCommand):
         extra = {k: opts[k] for k in ("currency", "time_zone") if opts.get(k)}
         new = NewCompany(
             schema=opts["schema"], name=opts["name"], domain=opts["domain"],
-            admin_email=opts["admin_email"], admin_password=opts["admin_password"] or os.environ.get("FRUITPAK_ADMIN_PASSWORD", ""),
+            admin_email=opts["admin_email"],
+            admin_password=opts["admin_password"] or os.environ.get("FRUITPAK_ADMIN_PASSWORD", ""),
             **extra,
         )
         self.stdout.write(f"Creating {new.name} in schema {new.schema} (migrating it takes a few seconds)...")
