@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import psycopg
@@ -57,8 +58,17 @@ def ensure_database(admin_url, name):
             say(f"created database {name}")
 
 
+def import_pgserver():
+    with warnings.catch_warnings():
+        # platformdirs complains when XDG_RUNTIME_DIR is unset (root shells, CI).
+        warnings.simplefilter("ignore")
+        import pgserver
+        import pgserver._commands
+    return pgserver
+
+
 def start_private_postgres(var_dir: Path):
-    import pgserver
+    pgserver = import_pgserver()
 
     pgdata = var_dir / "pg"
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -72,9 +82,8 @@ def stop_private_postgres(var_dir: Path):
     pgdata = var_dir / "pg"
     if not (pgdata / "postmaster.pid").exists():
         return
-    from pgserver._commands import POSTGRES_BIN_PATH
-
-    pg_ctl = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "stop", "-m", "fast"]
+    bin_path = import_pgserver()._commands.POSTGRES_BIN_PATH
+    pg_ctl = [str(bin_path / "pg_ctl"), "-D", str(pgdata), "stop", "-m", "fast"]
     if os.geteuid() == 0:
         # pgserver runs the server as its own 'pgserver' user when we are root.
         pg_ctl = ["su", "pgserver", "-s", "/bin/sh", "-c", shlex.join(pg_ctl)]
