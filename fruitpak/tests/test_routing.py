@@ -71,3 +71,13 @@ def test_clerk_may_not_use_the_tenant_admin(acme):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_unknown_host_is_never_a_debug_page_even_with_debug_on(db, client, settings):
+    settings.DEBUG = True
+
+    response = client.get("/anything", HTTP_HOST="nobody.localhost")
+
+    assert response.status_code == 404
+    assert "No company here" in response.text
+    assert "URLconf" not in response.text and "Traceback" not in response.text
