@@ -1,7 +1,8 @@
 """The three roles of a company, as Django groups with model permissions.
 
-A role grants actions per app, not per model, so that when a domain app gains
-a model its permissions reach the roles at the next migrate: the post_migrate
+A role grants actions per app ("batches") or per model ("payments.growerpayment";
+a model's entry beats its app's). Per app, so that when a domain app gains a
+model its permissions reach the roles at the next migrate: the post_migrate
 handler below runs for every app in every schema.
 """
 
@@ -25,7 +26,8 @@ ROLE_GRANTS = {
         "packhouses": {"view"},
         "growers": {"view"},
         "batches": {"view"},
-        "payments": {"view", "add", "change"},
+        "payments": {"view", "add"},
+        "payments.priceagreement": {"view", "add", "change"},
         "reconciliation": {"view"},
     },
     MANAGER: {
@@ -64,12 +66,14 @@ def sync_role_permissions(sender, app_config=None, using="default", **kwargs):
     create_permissions(app_config, verbosity=0, using=using)
     for role in ROLES:
         group, _ = Group.objects.using(using).get_or_create(name=role)
-        actions = ROLE_GRANTS[role].get(app_config.label, set())
+        grants = ROLE_GRANTS[role]
         wanted = [
             perm for perm in Permission.objects.using(using).filter(
                 content_type__app_label=app_config.label
+            ).select_related("content_type")
+            if perm.codename.split("_", 1)[0] in grants.get(
+                f"{app_config.label}.{perm.content_type.model}", grants.get(app_config.label, ())
             )
-            if perm.codename.split("_", 1)[0] in actions
         ]
         if wanted:
             group.permissions.add(*wanted)

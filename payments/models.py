@@ -1,1 +1,134 @@
-# The payments models arrive with the domain issue (#3); see ../shared/DESIGN.md.
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.db import models
+from django.db.models import F, Func, Q, Value
+from django.utils import timezone
+
+from batches.models import FruitType
+
+
+class Grade(models.TextChoices):
+    CLASS1 = "class1", "Class 1"
+    CLASS2 = "class2", "Class 2"
+    CLASS3 = "class3", "Class 3"
+    UNGRADED = "ungraded", "Ungraded"
+
+
+OVERLAP_MESSAGE = "Another price agreement for this fruit, variety and grade overlaps these dates."
+
+
+class ValidityRange(Func):
+    """daterange(valid_from, valid_to, '[]'): both ends inclusive, an empty valid_to is open-ended."""
+
+    function = "DATERANGE"
+    output_field = DateRangeField()
+
+
+class PriceAgreement(models.Model):
+    """What a kilogram of one fruit, variety and grade is worth over a period.
+
+    A blank variety means any variety; an agreement for the batch's own
+    variety beats it. Agreements for the same fruit, variety and grade may not
+    overlap in time: the database refuses it.
+    """
+
+    fruit_type = models.CharField(max_length=20, choices=FruitType.choices)
+    variety = models.CharField(max_length=100, blank=True, help_text="Blank means any variety.")
+    grade = models.CharField(max_length=10, choices=Grade.choices)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True, help_text="Last day it applies; blank means open-ended.")
+    price_per_kg = models.DecimalField(max_digits=10, decimal_places=4)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "price_agreements"
+        ordering = ["fruit_type", "variety", "grade", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price_per_kg__gt=0), name="price_agreements_price_positive",
+                violation_error_message="The price per kg must be more than zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                name="price_agreements_valid_to_after_from",
+                violation_error_message="The agreement cannot end before it starts.",
+            ),
+            models.CheckConstraint(condition=Q(grade__in=Grade.values), name="price_agreements_grade_valid"),
+            models.CheckConstraint(
+                condition=Q(fruit_type__in=FruitType.values), name="price_agreements_fruit_type_valid",
+            ),
+            ExclusionConstraint(
+                name="price_agreements_no_overlap",
+                expressions=[
+                    ("fruit_type", RangeOperators.EQUAL),
+                    ("variety", RangeOperators.EQUAL),
+                    ("grade", RangeOperators.EQUAL),
+                    (ValidityRange("valid_from", "valid_to", Value("[]")), RangeOperators.OVERLAPS),
+                ],
+                violation_error_message=OVERLAP_MESSAGE,
+            ),
+        ]
+
+    def __str__(self):
+        variety = self.variety or "any variety"
+        return f"{self.get_fruit_type_display()} {variety} {self.get_grade_display()} from {self.valid_from}"
+
+
+class PaymentType(models.TextChoices):
+    ADVANCE = "advance", "Advance"
+    FINAL = "final", "Final"
+    DEDUCTION = "deduction", "Deduction"
+    ADJUSTMENT = "adjustment", "Adjustment"
+
+
+class GrowerPayment(models.Model):
+    """Money settled with a grower. Never edited or deleted; a mistake is corrected by an adjustment.
+
+    `amount` is what the entry settles of the grower's balance, in the
+    company's currency: advances, finals and deductions (charges withheld)
+    are positive; an adjustment may be either sign but not zero. The
+    database refuses UPDATE and DELETE (see migration 0002).
+    """
+
+    # No index of its own: ix_grower_payments_grower_date leads with grower.
+    grower = models.ForeignKey("growers.Grower", on_delete=models.PROTECT, related_name="payments", db_index=False)
+    payment_type = models.CharField(max_length=20, choices=PaymentType.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    reference = models.CharField(max_length=64, unique=True)
+    paid_date = models.DateField()
+    notes = models.TextField(blank=True)
+    # PROTECT, not SET_NULL: the row may never be updated, not even by a cascade.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, unique=True, editable=False)
+
+    class Meta:
+        db_table = "grower_payments"
+        ordering = ["-paid_date", "-id"]
+        indexes = [
+            models.Index(fields=["grower", "paid_date"], name="ix_grower_payments_grower_date"),
+            models.Index(fields=["paid_date"], name="ix_grower_payments_paid_date"),
+            models.Index(fields=["created_at"], name="ix_grower_payments_created_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(payment_type=PaymentType.ADJUSTMENT) & ~Q(amount=0)) | Q(amount__gt=0),
+                name="grower_payments_amount_sign",
+                violation_error_message="Advances, finals and deductions are positive; an adjustment is not zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_type__in=PaymentType.values), name="grower_payments_type_valid",
+            ),
+            models.CheckConstraint(condition=~Q(reference=""), name="grower_payments_reference_present"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.get_payment_type_display()} {self.amount}"

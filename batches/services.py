@@ -1,0 +1,208 @@
+"""The only code that writes batches. Every change writes exactly one history row, in the same transaction."""
+
+from decimal import Decimal
+
+import psycopg.errors
+from django.core.exceptions import ValidationError
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from fruitpak.cache import bump
+from fruitpak.errors import Conflict
+from fruitpak.services import apply_changes
+from fruitpak.tenancy import company_date, company_today
+
+from .models import PACKOUT_FIELDS, TRANSITIONS, Batch, BatchHistory, Status
+
+EDITABLE = ("fruit_type", "variety", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg", "notes")
+PACKOUT_STATUSES = (Status.GRADING, Status.PACKING)
+FROZEN_STATUSES = (Status.DISPATCHED, Status.REJECTED)
+
+
+def _history(batch, event, by, payload=None, from_status="", to_status=""):
+    return BatchHistory.objects.create(
+        batch=batch, event=event, payload=payload or {}, recorded_by=by,
+        from_status=from_status, to_status=to_status,
+    )
+
+
+def _next_batch_code(packhouse, day):
+    """PH1-20260212-0042: the packhouse, the local intake day, and that day's sequence.
+
+    One upsert statement, so two clerks at the same packhouse can never get
+    the same number; the counter row stays locked until the intake commits.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO batch_code_counters (packhouse_id, day, last) VALUES (%s, %s, 1) "
+            "ON CONFLICT (packhouse_id, day) DO UPDATE SET last = batch_code_counters.last + 1 "
+            "RETURNING last",
+            [packhouse.pk, day],
+        )
+        number = cursor.fetchone()[0]
+    return f"{packhouse.code}-{day:%Y%m%d}-{number:04d}"
+
+
+def _check_weights(gross, tare, errors):
+    if gross is not None and tare is not None and tare >= gross:
+        errors["tare_weight_kg"] = "The tare weight must be less than the gross weight."
+
+
+def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_count,
+                  gross_weight_kg, tare_weight_kg, notes="", by=None, intake_date=None):
+    """A delivery arrives: a new batch in 'received', with its code and its 'created' history row."""
+    intake_date = intake_date or timezone.now()
+    errors = {}
+    if not grower.active:
+        errors["grower"] = f"{grower} is inactive; a manager can reactivate the grower."
+    if not packhouse.active:
+        errors["packhouse"] = f"{packhouse} is inactive."
+    if harvest_date and harvest_date > company_today():
+        errors["harvest_date"] = "The harvest date cannot be in the future."
+    elif harvest_date and harvest_date > company_date(intake_date):
+        errors["harvest_date"] = "The fruit cannot be harvested after it was delivered."
+    _check_weights(gross_weight_kg, tare_weight_kg, errors)
+
+    batch = Batch(
+        grower=grower, packhouse=packhouse, fruit_type=fruit_type, variety=(variety or "").strip(),
+        harvest_date=harvest_date, intake_date=intake_date, bin_count=bin_count,
+        gross_weight_kg=gross_weight_kg, tare_weight_kg=tare_weight_kg, notes=notes or "", created_by=by,
+    )
+    _full_clean(batch, errors, exclude=["batch_code"])
+
+    with transaction.atomic():
+        batch.batch_code = _next_batch_code(packhouse, company_date(intake_date))
+        batch.save()
+        batch.refresh_from_db(fields=["net_weight_kg"])
+        _history(batch, BatchHistory.Event.CREATED, by, to_status=Status.RECEIVED, payload={
+            "batch_code": batch.batch_code, "grower": grower.code, "packhouse": packhouse.code,
+            "bin_count": bin_count, "gross_weight_kg": str(gross_weight_kg), "tare_weight_kg": str(tare_weight_kg),
+        })
+        bump("batches")
+    return batch
+
+
+def _full_clean(batch, errors, exclude=None):
+    """Model validation plus the errors gathered so far, raised together."""
+    try:
+        batch.full_clean(exclude=exclude, validate_constraints=not errors)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, " ".join(messages))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _lock(batch, expected_version=None):
+    """The batch's row, locked for this transaction, or Conflict if someone else holds it.
+
+    NOWAIT: the loser of a race is told at once instead of queueing behind
+    the winner and then acting on a batch that changed under it.
+    """
+    try:
+        locked = (
+            Batch.objects.select_for_update(nowait=True, of=("self",))
+            .select_related("grower", "packhouse").get(pk=batch.pk)
+        )
+    except OperationalError as exc:
+        if isinstance(exc.__cause__, psycopg.errors.LockNotAvailable):
+            raise Conflict(
+                f"Batch {batch.batch_code} is being changed by someone else right now. Reload it and try again.",
+                code="batch_locked",
+            ) from None
+        raise
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(
+            f"Batch {locked.batch_code} has changed since you loaded it (version {expected_version}, "
+            f"now {locked.version}). Reload it and try again.",
+            code="stale_version",
+        )
+    return locked
+
+
+def _save(batch, fields):
+    batch.version += 1
+    batch.save(update_fields=[*fields, "version", "updated_at"])
+    bump("batches")
+
+
+def transition(batch, to_status, *, by=None, reason="", expected_version=None):
+    """Move a batch to its next status, along the allowed moves only."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        batch = _lock(batch, expected_version)
+        from_status = Status(batch.status)
+        if to_status not in Status.values:
+            raise ValidationError({"to_status": f"'{to_status}' is not a status."})
+        allowed = TRANSITIONS[from_status]
+        if to_status not in allowed:
+            may = ", ".join(allowed) or "nothing: it is final"
+            raise ValidationError({
+                "to_status": f"A {from_status.label.lower()} batch cannot move to {to_status}; it may move to {may}."
+            })
+        if to_status == Status.REJECTED and not reason:
+            raise ValidationError({"reason": "Say why the batch is rejected."})
+        if to_status == Status.PACKED and not batch.has_packout:
+            raise ValidationError({"to_status": "Record the pack-out before marking the batch packed."})
+
+        batch.status = to_status
+        fields = ["status"]
+        if to_status == Status.REJECTED:
+            batch.rejection_reason = reason
+            fields.append("rejection_reason")
+        _save(batch, fields)
+        _history(batch, BatchHistory.Event.STATUS_CHANGED, by, from_status=from_status, to_status=to_status,
+                 payload={"reason": reason} if reason else {})
+    return batch
+
+
+def record_packout(batch, *, class1_kg, class2_kg, class3_kg, waste_kg, by=None, expected_version=None):
+    """The kg per class after grading. Together they may not exceed the net kg."""
+    values = {"class1_kg": class1_kg, "class2_kg": class2_kg, "class3_kg": class3_kg, "waste_kg": waste_kg}
+    errors = {name: "Enter 0 or more kg." for name, value in values.items() if value is None or value < 0}
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        batch = _lock(batch, expected_version)
+        if batch.status not in PACKOUT_STATUSES:
+            raise ValidationError(
+                {"status": f"Pack-out is recorded while a batch is grading or packing; this one is {batch.status}."}
+            )
+        total = sum(values.values(), Decimal("0"))
+        if total > batch.net_weight_kg:
+            raise ValidationError({
+                "__all__": f"The pack-out adds up to {total} kg, more than the batch's net {batch.net_weight_kg} kg."
+            })
+        previous = {name: getattr(batch, name) for name in PACKOUT_FIELDS}
+        for name, value in values.items():
+            setattr(batch, name, value)
+        _save(batch, list(PACKOUT_FIELDS))
+        payload = {name: str(value) for name, value in values.items()}
+        if any(value is not None for value in previous.values()):
+            payload["previous"] = {name: None if v is None else str(v) for name, v in previous.items()}
+        _history(batch, BatchHistory.Event.PACKOUT, by, payload=payload)
+    return batch
+
+
+def edit(batch, changes, *, by=None, expected_version=None):
+    """Correct a batch's details. The history row holds each changed field, old and new."""
+    with transaction.atomic():
+        batch = _lock(batch, expected_version)
+        if batch.status in FROZEN_STATUSES:
+            raise ValidationError({"status": f"A {batch.status} batch can no longer be edited."})
+        changed = apply_changes(batch, changes, EDITABLE)
+        if not changed:
+            return batch
+        errors = {}
+        _check_weights(batch.gross_weight_kg, batch.tare_weight_kg, errors)
+        if "harvest_date" in changed and batch.harvest_date > company_date(batch.intake_date):
+            errors["harvest_date"] = "The fruit cannot be harvested after it was delivered."
+        if batch.has_packout and not errors:
+            net = batch.gross_weight_kg - batch.tare_weight_kg
+            if batch.packout_kg > net:
+                errors["gross_weight_kg"] = f"The recorded pack-out ({batch.packout_kg} kg) exceeds the new net {net} kg."
+        _full_clean(batch, errors, exclude=["batch_code"])
+        _save(batch, list(changed))
+        batch.refresh_from_db(fields=["net_weight_kg"])
+        _history(batch, BatchHistory.Event.EDITED, by, payload={"changes": changed})
+    return batch

@@ -1,0 +1,108 @@
+"""The only code that writes payments and price agreements."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from fruitpak.cache import bump
+from fruitpak.errors import Conflict
+from fruitpak.services import apply_changes
+from fruitpak.tenancy import company_today
+
+from .models import OVERLAP_MESSAGE, GrowerPayment, PaymentType, PriceAgreement
+
+PRICE_EDITABLE = ("valid_to", "price_per_kg", "notes")
+
+
+def _same_payment(payment, grower, payment_type, amount, reference, paid_date):
+    return (payment.grower_id, payment.payment_type, payment.amount, payment.reference, payment.paid_date) == (
+        grower.pk, payment_type, amount, reference, paid_date,
+    )
+
+
+def record_payment(*, grower, payment_type, amount, reference, paid_date, notes="", by=None, idempotency_key=None):
+    """Record money settled with a grower. Returns (payment, created).
+
+    Immutable once made. With an idempotency key seen before, the first
+    payment comes back and nothing is created; the same key with a different
+    payment is a Conflict.
+    """
+    reference = (reference or "").strip()
+    if idempotency_key:
+        existing = GrowerPayment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing:
+            return _replay(existing, grower, payment_type, amount, reference, paid_date), False
+
+    errors = {}
+    if payment_type not in PaymentType.values:
+        errors["payment_type"] = f"'{payment_type}' is not a payment type."
+    elif amount is not None and payment_type == PaymentType.ADJUSTMENT and amount == 0:
+        errors["amount"] = "An adjustment cannot be zero."
+    elif amount is not None and payment_type != PaymentType.ADJUSTMENT and amount <= 0:
+        errors["amount"] = (
+            f"A {payment_type} is entered as a positive amount; use an adjustment to correct a mistake."
+        )
+    if paid_date and paid_date > company_today():
+        errors["paid_date"] = "The paid date cannot be in the future."
+    if reference and GrowerPayment.objects.filter(reference=reference).exists():
+        errors["reference"] = f"The reference '{reference}' is already used by another payment."
+    payment = GrowerPayment(
+        grower=grower, payment_type=payment_type, amount=amount, reference=reference, paid_date=paid_date,
+        notes=notes or "", created_by=by, idempotency_key=idempotency_key or None,
+    )
+    try:
+        payment.full_clean(validate_unique=not errors, validate_constraints=not errors)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, " ".join(messages))
+    if errors:
+        raise ValidationError(errors)
+
+    try:
+        with transaction.atomic():
+            payment.save()
+            bump("payments")
+    except IntegrityError:
+        # Lost a race with an identical request (same key) or a reused reference.
+        if idempotency_key:
+            existing = GrowerPayment.objects.filter(idempotency_key=idempotency_key).first()
+            if existing:
+                return _replay(existing, grower, payment_type, amount, reference, paid_date), False
+        raise ValidationError({"reference": f"The reference '{reference}' is already used by another payment."})
+    return payment, True
+
+
+def _replay(existing, grower, payment_type, amount, reference, paid_date):
+    if not _same_payment(existing, grower, payment_type, amount, reference, paid_date):
+        raise Conflict(
+            "This Idempotency-Key was already used for a different payment "
+            f"({existing.reference}); use a new key for a new payment.",
+            code="idempotency_key_reused",
+        )
+    return existing
+
+
+def _save_agreement(agreement):
+    agreement.full_clean()
+    try:
+        with transaction.atomic():
+            agreement.save()
+    except IntegrityError:
+        # Another agreement was saved between our check and our insert.
+        raise ValidationError(OVERLAP_MESSAGE) from None
+    bump("prices")
+    return agreement
+
+
+def create_price_agreement(*, fruit_type, grade, valid_from, price_per_kg, variety="", valid_to=None, notes="",
+                           by=None):
+    return _save_agreement(PriceAgreement(
+        fruit_type=fruit_type, variety=(variety or "").strip(), grade=grade, valid_from=valid_from,
+        valid_to=valid_to, price_per_kg=price_per_kg, notes=notes or "", created_by=by,
+    ))
+
+
+def update_price_agreement(agreement, **changes):
+    """End an agreement, correct its price or notes. What it prices and from when are fixed."""
+    if apply_changes(agreement, changes, PRICE_EDITABLE):
+        _save_agreement(agreement)
+    return agreement
