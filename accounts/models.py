@@ -65,3 +65,27 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def role(self):
         return role_of(self)
+
+
+class ApiSession(models.Model):
+    """One API login: the family of tokens that came from it.
+
+    Every access and refresh token carries its session id ("sid"). Logout
+    revokes the session, and so both tokens at once. Each refresh replaces
+    the session's one valid refresh token; presenting an older one means it
+    was stolen or replayed, and revokes the whole session.
+    """
+
+    id = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_sessions")
+    refresh_jti = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"], name="ix_api_sessions_user_revoked")]
+
+    def __str__(self):
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from .models import User
 from .roles import MANAGER, ROLES
@@ -35,3 +36,31 @@ def ensure_user(*, email, password, role, full_name=""):
     user.save()
     user.groups.set([Group.objects.get(name=role)])
     return user
+
+
+def revoke_api_session(session, reason):
+    """End an API session: its access and refresh tokens stop working at once."""
+    if session.revoked_at is None:
+        session.revoked_at = timezone.now()
+        session.revoked_reason = reason[:100]
+        session.save(update_fields=["revoked_at", "revoked_reason"])
+
+
+@transaction.atomic
+def deactivate_user(user):
+    """The user can no longer log in; their sessions and API tokens end now."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    _end_everything(user, "user deactivated")
+
+
+@transaction.atomic
+def set_password(user, password):
+    """A new password ends every other session and API token of the user."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    _end_everything(user, "password changed")
+
+
+def _end_everything(user, reason):
+    user.api_sessions.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_reason=reason)

@@ -193,3 +193,6 @@ class BatchCodeCounter(models.Model):
     class Meta:
         db_table = "batch_code_counters"
         constraints = [models.UniqueConstraint(fields=["packhouse", "day"], name="batch_code_counters_unique")]
+
+    def __str__(self):
+        return f"{self.packhouse_id} {self.day}: {self.last}"

@@ -43,9 +43,11 @@ def _next_batch_code(packhouse, day):
     return f"{packhouse.code}-{day:%Y%m%d}-{number:04d}"
 
 
-def _check_weights(gross, tare, errors):
+def _check_weights_and_bins(gross, tare, bins, errors):
     if gross is not None and tare is not None and tare >= gross:
         errors["tare_weight_kg"] = "The tare weight must be less than the gross weight."
+    if bins is not None and bins < 1:
+        errors["bin_count"] = "A delivery has at least one bin."
 
 
 def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_count,
@@ -61,7 +63,7 @@ def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_c
         errors["harvest_date"] = "The harvest date cannot be in the future."
     elif harvest_date and harvest_date > company_date(intake_date):
         errors["harvest_date"] = "The fruit cannot be harvested after it was delivered."
-    _check_weights(gross_weight_kg, tare_weight_kg, errors)
+    _check_weights_and_bins(gross_weight_kg, tare_weight_kg, bin_count, errors)
 
     batch = Batch(
         grower=grower, packhouse=packhouse, fruit_type=fruit_type, variety=(variety or "").strip(),
@@ -194,13 +196,15 @@ def edit(batch, changes, *, by=None, expected_version=None):
         if not changed:
             return batch
         errors = {}
-        _check_weights(batch.gross_weight_kg, batch.tare_weight_kg, errors)
+        _check_weights_and_bins(batch.gross_weight_kg, batch.tare_weight_kg, batch.bin_count, errors)
         if "harvest_date" in changed and batch.harvest_date > company_date(batch.intake_date):
             errors["harvest_date"] = "The fruit cannot be harvested after it was delivered."
         if batch.has_packout and not errors:
             net = batch.gross_weight_kg - batch.tare_weight_kg
             if batch.packout_kg > net:
-                errors["gross_weight_kg"] = f"The recorded pack-out ({batch.packout_kg} kg) exceeds the new net {net} kg."
+                errors["gross_weight_kg"] = (
+                    f"The recorded pack-out ({batch.packout_kg} kg) exceeds the new net {net} kg."
+                )
         _full_clean(batch, errors, exclude=["batch_code"])
         _save(batch, list(changed))
         batch.refresh_from_db(fields=["net_weight_kg"])

@@ -1,12 +1,120 @@
-from rest_framework.decorators import api_view
+"""API plumbing shared by every app: JSON errors and the error schema."""
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError
+from django.http import Http404
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import Conflict
+
+log = logging.getLogger(__name__)
 
 
-@api_view(["GET"])
-def api_root(request):
-    """Who is asking, for which company, and what the API offers."""
-    return Response({
-        "company": {"name": request.tenant.name, "schema": request.tenant.schema_name},
-        "user": {"email": request.user.email, "role": request.user.role},
-        "endpoints": {},
-    })
+class ErrorSerializer(serializers.Serializer):
+    """The body of every API error."""
+
+    detail = serializers.CharField(help_text="What went wrong, in a sentence.")
+    code = serializers.CharField(help_text="A stable, machine-readable code, e.g. invalid, not_found, conflict.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False,
+        help_text="For invalid input: the messages per field ('non_field_errors' for the whole request).",
+    )
+
+
+def _field_errors(detail):
+    if isinstance(detail, dict):
+        return {key: [str(m) for m in (value if isinstance(value, list) else [value])] for key, value in detail.items()}
+    return {"non_field_errors": [str(m) for m in (detail if isinstance(detail, list) else [detail])]}
+
+
+def _django_validation_to_drf(exc):
+    if hasattr(exc, "error_dict"):
+        detail = {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
+    else:
+        detail = {"non_field_errors": exc.messages}
+    return exceptions.ValidationError(detail)
+
+
+def exception_handler(exc, context):
+    """Every error is JSON: {detail, code, errors?}. Service errors map to 400 and 409."""
+    if isinstance(exc, DjangoValidationError):
+        exc = _django_validation_to_drf(exc)
+    elif isinstance(exc, Conflict):
+        return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, ProtectedError):
+        return Response(
+            {"detail": "Other records still refer to this one, so it cannot be removed.", "code": "protected"},
+            status=status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, IntegrityError):
+        log.warning("integrity error reached the API: %s", exc)
+        return Response(
+            {"detail": "The change conflicts with data saved at the same moment. Reload and try again.",
+             "code": "conflict"},
+            status=status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "detail": "The request has invalid input; see errors.",
+            "code": "invalid",
+            "errors": _field_errors(exc.detail),
+        }
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        response.data = {
+            "detail": str(detail.get("detail", detail) if isinstance(detail, dict) else detail),
+            "code": getattr(detail, "code", None) or getattr(exc, "default_code", "error"),
+        }
+    return response
+
+
+ERROR_RESPONSES = {
+    "400": "Invalid input: a body field, a filter, limit or offset. `errors` says which and why.",
+    "401": "No valid token: missing, expired, revoked, or minted for another company.",
+    "403": "Your role may not do this.",
+    "404": "No such object in this company.",
+    "409": "Conflict: someone else is changing the same object, or the request contradicts saved data.",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: document the JSON error body on every operation."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = {
+        "type": "object",
+        "required": ["detail", "code"],
+        "properties": {
+            "detail": {"type": "string", "description": "What went wrong, in a sentence."},
+            "code": {"type": "string", "description": "Machine-readable code, e.g. invalid, not_found, conflict."},
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "description": "For 400: messages per field ('non_field_errors' for the whole request).",
+            },
+        },
+    }
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, methods in result.get("paths", {}).items():
+        for method, operation in methods.items():
+            responses = operation.setdefault("responses", {})
+            wanted = ["400", "401", "403"]
+            if "{" in path:
+                wanted.append("404")
+            if method in ("post", "put", "patch"):
+                wanted.append("409")
+            if operation.get("security") == [{}] or not operation.get("security", True):
+                wanted = [code for code in wanted if code not in ("401", "403")]
+            for code in wanted:
+                responses.setdefault(code, {"description": ERROR_RESPONSES[code], "content": error_body})
+    return result

@@ -3,13 +3,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from .api import api_root
-
 admin.site.site_header = "FruitPAK company admin"
 admin.site.site_title = "FruitPAK admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", api_root, name="api-root"),
+    path("api/", include("fruitpak.api_urls")),
     path("", include("accounts.urls")),
 ]
+
+handler404 = "fruitpak.views.page_not_found"
+handler500 = "fruitpak.views.server_error"

@@ -1,5 +1,6 @@
-from django.http import HttpResponseNotFound
+from django.http import HttpResponseNotFound, JsonResponse
 from django.template.loader import render_to_string
+from django.views import defaults
 
 
 def unknown_host(request):
@@ -9,3 +10,23 @@ def unknown_host(request):
     database, and never Django's debug page.
     """
     return HttpResponseNotFound(render_to_string("errors/unknown_host.html"))
+
+
+def _wants_json(request):
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    if _wants_json(request):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """500: JSON under /api/, our own page elsewhere. Never a traceback."""
+    if _wants_json(request):
+        return JsonResponse(
+            {"detail": "Something went wrong on our side. It has been logged; try again.", "code": "server_error"},
+            status=500,
+        )
+    return defaults.server_error(request)

@@ -1,7 +1,9 @@
 from django.core.validators import RegexValidator
 from django.db import models
 
-CODE_VALIDATOR = RegexValidator(r"^[A-Z0-9][A-Z0-9-]{1,19}$", "Use 2 to 20 capital letters, digits or dashes, e.g. G0042.")
+CODE_VALIDATOR = RegexValidator(
+    r"^[A-Z0-9][A-Z0-9-]{1,19}$", "Use 2 to 20 capital letters, digits or dashes, e.g. G0042."
+)
 GGN_VALIDATOR = RegexValidator(r"^\d{13}$", "A GlobalG.A.P. number (GGN) has 13 digits.")
 
 

@@ -61,13 +61,15 @@ def record_payment(*, grower, payment_type, amount, reference, paid_date, notes=
         with transaction.atomic():
             payment.save()
             bump("payments")
-    except IntegrityError:
+    except IntegrityError as exc:
         # Lost a race with an identical request (same key) or a reused reference.
         if idempotency_key:
             existing = GrowerPayment.objects.filter(idempotency_key=idempotency_key).first()
             if existing:
                 return _replay(existing, grower, payment_type, amount, reference, paid_date), False
-        raise ValidationError({"reference": f"The reference '{reference}' is already used by another payment."})
+        raise ValidationError(
+            {"reference": f"The reference '{reference}' is already used by another payment."}
+        ) from exc
     return payment, True
 
 

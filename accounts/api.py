@@ -1,0 +1,131 @@
+"""API authentication: tenant-bound JWTs (simplejwt) with revocable sessions.
+
+A token carries the company's schema ("tenant") and its session ("sid").
+It is refused with 401 on any other company's host, when its session is
+revoked, when the user is inactive, or when the password changed after it
+was minted (simplejwt's hash_password claim).
+"""
+
+import uuid
+
+from django.contrib.auth import authenticate
+from django.db import connection, transaction
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from . import services
+from .authentication import TenantJWTAuthentication, check_tenant, password_unchanged, refuse
+from .models import ApiSession
+
+
+class TenantJWTScheme(OpenApiAuthenticationExtension):
+    target_class = TenantJWTAuthentication
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+            "description": "An access token from POST /api/auth/login, valid on this company's host only.",
+        }
+
+
+def _issue(user, session):
+    refresh = RefreshToken.for_user(user)
+    refresh["tenant"] = connection.schema_name
+    refresh["sid"] = str(session.id)
+    session.refresh_jti = refresh[jwt_settings.JTI_CLAIM]
+    return {
+        "access_token": str(refresh.access_token),
+        "refresh_token": str(refresh),
+        "token_type": "Bearer",
+        "expires_in": int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
+    }
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh_token = serializers.CharField(max_length=4096)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+    token_type = serializers.ChoiceField(choices=["Bearer"])
+    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+
+
+@extend_schema(
+    request=LoginSerializer, auth=[], tags=["auth"], summary="Log in with email and password",
+    responses={200: TokenPairSerializer, 401: OpenApiResponse(description="Wrong email or password.")},
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def login(request):
+    body = LoginSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    user = authenticate(request, username=body.validated_data["email"], password=body.validated_data["password"])
+    if user is None:
+        raise AuthenticationFailed("Wrong email or password.", code="wrong_credentials")
+    with transaction.atomic():
+        session = ApiSession(id=uuid.uuid4(), user=user)
+        tokens = _issue(user, session)
+        session.save()
+    return Response(tokens)
+
+
+@extend_schema(
+    request=RefreshSerializer, responses={200: TokenPairSerializer}, auth=[], tags=["auth"],
+    summary="Swap a refresh token for a new pair",
+    description="Each refresh token works once. Presenting an old one again revokes its whole session.",
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def refresh(request):
+    body = RefreshSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        token = RefreshToken(body.validated_data["refresh_token"])
+    except TokenError:
+        refuse()
+    check_tenant(token)
+    with transaction.atomic():
+        session = ApiSession.objects.select_for_update().select_related("user").filter(id=token.get("sid")).first()
+        if session is None or session.revoked_at is not None:
+            refuse()
+        if session.refresh_jti != token[jwt_settings.JTI_CLAIM]:
+            services.revoke_api_session(session, "refresh token reused")
+            refuse("This refresh token was already used; the session is now revoked. Log in again.")
+        user = session.user
+        if not user.is_active or not password_unchanged(token, user):
+            services.revoke_api_session(session, "user deactivated or password changed")
+            refuse()
+        tokens = _issue(user, session)
+        session.refreshed_at = timezone.now()
+        session.save(update_fields=["refresh_jti", "refreshed_at"])
+    return Response(tokens)
+
+
+@extend_schema(request=None, responses={204: None}, tags=["auth"], summary="Revoke this token's session")
+@api_view(["POST"])
+@authentication_classes([TenantJWTAuthentication])
+@permission_classes([IsAuthenticated])
+@throttle_classes([])
+def logout(request):
+    session = ApiSession.objects.get(id=request.auth.get("sid"))
+    services.revoke_api_session(session, "logout")
+    return Response(status=204)

@@ -1,0 +1,48 @@
+"""Bearer-token authentication bound to the company of the host.
+
+Kept apart from the API views: DRF imports authentication classes while it
+is still loading, so this module may not import rest_framework.views.
+"""
+
+from django.db import connection
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from .models import User
+
+TOKEN_REFUSED = "The token is invalid, expired or revoked. Log in again."
+
+
+def refuse(message=TOKEN_REFUSED, code="token_not_valid"):
+    raise AuthenticationFailed(message, code=code)
+
+
+def check_tenant(token):
+    if token.get("tenant") != connection.schema_name:
+        refuse("This token belongs to another company.", code="wrong_company")
+
+
+def password_unchanged(token, user):
+    return token.get(jwt_settings.REVOKE_TOKEN_CLAIM) == get_md5_hash_password(user.password)
+
+
+class TenantJWTAuthentication(JWTAuthentication):
+    """Bearer tokens of this company only; one query fetches the user and checks the session."""
+
+    def get_validated_token(self, raw_token):
+        token = super().get_validated_token(raw_token)
+        check_tenant(token)
+        return token
+
+    def get_user(self, validated_token):
+        user = User.objects.filter(
+            pk=validated_token.get(jwt_settings.USER_ID_CLAIM),
+            is_active=True,
+            api_sessions__id=validated_token.get("sid"),
+            api_sessions__revoked_at__isnull=True,
+        ).first()
+        if user is None or not password_unchanged(validated_token, user):
+            refuse()
+        return user

@@ -1,0 +1,77 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .. import services
+from ..filters import BatchFilterSet
+from ..models import Batch
+from .serializers import (
+    BatchEditSerializer,
+    BatchHistorySerializer,
+    BatchIntakeSerializer,
+    BatchSerializer,
+    PackoutSerializer,
+    TransitionSerializer,
+)
+
+
+def _valid(serializer_class, request, partial=False):
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class BatchViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Batches: one delivery each, followed from intake to dispatch.
+
+    Clerks and managers record intake, move batches along and record pack-out;
+    finance reads.
+    """
+
+    queryset = Batch.objects.select_related("grower", "packhouse")
+    serializer_class = BatchSerializer
+    filterset_class = BatchFilterSet
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    action_permissions = {
+        "transition": ["batches.change_batch"],
+        "packout": ["batches.change_batch"],
+        "history": ["batches.view_batch"],
+    }
+
+    @extend_schema(request=BatchIntakeSerializer, responses={201: BatchSerializer}, summary="Record an intake")
+    def create(self, request, *args, **kwargs):
+        batch = services.record_intake(**_valid(BatchIntakeSerializer, request), by=request.user)
+        return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=BatchEditSerializer, responses={200: BatchSerializer}, summary="Correct a batch")
+    def partial_update(self, request, *args, **kwargs):
+        changes = _valid(BatchEditSerializer, request, partial=True)
+        version = changes.pop("version", None)
+        batch = services.edit(self.get_object(), changes, by=request.user, expected_version=version)
+        return Response(BatchSerializer(batch).data)
+
+    @extend_schema(request=TransitionSerializer, responses={200: BatchSerializer}, summary="Move to another status")
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        body = _valid(TransitionSerializer, request)
+        batch = services.transition(
+            self.get_object(), body["to_status"], by=request.user,
+            reason=body.get("reason", ""), expected_version=body.get("version"),
+        )
+        return Response(BatchSerializer(batch).data)
+
+    @extend_schema(request=PackoutSerializer, responses={200: BatchSerializer}, summary="Record the pack-out")
+    @action(detail=True, methods=["post"])
+    def packout(self, request, pk=None):
+        body = _valid(PackoutSerializer, request)
+        version = body.pop("version", None)
+        batch = services.record_packout(self.get_object(), **body, by=request.user, expected_version=version)
+        return Response(BatchSerializer(batch).data)
+
+    @extend_schema(responses={200: BatchHistorySerializer(many=True)}, filters=False, summary="The batch's history")
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def history(self, request, pk=None):
+        rows = self.get_object().history.select_related("recorded_by")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(BatchHistorySerializer(page, many=True).data)

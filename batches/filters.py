@@ -1,0 +1,26 @@
+import django_filters
+
+from fruitpak.filters import StableOrderingFilter
+
+from .models import Batch, FruitType, Status
+
+
+class BatchFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Batch code starts with")
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    fruit_type = django_filters.MultipleChoiceFilter(choices=FruitType.choices)
+    variety = django_filters.CharFilter(lookup_expr="iexact")
+    harvest_date = django_filters.DateFromToRangeFilter()
+    # Dates in the company's time zone: the whole local day is included.
+    intake_date = django_filters.DateFromToRangeFilter()
+    ordering = StableOrderingFilter(
+        fields=("batch_code", "intake_date", "harvest_date", "status", "fruit_type", "net_weight_kg", "bin_count"),
+    )
+
+    class Meta:
+        model = Batch
+        fields = ["grower", "packhouse", "status", "fruit_type", "variety"]
+
+    def search(self, queryset, name, value):
+        # Codes are upper-case; a prefix match uses the batch_code index even at a million rows.
+        return queryset.filter(batch_code__startswith=value.strip().upper())

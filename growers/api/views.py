@@ -1,0 +1,20 @@
+from rest_framework import mixins, viewsets
+
+from .. import services
+from ..filters import GrowerFilterSet
+from ..models import Grower
+from .serializers import GrowerSerializer
+
+
+class GrowerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Growers. Clerks and finance read; managers create and edit."""
+
+    queryset = Grower.objects.all()
+    serializer_class = GrowerSerializer
+    filterset_class = GrowerFilterSet
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_grower(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_grower(serializer.instance, **serializer.validated_data)

@@ -1,0 +1,51 @@
+from rest_framework import serializers
+
+from batches.models import FruitType
+from growers.api.serializers import GrowerRefSerializer
+from growers.models import Grower
+
+from ..models import Grade, GrowerPayment, PaymentType, PriceAgreement
+
+
+class GrowerPaymentSerializer(serializers.ModelSerializer):
+    grower = GrowerRefSerializer(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+
+    class Meta:
+        model = GrowerPayment
+        fields = ["id", "grower", "payment_type", "amount", "reference", "paid_date", "notes",
+                  "created_by", "created_at"]
+        read_only_fields = fields
+
+
+class PaymentCreateSerializer(serializers.Serializer):
+    grower = serializers.PrimaryKeyRelatedField(queryset=Grower.objects.all())
+    payment_type = serializers.ChoiceField(choices=PaymentType.choices)
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2,
+        help_text="In the company's currency. Advances, finals and deductions are positive; an adjustment may be "
+                  "negative but not zero.",
+    )
+    reference = serializers.CharField(max_length=64, help_text="Unique, e.g. the bank transfer's reference.")
+    paid_date = serializers.DateField()
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class PriceAgreementSerializer(serializers.ModelSerializer):
+    fruit_type = serializers.ChoiceField(choices=FruitType.choices)
+    grade = serializers.ChoiceField(choices=Grade.choices)
+    price_per_kg = serializers.DecimalField(max_digits=10, decimal_places=4, min_value=0)
+
+    class Meta:
+        model = PriceAgreement
+        fields = ["id", "fruit_type", "variety", "grade", "valid_from", "valid_to", "price_per_kg", "notes",
+                  "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            # What an agreement prices, and from when, is fixed; end it and make a new one instead.
+            for name in ("fruit_type", "variety", "grade", "valid_from"):
+                fields[name].read_only = True
+        return fields

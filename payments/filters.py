@@ -1,0 +1,33 @@
+import django_filters
+from django.db.models import Q
+
+from batches.models import FruitType
+from fruitpak.filters import StableOrderingFilter
+
+from .models import Grade, GrowerPayment, PaymentType, PriceAgreement
+
+
+class GrowerPaymentFilterSet(django_filters.FilterSet):
+    payment_type = django_filters.MultipleChoiceFilter(choices=PaymentType.choices)
+    paid_date = django_filters.DateFromToRangeFilter()
+    q = django_filters.CharFilter(field_name="reference", lookup_expr="icontains", label="Reference contains")
+    ordering = StableOrderingFilter(fields=("paid_date", "amount", "reference", "created_at"))
+
+    class Meta:
+        model = GrowerPayment
+        fields = ["grower", "payment_type"]
+
+
+class PriceAgreementFilterSet(django_filters.FilterSet):
+    fruit_type = django_filters.ChoiceFilter(choices=FruitType.choices)
+    grade = django_filters.ChoiceFilter(choices=Grade.choices)
+    variety = django_filters.CharFilter(lookup_expr="iexact")
+    valid_on = django_filters.DateFilter(method="valid_on_date", label="In force on this date")
+    ordering = StableOrderingFilter(fields=("fruit_type", "variety", "grade", "valid_from", "price_per_kg"))
+
+    class Meta:
+        model = PriceAgreement
+        fields = ["fruit_type", "variety", "grade"]
+
+    def valid_on_date(self, queryset, name, value):
+        return queryset.filter(Q(valid_from__lte=value), Q(valid_to__isnull=True) | Q(valid_to__gte=value))
