@@ -23,7 +23,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from . import services
-from .authentication import TenantJWTAuthentication, check_tenant, password_unchanged, refuse
+from .authentication import TOKEN_REFUSED, TenantJWTAuthentication, check_tenant, password_unchanged, refuse
 from .models import ApiSession
 
 
@@ -106,17 +106,21 @@ def refresh(request):
     with transaction.atomic():
         session = ApiSession.objects.select_for_update().select_related("user").filter(id=token.get("sid")).first()
         if session is None or session.revoked_at is not None:
-            refuse()
-        if session.refresh_jti != token[jwt_settings.JTI_CLAIM]:
+            refused = TOKEN_REFUSED
+        elif session.refresh_jti != token[jwt_settings.JTI_CLAIM]:
             services.revoke_api_session(session, "refresh token reused")
-            refuse("This refresh token was already used; the session is now revoked. Log in again.")
-        user = session.user
-        if not user.is_active or not password_unchanged(token, user):
+            refused = "This refresh token was already used; the session is now revoked. Log in again."
+        elif not session.user.is_active or not password_unchanged(token, session.user):
             services.revoke_api_session(session, "user deactivated or password changed")
-            refuse()
-        tokens = _issue(user, session)
-        session.refreshed_at = timezone.now()
-        session.save(update_fields=["refresh_jti", "refreshed_at"])
+            refused = TOKEN_REFUSED
+        else:
+            refused = None
+            tokens = _issue(session.user, session)
+            session.refreshed_at = timezone.now()
+            session.save(update_fields=["refresh_jti", "refreshed_at"])
+    # Refused outside the transaction, so that a revocation above is committed.
+    if refused:
+        refuse(refused)
     return Response(tokens)
 
 

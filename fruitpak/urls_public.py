@@ -9,3 +9,6 @@ urlpatterns = [
     path("admin/", platform_admin.urls),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
+
+handler404 = "fruitpak.views.page_not_found"
+handler500 = "fruitpak.views.server_error"

@@ -15,6 +15,7 @@ def kg(**kwargs):
 class BatchSerializer(serializers.ModelSerializer):
     grower = GrowerRefSerializer(read_only=True)
     packhouse = PackhouseRefSerializer(read_only=True)
+    net_weight_kg = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
     packout_percent = serializers.DecimalField(
         max_digits=5, decimal_places=1, read_only=True, allow_null=True,
         help_text="Class 1 to 3 kg as a percentage of net kg; null before pack-out.",
