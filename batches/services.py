@@ -44,7 +44,10 @@ def _next_batch_code(packhouse, day):
 
 
 def _check_weights_and_bins(gross, tare, bins, errors):
-    if gross is not None and tare is not None and tare >= gross:
+    for field, value in (("gross_weight_kg", gross), ("tare_weight_kg", tare)):
+        if value is not None and value < 0:
+            errors[field] = "A weight cannot be negative."
+    if "tare_weight_kg" not in errors and gross is not None and tare is not None and tare >= gross:
         errors["tare_weight_kg"] = "The tare weight must be less than the gross weight."
     if bins is not None and bins < 1:
         errors["bin_count"] = "A delivery has at least one bin."
