@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.db import models
@@ -74,6 +75,12 @@ class PriceAgreement(models.Model):
                 violation_error_message=OVERLAP_MESSAGE,
             ),
         ]
+
+    def clean(self):
+        # Checked here, not only by the constraint: validating the no-overlap
+        # constraint with an inverted range would make PostgreSQL raise.
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": "The agreement cannot end before it starts."})
 
     def __str__(self):
         variety = self.variety or "any variety"
