@@ -23,7 +23,14 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from . import services
-from .authentication import TOKEN_REFUSED, TenantJWTAuthentication, check_tenant, password_unchanged, refuse
+from .authentication import (
+    TOKEN_REFUSED,
+    NoCredentials,
+    TenantJWTAuthentication,
+    check_tenant,
+    password_unchanged,
+    refuse,
+)
 from .models import ApiSession
 
 
@@ -72,7 +79,7 @@ class TokenPairSerializer(serializers.Serializer):
     responses={200: TokenPairSerializer, 401: OpenApiResponse(description="Wrong email or password.")},
 )
 @api_view(["POST"])
-@authentication_classes([])
+@authentication_classes([NoCredentials])
 @permission_classes([AllowAny])
 def login(request):
     body = LoginSerializer(data=request.data)
@@ -93,7 +100,7 @@ def login(request):
     description="Each refresh token works once. Presenting an old one again revokes its whole session.",
 )
 @api_view(["POST"])
-@authentication_classes([])
+@authentication_classes([NoCredentials])
 @permission_classes([AllowAny])
 def refresh(request):
     body = RefreshSerializer(data=request.data)

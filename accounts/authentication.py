@@ -5,6 +5,7 @@ is still loading, so this module may not import rest_framework.views.
 """
 
 from django.db import connection
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -46,3 +47,17 @@ class TenantJWTAuthentication(JWTAuthentication):
         if user is None or not password_unchanged(validated_token, user):
             refuse()
         return user
+
+
+class NoCredentials(BaseAuthentication):
+    """For the login and refresh endpoints: nobody is authenticated, but a refusal is still a 401.
+
+    DRF turns an authentication failure into 403 when a view has no
+    authenticator to name a challenge; this one names Bearer.
+    """
+
+    def authenticate(self, request):
+        return None
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'

@@ -2,7 +2,7 @@
 
 import os
 
-os.environ.setdefault("SECRET_KEY", "test-only-insecure-key")
+os.environ.setdefault("SECRET_KEY", "test-only-insecure-key-long-enough-for-hs256-signing")
 os.environ.setdefault("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/fruitpak")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("ALLOWED_HOSTS", ".localhost,localhost")
