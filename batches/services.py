@@ -73,7 +73,7 @@ def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_c
         harvest_date=harvest_date, intake_date=intake_date, bin_count=bin_count,
         gross_weight_kg=gross_weight_kg, tare_weight_kg=tare_weight_kg, notes=notes or "", created_by=by,
     )
-    _full_clean(batch, errors, exclude=["batch_code"])
+    _full_clean(batch, errors)
 
     with transaction.atomic():
         batch.batch_code = _next_batch_code(packhouse, company_date(intake_date))
@@ -87,10 +87,15 @@ def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_c
     return batch
 
 
-def _full_clean(batch, errors, exclude=None):
-    """Model validation plus the errors gathered so far, raised together."""
+def _full_clean(batch, errors):
+    """Field validation (choices, lengths, digits) plus the rules gathered so far, raised together.
+
+    The CHECK constraints are not validated again in Python: each has a rule
+    in this module with a message for its field, and the database enforces
+    them anyway. Re-validating them would cost a query each on every intake.
+    """
     try:
-        batch.full_clean(exclude=exclude, validate_constraints=not errors)
+        batch.clean_fields(exclude=["batch_code", "grower", "packhouse", "created_by", "net_weight_kg", *errors])
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, " ".join(messages))
@@ -208,7 +213,7 @@ def edit(batch, changes, *, by=None, expected_version=None):
                 errors["gross_weight_kg"] = (
                     f"The recorded pack-out ({batch.packout_kg} kg) exceeds the new net {net} kg."
                 )
-        _full_clean(batch, errors, exclude=["batch_code"])
+        _full_clean(batch, errors)
         _save(batch, list(changed))
         batch.refresh_from_db(fields=["net_weight_kg"])
         _history(batch, BatchHistory.Event.EDITED, by, payload={"changes": changed})

@@ -50,7 +50,9 @@ def record_payment(*, grower, payment_type, amount, reference, paid_date, notes=
         notes=notes or "", created_by=by, idempotency_key=idempotency_key or None,
     )
     try:
-        payment.full_clean(validate_unique=not errors, validate_constraints=not errors)
+        # The rules above cover the unique reference and the CHECK constraints, with
+        # messages per field; the database enforces them too.
+        payment.clean_fields(exclude=["grower", "created_by", "idempotency_key", *errors])
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, " ".join(messages))

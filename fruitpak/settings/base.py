@@ -70,6 +70,10 @@ TENANT_MODEL = "tenants.Company"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_URLCONF = "fruitpak.urls_public"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Issue `SET search_path` once per connection and tenant switch, not before
+# every statement. django-tenants forgets the setting on rollback and when a
+# pooled connection is returned, so it is re-issued whenever it may be lost.
+TENANT_LIMIT_SET_CALLS = True
 # The public host, where platform staff use the platform admin.
 PUBLIC_DOMAIN = env.str("PUBLIC_DOMAIN", default="localhost")
 
