@@ -95,7 +95,8 @@ def login(request):
 
 
 @extend_schema(
-    request=RefreshSerializer, responses={200: TokenPairSerializer}, auth=[], tags=["auth"],
+    request=RefreshSerializer, auth=[], tags=["auth"],
+    responses={200: TokenPairSerializer, 401: OpenApiResponse(description="Invalid, expired, reused or revoked.")},
     summary="Swap a refresh token for a new pair",
     description="Each refresh token works once. Presenting an old one again revokes its whole session.",
 )

@@ -108,13 +108,15 @@ def add_error_responses(result, generator, request, public):
     for path, methods in result.get("paths", {}).items():
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
-            wanted = ["400", "401", "403"]
-            if "{" in path:
-                wanted.append("404")
-            if method in ("post", "put", "patch"):
-                wanted.append("409")
-            if operation.get("security") == [{}] or not operation.get("security", True):
-                wanted = [code for code in wanted if code not in ("401", "403")]
+            if "security" not in operation:
+                # The token endpoints: open to anyone, they declare their own 401.
+                wanted = ["400"]
+            else:
+                wanted = ["400", "401", "403"]
+                if "{" in path:
+                    wanted.append("404")
+                if method in ("post", "put", "patch"):
+                    wanted.append("409")
             for code in wanted:
                 responses.setdefault(code, {"description": ERROR_RESPONSES[code], "content": error_body})
     return result

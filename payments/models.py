@@ -1,7 +1,7 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.utils import timezone
@@ -76,15 +76,15 @@ class PriceAgreement(models.Model):
             ),
         ]
 
+    def __str__(self):
+        variety = self.variety or "any variety"
+        return f"{self.get_fruit_type_display()} {variety} {self.get_grade_display()} from {self.valid_from}"
+
     def clean(self):
         # Checked here, not only by the constraint: validating the no-overlap
         # constraint with an inverted range would make PostgreSQL raise.
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise ValidationError({"valid_to": "The agreement cannot end before it starts."})
-
-    def __str__(self):
-        variety = self.variety or "any variety"
-        return f"{self.get_fruit_type_display()} {variety} {self.get_grade_display()} from {self.valid_from}"
 
 
 class PaymentType(models.TextChoices):

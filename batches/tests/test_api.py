@@ -1,0 +1,191 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from batches.models import Batch, BatchHistory
+from fruitpak.tenancy import company_today
+from growers.tests.factories import GrowerFactory
+from packhouses.tests.factories import PackhouseFactory
+
+from .factories import BatchFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def site(acme):
+    with acme:
+        return {"grower": GrowerFactory(), "packhouse": PackhouseFactory(code="PH1")}
+
+
+def intake_body(site, **overrides):
+    body = {"grower": site["grower"].pk, "packhouse": site["packhouse"].pk, "fruit_type": "apple",
+            "variety": "Gala", "harvest_date": str(company_today()), "bin_count": 10,
+            "gross_weight_kg": "4200.50", "tare_weight_kg": "400.00"}
+    body.update(overrides)
+    return body
+
+
+def test_clerk_records_an_intake_and_follows_it_to_dispatch(acme, site):
+    api = acme.api_client("Clerk")
+
+    created = api.post("/api/batches/", intake_body(site), format="json")
+    assert created.status_code == 201, created.content
+    batch = created.json()
+    assert batch["batch_code"].startswith("PH1-")
+    assert (batch["net_weight_kg"], batch["status"], batch["version"]) == ("3800.50", "received", 1)
+    assert batch["grower"]["code"] == site["grower"].code
+    assert batch["allowed_transitions"] == ["grading", "rejected"]
+
+    url = f"/api/batches/{batch['id']}"
+    assert api.post(f"{url}/transition/", {"to_status": "grading"}, format="json").status_code == 200
+    packout = api.post(f"{url}/packout/", {"class1_kg": "3000", "class2_kg": "500", "class3_kg": "100",
+                                           "waste_kg": "200.50"}, format="json")
+    assert packout.status_code == 200
+    assert packout.json()["packout_percent"] == "94.7"
+    for status in ("packing", "packed", "dispatched"):
+        moved = api.post(f"{url}/transition/", {"to_status": status}, format="json")
+        assert moved.status_code == 200, moved.content
+    assert moved.json()["allowed_transitions"] == []
+
+    history = api.get(f"{url}/history/").json()
+    assert [row["event"] for row in history["items"]] == [
+        "created", "status_changed", "packout", "status_changed", "status_changed", "status_changed"
+    ]
+    assert history["items"][0]["recorded_by"] == "clerk@acme.test"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"tare_weight_kg": "4200.50"}, "tare_weight_kg"),
+        ({"gross_weight_kg": "-5"}, "gross_weight_kg"),
+        ({"gross_weight_kg": "12.345"}, "gross_weight_kg"),
+        ({"gross_weight_kg": "lots"}, "gross_weight_kg"),
+        ({"bin_count": 0}, "bin_count"),
+        ({"harvest_date": "2999-01-01"}, "harvest_date"),
+        ({"harvest_date": "31/12/2026"}, "harvest_date"),
+        ({"fruit_type": "banana"}, "fruit_type"),
+        ({"grower": 999999}, "grower"),
+        ({"packhouse": "x"}, "packhouse"),
+        ({"variety": "x" * 101}, "variety"),
+    ],
+)
+def test_bad_intake_is_400_naming_the_field_and_saves_nothing(acme, site, overrides, field):
+    response = acme.api_client("Clerk").post("/api/batches/", intake_body(site, **overrides), format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"], response.json()
+    with acme:
+        assert not Batch.objects.exists()
+
+
+def test_intake_for_an_inactive_grower_is_400(acme, site):
+    with acme:
+        site["grower"].active = False
+        site["grower"].save()
+
+    response = acme.api_client("Clerk").post("/api/batches/", intake_body(site), format="json")
+
+    assert response.status_code == 400
+    assert "inactive" in response.json()["errors"]["grower"][0]
+
+
+@pytest.mark.parametrize("body", ["not json", "[1, 2]", "{}"])
+def test_unparseable_or_empty_bodies_are_400(acme, body):
+    response = acme.api_client("Clerk").post("/api/batches/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] in ("parse_error", "invalid")
+
+
+def test_forbidden_move_is_400_and_reject_needs_a_reason(acme):
+    with acme:
+        batch = BatchFactory()
+    api = acme.api_client("Clerk")
+
+    skip = api.post(f"/api/batches/{batch.pk}/transition/", {"to_status": "packed"}, format="json")
+    bare_reject = api.post(f"/api/batches/{batch.pk}/transition/", {"to_status": "rejected"}, format="json")
+
+    assert skip.status_code == 400 and "cannot move" in skip.json()["errors"]["to_status"][0]
+    assert bare_reject.status_code == 400 and "reason" in bare_reject.json()["errors"]
+    with acme:
+        assert BatchHistory.objects.filter(batch=batch).count() == 1
+
+
+def test_stale_version_is_409(acme):
+    with acme:
+        batch = BatchFactory()
+    api = acme.api_client("Clerk")
+    assert api.post(f"/api/batches/{batch.pk}/transition/", {"to_status": "grading", "version": 1},
+                    format="json").status_code == 200
+
+    late = api.post(f"/api/batches/{batch.pk}/transition/", {"to_status": "rejected", "reason": "x", "version": 1},
+                    format="json")
+    stale_edit = api.patch(f"/api/batches/{batch.pk}/", {"variety": "Fuji", "version": 1}, format="json")
+
+    assert late.status_code == 409 and late.json()["code"] == "stale_version"
+    assert stale_edit.status_code == 409
+
+
+def test_edit_through_the_api_records_old_and_new(acme):
+    with acme:
+        batch = BatchFactory(variety="Gala")
+
+    response = acme.api_client("Manager").patch(
+        f"/api/batches/{batch.pk}/", {"variety": "Pink Lady", "gross_weight_kg": "4100.00"}, format="json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["net_weight_kg"] == "3600.00"
+    with acme:
+        row = BatchHistory.objects.get(batch=batch, event="edited")
+    assert row.payload["changes"] == {"variety": ["Gala", "Pink Lady"], "gross_weight_kg": ["4000.00", "4100.00"]}
+
+
+def test_status_cannot_be_patched(acme):
+    with acme:
+        batch = BatchFactory()
+
+    response = acme.api_client("Manager").patch(f"/api/batches/{batch.pk}/", {"status": "dispatched"}, format="json")
+
+    with acme:
+        batch.refresh_from_db()
+    assert batch.status == "received"  # unknown fields are ignored; status moves only by transition
+    assert response.status_code == 200
+
+
+def test_intake_with_a_weighbridge_time(acme, site):
+    weighed = dt.datetime(2026, 3, 2, 23, 30, tzinfo=dt.UTC)  # 01:30 on 3 March in Johannesburg
+
+    response = acme.api_client("Clerk").post(
+        "/api/batches/", intake_body(site, intake_date=weighed.isoformat(), harvest_date="2026-03-01"), format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["batch_code"] == "PH1-20260303-0001"
+
+
+def test_packout_over_net_is_400(acme):
+    with acme:
+        from batches import services
+
+        batch = services.transition(BatchFactory(), "grading")
+
+    response = acme.api_client("Clerk").post(
+        f"/api/batches/{batch.pk}/packout/",
+        {"class1_kg": "3500.01", "class2_kg": "0", "class3_kg": "0", "waste_kg": "0"}, format="json",
+    )
+
+    assert response.status_code == 400
+    assert "more than the batch's net" in response.json()["errors"]["non_field_errors"][0]
+
+
+def test_decimals_are_strings_not_floats(acme):
+    with acme:
+        BatchFactory(gross_weight_kg=Decimal("1000.10"), tare_weight_kg=Decimal("0.20"))
+
+    item = acme.api_client("Clerk").get("/api/batches/").json()["items"][0]
+
+    assert (item["gross_weight_kg"], item["tare_weight_kg"], item["net_weight_kg"]) == ("1000.10", "0.20", "999.90")
