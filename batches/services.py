@@ -1,5 +1,6 @@
 """The only code that writes batches. Every change writes exactly one history row, in the same transaction."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import psycopg.errors
@@ -17,6 +18,8 @@ from .models import PACKOUT_FIELDS, TRANSITIONS, Batch, BatchHistory, Status
 EDITABLE = ("fruit_type", "variety", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg", "notes")
 PACKOUT_STATUSES = (Status.GRADING, Status.PACKING)
 FROZEN_STATUSES = (Status.DISPATCHED, Status.REJECTED)
+# A weighbridge's clock may run a little ahead of ours.
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 def _history(batch, event, by, payload=None, from_status="", to_status=""):
@@ -56,8 +59,11 @@ def _check_weights_and_bins(gross, tare, bins, errors):
 def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_count,
                   gross_weight_kg, tare_weight_kg, notes="", by=None, intake_date=None):
     """A delivery arrives: a new batch in 'received', with its code and its 'created' history row."""
-    intake_date = intake_date or timezone.now()
+    now = timezone.now()
+    intake_date = intake_date or now
     errors = {}
+    if intake_date > now + CLOCK_SKEW:
+        errors["intake_date"] = "The intake time cannot be in the future."
     if not grower.active:
         errors["grower"] = f"{grower} is inactive; a manager can reactivate the grower."
     if not packhouse.active:

@@ -34,6 +34,7 @@ class Grower(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["ggn"], condition=~models.Q(ggn=""), name="growers_ggn_unique",
+                violation_error_message="Another grower already has this GGN.",
             ),
         ]
 

@@ -1,6 +1,7 @@
 """The only code that writes growers."""
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from fruitpak.cache import bump
 from fruitpak.services import apply_changes
@@ -16,17 +17,32 @@ def create_grower(*, code, name, contact_name="", email="", phone="", region="",
         code=code.strip().upper(), name=name.strip(), contact_name=contact_name.strip(),
         email=email.strip().lower(), phone=phone.strip(), region=region.strip(), ggn=ggn.strip(), active=active,
     )
-    grower.full_clean()
-    grower.save()
-    bump("growers")
+    _save(grower)
     return grower
+
+
+def _save(grower):
+    errors = {}
+    if grower.ggn and Grower.objects.filter(ggn=grower.ggn).exclude(pk=grower.pk).exists():
+        errors["ggn"] = "Another grower already has this GGN."
+    try:
+        grower.full_clean(exclude=list(errors))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            grower.save()
+    except IntegrityError:
+        # Another grower took the code or GGN between the check and the insert.
+        raise ValidationError({"code": "This code or GGN was taken a moment ago; reload and try again."}) from None
+    bump("growers")
 
 
 @transaction.atomic
 def update_grower(grower, **changes):
     """Change anything but the code, which statements and integrators key on."""
     if apply_changes(grower, changes, EDITABLE):
-        grower.full_clean()
-        grower.save()
-        bump("growers")
+        _save(grower)
     return grower

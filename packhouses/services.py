@@ -1,6 +1,7 @@
 """The only code that writes packhouses."""
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from fruitpak.cache import bump
 from fruitpak.services import apply_changes
@@ -13,17 +14,24 @@ EDITABLE = ("name", "region", "active")
 @transaction.atomic
 def create_packhouse(*, code, name, region="", active=True):
     packhouse = Packhouse(code=code.strip().upper(), name=name.strip(), region=region.strip(), active=active)
-    packhouse.full_clean()
-    packhouse.save()
-    bump("packhouses")
+    _save(packhouse)
     return packhouse
+
+
+def _save(packhouse):
+    packhouse.full_clean()
+    try:
+        with transaction.atomic():
+            packhouse.save()
+    except IntegrityError:
+        # Another packhouse took the code between the check and the insert.
+        raise ValidationError({"code": "This code was taken a moment ago; choose another."}) from None
+    bump("packhouses")
 
 
 @transaction.atomic
 def update_packhouse(packhouse, **changes):
     """Change name, region or active. The code is fixed: it is part of every batch code."""
     if apply_changes(packhouse, changes, EDITABLE):
-        packhouse.full_clean()
-        packhouse.save()
-        bump("packhouses")
+        _save(packhouse)
     return packhouse

@@ -86,6 +86,8 @@ def _replay(existing, grower, payment_type, amount, reference, paid_date):
 
 
 def _save_agreement(agreement):
+    if agreement.price_per_kg is not None and agreement.price_per_kg <= 0:
+        raise ValidationError({"price_per_kg": "The price per kg must be more than zero."})
     agreement.full_clean()
     try:
         with transaction.atomic():

@@ -79,6 +79,7 @@ def test_codes_count_up_per_packhouse_and_day(in_acme):
         ({"fruit_type": "banana"}, "fruit_type"),
         ({"variety": ""}, "variety"),
         ({"gross_weight_kg": Decimal("123456789.00")}, "gross_weight_kg"),
+        ({"intake_date": timezone.now() + dt.timedelta(hours=1)}, "intake_date"),
     ],
 )
 def test_intake_refuses_bad_input_and_saves_nothing(in_acme, overrides, field):

@@ -46,4 +46,4 @@ def test_codes_and_ggns_are_unique(acme):
     same_ggn = api.post("/api/growers/", {"code": "G0002", "name": "Two", "ggn": "4049929000001"}, format="json")
 
     assert same_code.status_code == 400 and "code" in same_code.json()["errors"]
-    assert same_ggn.status_code == 400
+    assert same_ggn.status_code == 400 and "GGN" in same_ggn.json()["errors"]["ggn"][0]

@@ -161,8 +161,10 @@ def test_the_database_refuses_overlaps_even_past_the_service(in_acme):
     ],
 )
 def test_bad_agreements_are_refused(in_acme, overrides, message):
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(ValidationError, match=message) as refused:
         agreement(**overrides)
+
+    assert set(refused.value.message_dict) & {"price_per_kg", "valid_to", "grade"}
 
 
 def test_ending_an_agreement_and_overlap_on_update(in_acme):

@@ -1,0 +1,98 @@
+"""Admin for price agreements and grower payments, writing through payments.services.
+
+A payment is a record: it can be added here, then only viewed. A mistake is
+corrected by a new adjustment, never by changing or deleting the row (the
+database refuses both). An agreement can be ended or repriced; what it
+prices and from when are fixed once made.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
+
+from fruitpak.admin import ServiceAdmin, ServiceForm
+
+from . import services
+from .models import GrowerPayment, PriceAgreement
+
+AGREEMENT_FIELDS = ("fruit_type", "variety", "grade", "valid_from", "valid_to", "price_per_kg", "notes")
+PAYMENT_FIELDS = ("grower", "payment_type", "amount", "reference", "paid_date", "notes")
+
+
+class PriceAgreementForm(ServiceForm):
+    editable = services.PRICE_EDITABLE
+
+    class Meta:
+        model = PriceAgreement
+        fields = AGREEMENT_FIELDS
+
+    def create(self, data):
+        return services.create_price_agreement(**{name: data[name] for name in AGREEMENT_FIELDS}, by=self.user)
+
+    def change(self, agreement, changes):
+        return services.update_price_agreement(agreement, **changes)
+
+
+@admin.register(PriceAgreement)
+class PriceAgreementAdmin(ServiceAdmin):
+    form = PriceAgreementForm
+    add_form = PriceAgreementForm
+    list_display = ("fruit_type", "variety_or_any", "grade", "valid_from", "valid_to", "price_per_kg", "updated_at")
+    list_filter = ("fruit_type", "grade")
+    search_fields = ("variety", "notes")
+    list_select_related = ("created_by",)
+    fieldsets = (
+        (None, {"fields": AGREEMENT_FIELDS}),
+        ("Record", {"fields": ("created_by", "created_at", "updated_at")}),
+    )
+    add_fieldsets = ((None, {"fields": AGREEMENT_FIELDS}),)
+
+    @admin.display(description="variety", ordering="variety")
+    def variety_or_any(self, agreement):
+        return agreement.variety or "any"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return tuple(name for name in AGREEMENT_FIELDS if name not in services.PRICE_EDITABLE) + (
+            "created_by", "created_at", "updated_at",
+        )
+
+
+class GrowerPaymentForm(ServiceForm):
+    class Meta:
+        model = GrowerPayment
+        fields = PAYMENT_FIELDS
+
+    def create(self, data):
+        payment, _created = services.record_payment(**{name: data[name] for name in PAYMENT_FIELDS}, by=self.user)
+        return payment
+
+
+@admin.register(GrowerPayment)
+class GrowerPaymentAdmin(ServiceAdmin):
+    form = GrowerPaymentForm
+    add_form = GrowerPaymentForm
+    list_display = ("reference", "paid_date", "grower", "payment_type", "amount", "created_by", "created_at")
+    list_select_related = ("grower", "created_by")
+    list_filter = ("payment_type",)
+    search_fields = ("reference", "grower__code", "grower__name", "notes")
+    date_hierarchy = "paid_date"
+    autocomplete_fields = ("grower",)
+    fieldsets = (
+        (None, {"fields": PAYMENT_FIELDS}),
+        ("Record", {"fields": ("created_by", "created_at", "idempotency_key")}),
+    )
+    add_fieldsets = ((None, {"fields": PAYMENT_FIELDS}),)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("grower", "created_by")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Never changed: an existing payment shows every field read-only.
+        return tuple(flatten_fieldsets(self.fieldsets)) if obj else ()
+
+    def has_change_permission(self, request, obj=None):
+        return False
