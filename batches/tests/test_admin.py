@@ -3,12 +3,11 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from batches import services
 from batches.models import Batch, BatchCodeCounter, BatchHistory, Status
 from fruitpak.tenancy import company_date, company_today
+from fruitpak.testing import form_errors, queries_for
 from growers.services import create_grower, update_grower
 from packhouses.services import create_packhouse
 
@@ -69,18 +68,6 @@ def change_form(tenant, batch, **overrides):
         data[f"history-{index}-batch"] = str(batch.pk)
     data.update(overrides)
     return data
-
-
-def queries_for(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
-def form_errors(response):
-    assert response.status_code == 200, "the form should be shown again"
-    return response.context["adminform"].form.errors
 
 
 def history_of(tenant, batch):

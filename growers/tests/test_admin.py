@@ -1,10 +1,9 @@
 """The company admin for growers: rendering, query budget, writes through the service, access."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from fruitpak.cache import generation
+from fruitpak.testing import form_errors, queries_for
 from growers import services
 from growers.models import Grower
 
@@ -21,18 +20,6 @@ def change_url(grower):
 def make_growers(tenant, count, start=0):
     with tenant:
         return [services.create_grower(code=f"G{start + n:04d}", name=f"Farm {start + n}") for n in range(count)]
-
-
-def queries_for(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
-def form_errors(response):
-    assert response.status_code == 200, "the form should be shown again"
-    return response.context["adminform"].form.errors
 
 
 def grower_form(**overrides):

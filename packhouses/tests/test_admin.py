@@ -1,10 +1,9 @@
 """The company admin for packhouses: rendering, query budget, writes through the service, access."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from fruitpak.cache import generation
+from fruitpak.testing import form_errors, queries_for
 from packhouses import services
 from packhouses.models import Packhouse
 
@@ -21,18 +20,6 @@ def change_url(packhouse):
 def make_packhouses(tenant, count, start=0):
     with tenant:
         return [services.create_packhouse(code=f"PH{start + n}", name=f"Shed {start + n}") for n in range(count)]
-
-
-def queries_for(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
-def form_errors(response):
-    assert response.status_code == 200, "the form should be shown again"
-    return response.context["adminform"].form.errors
 
 
 def test_changelist_query_count_does_not_grow_with_rows(acme):

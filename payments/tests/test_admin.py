@@ -4,10 +4,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from fruitpak.tenancy import company_today
+from fruitpak.testing import form_errors, queries_for
 from growers.services import create_grower
 from payments import services
 from payments.models import OVERLAP_MESSAGE, GrowerPayment, PriceAgreement
@@ -20,18 +19,6 @@ PAYMENTS = "/admin/payments/growerpayment/"
 
 def change_url(changelist, obj):
     return f"{changelist}{obj.pk}/change/"
-
-
-def queries_for(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries)
-
-
-def form_errors(response):
-    assert response.status_code == 200, "the form should be shown again"
-    return response.context["adminform"].form.errors
 
 
 def all_messages(errors):
