@@ -160,7 +160,8 @@ class BatchHistory(models.Model):
         EDITED = "edited", "Edited"
         NOTE = "note", "Note"
 
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="history")
+    # No index of its own: ix_batch_history_batch_recorded leads with batch.
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="history", db_index=False)
     event = models.CharField(max_length=20, choices=Event.choices)
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)

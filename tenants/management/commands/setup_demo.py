@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context, tenant_context
 
@@ -15,17 +16,25 @@ DEMO_USERS = [
     ("manager@demo.localhost", MANAGER, "Mandla Manager"),
 ]
 PLATFORM_ADMIN = "admin@fruitpak.localhost"
+DEMO_BATCHES = 20_000
+DEMO_SEED = 2026  # the same demo data on every machine
 
 
 class Command(BaseCommand):
     help = (
         "Make the local demo: the public host with a platform admin, and the company "
-        "'demo' at demo.localhost with one user for each role. Safe to run again: "
-        "it creates what is missing and resets the demo passwords. Never run it in production."
+        "'demo' at demo.localhost with one user for each role, filled with a season of demo data "
+        "(manage.py seed_demo). Safe to run again: it creates what is missing and resets the demo "
+        "passwords. Never run it in production."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--port", default="8000", help="Port shown in the printed links.")
+        parser.add_argument(
+            "--batches", type=int, default=DEMO_BATCHES,
+            help=f"Batches the demo company should have (default: {DEMO_BATCHES}; 0 leaves it empty). "
+            "Only the missing ones are added, so a second run adds nothing.",
+        )
 
     def handle(self, *args, **opts):
         ensure_public_tenant(settings.PUBLIC_DOMAIN)
@@ -44,6 +53,11 @@ class Command(BaseCommand):
         with tenant_context(demo):
             for email, role, full_name in DEMO_USERS:
                 account_services.ensure_user(email=email, password=DEMO_PASSWORD, role=role, full_name=full_name)
+        if opts["batches"]:
+            call_command(
+                "seed_demo", "--schema", "demo", "--batches", str(opts["batches"]), "--seed", str(DEMO_SEED),
+                verbosity=opts["verbosity"], stdout=self.stdout, stderr=self.stderr,
+            )
 
         port = opts["port"]
         self.stdout.write(self.style.SUCCESS("\nFruitPAK demo is ready."))
