@@ -6,7 +6,8 @@ from .models import Batch, FruitType, Status
 
 
 class BatchFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Batch code starts with")
+    q = django_filters.CharFilter(method="search", label="Batch code")
+    grower_code = django_filters.CharFilter(field_name="grower__code", lookup_expr="iexact", label="Grower code")
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     fruit_type = django_filters.MultipleChoiceFilter(choices=FruitType.choices)
     variety = django_filters.CharFilter(lookup_expr="iexact")

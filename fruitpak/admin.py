@@ -7,11 +7,11 @@ import copy
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import router, transaction
-from django.utils.text import capfirst
 
 from .errors import Conflict
+from .forms import add_service_error
 
 _SAVED = "_fruitpak_admin_saved"
 
@@ -63,28 +63,7 @@ class ServiceForm(forms.ModelForm):
                 # A copy: a refused change must not linger on the instance the page shows again.
                 self.saved = self.change(copy.copy(self.instance), changes) if changes else self.instance
         except (ValidationError, Conflict) as exc:
-            self.add_service_error(exc)
-
-    def add_service_error(self, exc):
-        if isinstance(exc, Conflict):
-            self.add_error(None, exc.message)
-        elif not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-        else:
-            for name, errors in exc.error_dict.items():
-                if name in self.fields:
-                    self.add_error(name, errors)
-                elif name == NON_FIELD_ERRORS:
-                    self.add_error(None, errors)
-                else:
-                    label = self._label(name)
-                    self.add_error(None, [f"{label}: {message}" for message in ValidationError(errors).messages])
-
-    def _label(self, name):
-        try:
-            return capfirst(self._meta.model._meta.get_field(name).verbose_name)
-        except FieldDoesNotExist:
-            return capfirst(name.replace("_", " "))
+            add_service_error(self, exc)
 
     def save(self, commit=True):
         if self.errors:

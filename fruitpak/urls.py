@@ -9,6 +9,10 @@ admin.site.site_title = "FruitPAK admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("fruitpak.api_urls")),
+    path("batches/", include("batches.urls")),
+    path("growers/", include("growers.urls")),
+    path("packhouses/", include("packhouses.urls")),
+    path("payments/", include("payments.urls")),
     path("", include("accounts.urls")),
 ]
 

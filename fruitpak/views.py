@@ -30,3 +30,17 @@ def server_error(request):
             status=500,
         )
     return defaults.server_error(request)
+
+
+def list_query(request):
+    """The current list's query string, for page and sort links that keep the filters."""
+    without_page = request.GET.copy()
+    without_page.pop("page", None)
+    without_ordering = without_page.copy()
+    without_ordering.pop("ordering", None)
+    return {
+        "query_without_page": without_page.urlencode(),
+        "query_without_ordering": without_ordering.urlencode(),
+        "query": without_page.urlencode(),
+        "ordering": request.GET.get("ordering", ""),
+    }

@@ -10,7 +10,8 @@ from .models import Grade, GrowerPayment, PaymentType, PriceAgreement
 class GrowerPaymentFilterSet(django_filters.FilterSet):
     payment_type = django_filters.MultipleChoiceFilter(choices=PaymentType.choices)
     paid_date = django_filters.DateFromToRangeFilter()
-    q = django_filters.CharFilter(field_name="reference", lookup_expr="icontains", label="Reference contains")
+    q = django_filters.CharFilter(field_name="reference", lookup_expr="icontains", label="Reference")
+    grower_code = django_filters.CharFilter(field_name="grower__code", lookup_expr="iexact", label="Grower code")
     ordering = StableOrderingFilter(fields=("paid_date", "amount", "reference", "created_at"))
 
     class Meta:

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "batches"
+urlpatterns = [
+    path("", views.batch_list, name="list"),
+    path("export.csv", views.batch_export, name="export"),
+    path("new/", views.intake, name="intake"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/docket/", views.docket, name="docket"),
+    path("<int:pk>/transition/", views.transition, name="transition"),
+    path("<int:pk>/packout/", views.packout, name="packout"),
+]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "payments"
+urlpatterns = [
+    path("", views.payment_list, name="list"),
+    path("new/", views.create, name="new"),
+]

@@ -1,0 +1,43 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+
+from fruitpak.errors import Conflict
+from fruitpak.forms import add_service_error
+from fruitpak.tenancy import company_today
+from fruitpak.views import list_query
+
+from . import services
+from .filters import GrowerPaymentFilterSet
+from .forms import PaymentForm
+from .models import GrowerPayment
+
+
+@login_required
+@permission_required("payments.view_growerpayment", raise_exception=True)
+def payment_list(request):
+    filterset = GrowerPaymentFilterSet(request.GET, queryset=GrowerPayment.objects.select_related("grower"))
+    payments = filterset.qs if filterset.is_valid() else GrowerPayment.objects.none()
+    page = Paginator(payments, 50).get_page(request.GET.get("page"))
+    return render(request, "payments/list.html", {"filter": filterset, "page": page, **list_query(request)})
+
+
+@login_required
+@permission_required("payments.add_growerpayment", raise_exception=True)
+def create(request):
+    form = PaymentForm(request.POST or None, initial={"paid_date": company_today()})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            payment, created = services.record_payment(**data, by=request.user)
+        except (ValidationError, Conflict) as exc:
+            add_service_error(form, exc)
+        else:
+            if created:
+                messages.success(request, f"Payment {payment.reference} recorded.")
+            else:
+                messages.info(request, f"Payment {payment.reference} was already recorded; nothing was added.")
+            return redirect("payments:list")
+    return render(request, "payments/form.html", {"form": form})
