@@ -14,7 +14,7 @@ class GrowerCodeField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Grower")
-        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("max_length", 200)  # a picked suggestion carries the name too
         kwargs.setdefault("help_text", "Type the grower's code or name and pick from the list.")
         super().__init__(**kwargs)
 

@@ -15,5 +15,8 @@ class GrowerForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["code"].disabled = True  # statements and integrators key on it
 
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().upper()
+
     def validate_unique(self):
         """The service checks uniqueness when it writes; checking twice would only race."""

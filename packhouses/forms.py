@@ -15,5 +15,8 @@ class PackhouseForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["code"].disabled = True  # part of every batch code made there
 
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().upper()
+
     def validate_unique(self):
         """The service checks uniqueness when it writes."""
