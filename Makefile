@@ -14,7 +14,7 @@ export EMBEDDED
 # Every recipe that talks to the database loads the URLs services.py chose.
 WITH_SERVICES = set -a && . ./$(SERVICES_ENV) && set +a &&
 
-.PHONY: run test services services-down migrate demo lint clean help
+.PHONY: run test services services-down migrate demo lint clean help chromium vendor
 
 help:
 	@echo "make run          build .venv, bring up PostgreSQL and Redis, migrate, load the demo, serve on :$(PORT)"
@@ -51,8 +51,19 @@ run: demo
 	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev exec $(BIN)/gunicorn fruitpak.wsgi \
 		--bind $(BIND) --workers 2 --access-logfile - --forwarded-allow-ips '*'
 
-test: $(VENV)/.dev services
+# The browser tests (browser/) drive Debian's chromium, never a downloaded one. CI runs as root on Debian.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+
+test: $(VENV)/.dev services chromium
 	$(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Re-vendor the front-end files (package.json pins them) into static/vendor/. Their output is committed,
+# so neither `make run` nor `make test` needs npm.
+vendor:
+	npm install --no-save --no-audit --no-fund
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/htmx-$$(node -p 'require("htmx.org/package.json").version').min.js
+	cp node_modules/htmx.org/LICENSE static/vendor/htmx/LICENSE
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

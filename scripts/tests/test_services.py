@@ -26,6 +26,14 @@ def services(*args, env=None):
     )
 
 
+def manage(*args, env):
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "EMBEDDED")}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args], env={**clean, **env}, cwd=ROOT,
+        capture_output=True, text=True, timeout=300, check=True,
+    )
+
+
 def redis_ping(unix_path):
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(2)
@@ -44,6 +52,14 @@ def test_embedded_starts_private_postgres_and_redis(tmp_path):
         assert "127.0.0.1:5432" not in env["DATABASE_URL"]
         with psycopg.connect(env["DATABASE_URL"]) as conn:
             assert conn.execute("SELECT current_database()").fetchone()[0] == "fruitpak"
+
+        # The private server can hold a real company: migrations need btree_gist, for one.
+        django_env = {**env, "DJANGO_SETTINGS_MODULE": "fruitpak.settings.dev",
+                      "FRUITPAK_ADMIN_PASSWORD": "a-long-enough-passphrase"}
+        manage("migrate_schemas", "--executor=standard", "-v", "0", env=django_env)
+        made = manage("create_company", "--schema", "embedded", "--name", "Embedded Fruit",
+                      "--domain", "embedded.localhost", "--admin-email", "boss@embedded.test", env=django_env)
+        assert "Created Embedded Fruit" in made.stdout
 
         if shutil.which("redis-server"):
             assert env["REDIS_URL"].startswith("unix://")
