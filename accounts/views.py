@@ -1,6 +1,4 @@
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
 
 from .forms import LoginForm
 
@@ -13,8 +11,3 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
-
-
-@login_required
-def home(request):
-    return render(request, "home.html", {"company": request.tenant, "role": request.user.role})

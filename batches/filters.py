@@ -11,7 +11,10 @@ class BatchFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     fruit_type = django_filters.MultipleChoiceFilter(choices=FruitType.choices)
     variety = django_filters.CharFilter(lookup_expr="iexact")
-    harvest_date = django_filters.DateFromToRangeFilter()
+    # Two plain date filters, not DateFromToRangeFilter: that one turns a date into a local
+    # midnight datetime, which a date column compares in UTC (a day early east of UTC).
+    harvest_date_after = django_filters.DateFilter(field_name="harvest_date", lookup_expr="gte")
+    harvest_date_before = django_filters.DateFilter(field_name="harvest_date", lookup_expr="lte")
     # Dates in the company's time zone: the whole local day is included.
     intake_date = django_filters.DateFromToRangeFilter()
     ordering = StableOrderingFilter(

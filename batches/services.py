@@ -12,9 +12,12 @@ from fruitpak.cache import bump
 from fruitpak.errors import Conflict
 from fruitpak.services import apply_changes
 from fruitpak.tenancy import company_date, company_today
+from reconciliation.services import schedule_intake_refresh
 
 from .models import PACKOUT_FIELDS, TRANSITIONS, Batch, BatchHistory, Status
 
+# What daily_grower_intake sums: an edit of these makes the view stale.
+INTAKE_VIEW_FIELDS = {"fruit_type", "bin_count", "gross_weight_kg", "tare_weight_kg"}
 EDITABLE = ("fruit_type", "variety", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg", "notes")
 PACKOUT_STATUSES = (Status.GRADING, Status.PACKING)
 FROZEN_STATUSES = (Status.DISPATCHED, Status.REJECTED)
@@ -90,6 +93,7 @@ def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_c
             "bin_count": bin_count, "gross_weight_kg": str(gross_weight_kg), "tare_weight_kg": str(tare_weight_kg),
         })
         bump("batches")
+        transaction.on_commit(schedule_intake_refresh, robust=True)
     return batch
 
 
@@ -223,4 +227,6 @@ def edit(batch, changes, *, by=None, expected_version=None):
         _save(batch, list(changed))
         batch.refresh_from_db(fields=["net_weight_kg"])
         _history(batch, BatchHistory.Event.EDITED, by, payload={"changes": changed})
+        if set(changed) & INTAKE_VIEW_FIELDS:
+            transaction.on_commit(schedule_intake_refresh, robust=True)
     return batch

@@ -14,6 +14,7 @@ from batches.api.views import BatchViewSet
 from growers.api.views import GrowerViewSet
 from packhouses.api.views import PackhouseViewSet
 from payments.api.views import GrowerPaymentViewSet, PriceAgreementViewSet
+from reconciliation.api.views import DailyIntakeView, ReconciliationView
 
 router = SimpleRouter()
 router.register("growers", GrowerViewSet, basename="grower")
@@ -44,5 +45,7 @@ urlpatterns = [
     path("auth/logout", auth_api.logout, name="api-logout"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("reconciliation/", ReconciliationView.as_view(), name="reconciliation"),
+    path("intake/daily/", DailyIntakeView.as_view(), name="intake-daily"),
     *router.urls,
 ]

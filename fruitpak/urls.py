@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from reconciliation.views import dashboard
+
 admin.site.site_header = "FruitPAK company admin"
 admin.site.site_title = "FruitPAK admin"
 
@@ -13,6 +15,8 @@ urlpatterns = [
     path("growers/", include("growers.urls")),
     path("packhouses/", include("packhouses.urls")),
     path("payments/", include("payments.urls")),
+    path("reconciliation/", include("reconciliation.urls")),
+    path("", dashboard, name="home"),
     path("", include("accounts.urls")),
 ]
 

@@ -9,6 +9,8 @@ from batches.models import Batch
 from fruitpak.forms import add_service_error
 from fruitpak.views import list_query
 from payments.models import GrowerPayment
+from reconciliation.models import VIEW_PERMISSION as VIEW_RECONCILIATION
+from reconciliation.report import default_period, grower_statement
 
 from . import services
 from .filters import GrowerFilterSet
@@ -55,6 +57,8 @@ def detail(request, pk):
         context["batches"] = Batch.objects.filter(grower=grower).select_related("packhouse")[:20]
     if request.user.has_perm("payments.view_growerpayment"):
         context["payments"] = GrowerPayment.objects.filter(grower=grower)[:20]
+    if request.user.has_perm(VIEW_RECONCILIATION):
+        context["statement"] = grower_statement(grower, *default_period())
     return render(request, "growers/detail.html", context)
 
 

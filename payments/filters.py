@@ -9,7 +9,9 @@ from .models import Grade, GrowerPayment, PaymentType, PriceAgreement
 
 class GrowerPaymentFilterSet(django_filters.FilterSet):
     payment_type = django_filters.MultipleChoiceFilter(choices=PaymentType.choices)
-    paid_date = django_filters.DateFromToRangeFilter()
+    # Plain date filters (see batches.filters: a range filter would compare the date in UTC).
+    paid_date_after = django_filters.DateFilter(field_name="paid_date", lookup_expr="gte")
+    paid_date_before = django_filters.DateFilter(field_name="paid_date", lookup_expr="lte")
     q = django_filters.CharFilter(field_name="reference", lookup_expr="icontains", label="Reference")
     grower_code = django_filters.CharFilter(field_name="grower__code", lookup_expr="iexact", label="Grower code")
     ordering = StableOrderingFilter(fields=("paid_date", "amount", "reference", "created_at"))

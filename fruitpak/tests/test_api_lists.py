@@ -281,3 +281,17 @@ def test_history_query_count_does_not_grow(acme, many):
 
     assert small == large
     assert items == 32
+
+
+def test_date_filters_are_the_dates_themselves_east_of_utc(acme, api):
+    """Regression: a date range filter compared the date columns with local midnight in UTC (a day early)."""
+    with acme:
+        day = dt.date(2026, 3, 10)
+        payment, _ = payment_services.record_payment(grower=GrowerFactory(), payment_type="advance",
+                                                     amount=Decimal("1"), reference="D-DAY", paid_date=day)
+        batch = BatchFactory(harvest_date=day)
+
+    assert ids(api.get("/api/payments/?paid_date_after=2026-03-10&paid_date_before=2026-03-10")) == [payment.pk]
+    assert ids(api.get("/api/payments/?paid_date_after=2026-03-11")) == []
+    assert ids(api.get("/api/batches/?harvest_date_after=2026-03-10&harvest_date_before=2026-03-10")) == [batch.pk]
+    assert ids(api.get("/api/batches/?harvest_date_before=2026-03-09")) == []

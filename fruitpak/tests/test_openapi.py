@@ -13,6 +13,7 @@ OPERATIONS = {
     ("/api/batches/{id}/transition/", "post"), ("/api/batches/{id}/packout/", "post"),
     ("/api/payments/", "get"), ("/api/payments/", "post"), ("/api/payments/{id}/", "get"),
     ("/api/prices/", "get"), ("/api/prices/", "post"), ("/api/prices/{id}/", "get"), ("/api/prices/{id}/", "patch"),
+    ("/api/reconciliation/", "get"), ("/api/intake/daily/", "get"),
 }
 
 

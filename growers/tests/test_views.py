@@ -93,3 +93,25 @@ def test_grower_page_shows_batches_and_payments_by_permission(acme):
 
     assert batch.batch_code in clerk and "Recent payments" not in clerk
     assert "Recent payments" in finance
+
+
+def test_grower_page_shows_the_balance_to_finance_only(acme):
+    import datetime as dt
+    from decimal import Decimal
+
+    from batches.tests.factories import BatchFactory
+    from fruitpak.tenancy import company_today
+    from payments import services
+
+    with acme:
+        batch = BatchFactory()  # 3,500 kg net, not graded yet: valued ungraded
+        services.create_price_agreement(fruit_type="apple", grade="ungraded", valid_from=dt.date(2020, 1, 1),
+                                        price_per_kg=Decimal("2.00"))
+        services.record_payment(grower=batch.grower, payment_type="advance", amount=Decimal("1000.00"),
+                                reference="ADV-1", paid_date=company_today())
+
+    finance = acme.client("Finance").get(f"/growers/{batch.grower_id}/").content.decode()
+    clerk = acme.client("Clerk").get(f"/growers/{batch.grower_id}/").content.decode()
+
+    assert 'data-testid="balance">6000.00 ZAR<' in finance  # 3,500 x 2.00 - 1,000
+    assert 'data-testid="balance"' not in clerk

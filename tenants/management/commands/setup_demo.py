@@ -58,6 +58,7 @@ class Command(BaseCommand):
                 "seed_demo", "--schema", "demo", "--batches", str(opts["batches"]), "--seed", str(DEMO_SEED),
                 verbosity=opts["verbosity"], stdout=self.stdout, stderr=self.stderr,
             )
+            call_command("refresh_intake_view", "--schema", "demo", stdout=self.stdout, stderr=self.stderr)
 
         port = opts["port"]
         self.stdout.write(self.style.SUCCESS("\nFruitPAK demo is ready."))

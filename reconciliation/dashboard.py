@@ -1,0 +1,79 @@
+"""The dashboard's numbers: plain data, cached per company and invalidated by generation."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db.models import Count, Sum
+
+from batches.models import Batch, Status
+from fruitpak.cache import generation
+from fruitpak.tenancy import company_today
+
+from .models import DailyGrowerIntake
+from .report import default_period, reconcile
+
+CHART_DAYS = 30
+TOP_GROWERS = 10
+TTL = 300
+ZERO = Decimal("0")
+
+
+def dashboard_data():
+    """Today's intake, 30 days of intake, batches by status, top growers, flagged growers.
+
+    The key holds the generations of what the numbers depend on, so a write
+    makes the next read recompute; the cache key function adds the schema.
+    """
+    today = company_today()
+    key = ":".join(["dashboard", str(today), *(str(generation(ns)) for ns in ("batches", "payments", "prices"))])
+    data = cache.get(key)
+    if data is None:
+        data = _build(today)
+        cache.set(key, data, TTL)
+    return data
+
+
+def _build(today):
+    first_day = today - timedelta(days=CHART_DAYS - 1)
+    by_day = {
+        row["day"]: row
+        for row in DailyGrowerIntake.objects.filter(day__gte=first_day, day__lte=today)
+        .values("day").annotate(batches=Sum("batches"), bins=Sum("bins"), net_kg=Sum("net_kg"))
+    }
+    days = [
+        {"day": first_day + timedelta(days=n),
+         "net_kg": by_day.get(first_day + timedelta(days=n), {}).get("net_kg") or ZERO}
+        for n in range(CHART_DAYS)
+    ]
+    todays = by_day.get(today, {})
+    season_from, season_to = default_period()
+    top = list(
+        DailyGrowerIntake.objects.filter(day__gte=season_from, day__lte=season_to)
+        .values("grower__code", "grower__name", "grower_id")
+        .annotate(net_kg=Sum("net_kg"), batches=Sum("batches")).order_by("-net_kg")[:TOP_GROWERS]
+    )
+    statuses = dict(Batch.objects.values_list("status").annotate(count=Count("id")).order_by())
+    report = reconcile(season_from, season_to, limit=1)
+    return {
+        "today": {"batches": todays.get("batches") or 0, "bins": todays.get("bins") or 0,
+                  "net_kg": todays.get("net_kg") or ZERO},
+        "chart": _bars(days),
+        "statuses": [(status.label, status.value, statuses.get(status.value, 0)) for status in Status],
+        "top_growers": top,
+        "season": (season_from, season_to),
+        "flagged": report.totals.flagged_growers,
+        "growers_reconciled": report.totals.growers,
+    }
+
+
+def _bars(days, height=160, width=600):
+    """Bar geometry for the server-rendered SVG chart."""
+    peak = max((d["net_kg"] for d in days), default=ZERO) or Decimal("1")
+    step = width / len(days)
+    bars = []
+    for n, d in enumerate(days):
+        bar_height = round(float(d["net_kg"] / peak) * height, 1)
+        bars.append({**d, "x": round(n * step + 1, 1), "w": round(step - 2, 1), "h": bar_height,
+                     "y": round(height - bar_height, 1)})
+    return {"width": width, "height": height, "peak": peak, "bars": bars}

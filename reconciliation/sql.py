@@ -1,0 +1,257 @@
+"""The SQL of reconciliation: batch valuation, the report and the grower statement.
+
+Every statement runs through Django's connection, so the company's schema
+is on the search path: no table is ever qualified with a schema. Parameters
+are named (%(name)s); the time zone is one of them. The fragments joined
+here are constants of this module, never input.
+
+Valuation (docs/RECONCILIATION.md has the rules in full):
+- a batch with a pack-out (class1_kg recorded) is worth the sum over
+  classes 1 to 3 of kg x price(fruit, variety, class, local intake day);
+  waste is worth nothing;
+- a batch without a pack-out is worth net kg x the 'ungraded' price;
+- per grade, an agreement for the batch's own variety beats a blank-variety one;
+- a batch is unpriced when any price it needs is missing (a class with
+  0 kg needs none); it then adds nothing to the value and is counted;
+- a rejected batch needs no price and is worth nothing.
+
+How it stays fast: prices are expanded per day of the period (agreements x
+days: a few thousand rows), pivoted by grade, and hash-joined to each batch
+on (local day, fruit, variety) and (local day, fruit, blank variety). The
+batches are then summed per grower (a hash aggregate with one group per
+grower), so nothing of the size of the batches is ever sorted or
+materialized, and PostgreSQL may run it in parallel.
+"""
+
+# The period as the company sees it: from local midnight of `date_from` to
+# local midnight after `date_to`, as timestamptz bounds. A plain range on
+# intake_date, so ix_batches_intake_date serves it.
+PERIOD_START = "(%(date_from)s::date::timestamp AT TIME ZONE %(tz)s)"
+PERIOD_END = "((%(date_to)s::date + 1)::timestamp AT TIME ZONE %(tz)s)"
+
+
+def day_prices(first_day, last_day):
+    """CTE day_prices: per day in [first_day, last_day], fruit and variety ('' = any), the price of each grade.
+
+    The agreements for one fruit, variety and grade never overlap (an
+    exclusion constraint), so each max() sees at most one price. NOT
+    MATERIALIZED: it is joined twice, and inlining keeps the plan parallel-safe.
+    """
+    return f"""
+day_prices AS NOT MATERIALIZED (
+    SELECT d.day, pa.fruit_type, pa.variety,
+           max(pa.price_per_kg) FILTER (WHERE pa.grade = 'ungraded') AS ungraded,
+           max(pa.price_per_kg) FILTER (WHERE pa.grade = 'class1') AS class1,
+           max(pa.price_per_kg) FILTER (WHERE pa.grade = 'class2') AS class2,
+           max(pa.price_per_kg) FILTER (WHERE pa.grade = 'class3') AS class3
+    FROM (SELECT ({first_day}) + n AS day
+          FROM generate_series(0, ({last_day}) - ({first_day})) AS n) d
+    JOIN price_agreements pa
+      ON pa.valid_from <= d.day AND (pa.valid_to IS NULL OR d.day <= pa.valid_to)
+    GROUP BY d.day, pa.fruit_type, pa.variety
+)"""
+
+
+def valued_batches(where, columns=""):
+    """CTEs picked, priced and valued: the batches matching `where`, each with its prices and value.
+
+    `valued` has per batch: grower_id, rejected, net_kg, packed_kg, the kg
+    each grade must be priced for (0 when none), the price used per grade,
+    unpriced, and value (unrounded: kg with 2 places x price with 4; NULL
+    when unpriced, 0 when rejected). Needs a day_prices CTE before it.
+    """
+    return f"""
+picked AS (
+    SELECT b.grower_id, b.fruit_type, b.variety,{columns}
+           (b.intake_date AT TIME ZONE %(tz)s)::date AS day,
+           b.status = 'rejected' AS rejected,
+           b.net_weight_kg AS net_kg,
+           coalesce(b.class1_kg, 0) + coalesce(b.class2_kg, 0) + coalesce(b.class3_kg, 0) AS packed_kg,
+           CASE WHEN b.status <> 'rejected' AND b.class1_kg IS NULL THEN b.net_weight_kg ELSE 0 END AS ungraded_kg,
+           CASE WHEN b.status <> 'rejected' THEN coalesce(b.class1_kg, 0) ELSE 0 END AS class1_kg,
+           CASE WHEN b.status <> 'rejected' THEN coalesce(b.class2_kg, 0) ELSE 0 END AS class2_kg,
+           CASE WHEN b.status <> 'rejected' THEN coalesce(b.class3_kg, 0) ELSE 0 END AS class3_kg
+    FROM batches b
+    WHERE {where}
+),
+priced AS (
+    SELECT p.*,
+           coalesce(own.ungraded, anyv.ungraded) AS ungraded_price,
+           coalesce(own.class1, anyv.class1) AS class1_price,
+           coalesce(own.class2, anyv.class2) AS class2_price,
+           coalesce(own.class3, anyv.class3) AS class3_price
+    FROM picked p
+    LEFT JOIN day_prices own
+      ON own.day = p.day AND own.fruit_type = p.fruit_type AND own.variety = p.variety
+    LEFT JOIN day_prices anyv
+      ON anyv.day = p.day AND anyv.fruit_type = p.fruit_type AND anyv.variety = ''
+),
+flagged_prices AS (
+    SELECT pr.*,
+           (pr.ungraded_kg > 0 AND pr.ungraded_price IS NULL)
+           OR (pr.class1_kg > 0 AND pr.class1_price IS NULL)
+           OR (pr.class2_kg > 0 AND pr.class2_price IS NULL)
+           OR (pr.class3_kg > 0 AND pr.class3_price IS NULL) AS unpriced
+    FROM priced pr
+),
+valued AS (
+    SELECT fp.*,
+           CASE WHEN NOT fp.unpriced THEN
+                coalesce(fp.ungraded_kg * fp.ungraded_price, 0)
+              + coalesce(fp.class1_kg * fp.class1_price, 0)
+              + coalesce(fp.class2_kg * fp.class2_price, 0)
+              + coalesce(fp.class3_kg * fp.class3_price, 0)
+           END AS value
+    FROM flagged_prices fp
+)"""
+
+
+PERIOD_BATCHES = (
+    "b.intake_date >= " + PERIOD_START + " AND b.intake_date < " + PERIOD_END
+)
+
+# --- the report -----------------------------------------------------------------------
+
+# One row per grower with activity in the period (a page of them), then one 'totals' row over all of them.
+# {order_by} is filled from a whitelist (report.ORDERINGS) before execution.
+REPORT = (
+    "WITH"
+    + day_prices("%(date_from)s::date", "%(date_to)s::date")
+    + ","
+    + valued_batches(
+        PERIOD_BATCHES
+        + """
+      AND (%(grower)s::bigint IS NULL OR b.grower_id = %(grower)s::bigint)
+      AND (%(packhouse)s::bigint IS NULL OR b.packhouse_id = %(packhouse)s::bigint)
+      AND (%(fruit_type)s::text IS NULL OR b.fruit_type = %(fruit_type)s::text)"""
+    )
+    + """,
+batch_totals AS (
+    SELECT grower_id,
+           count(*) FILTER (WHERE NOT rejected) AS batches,
+           count(*) FILTER (WHERE rejected) AS rejected_batches,
+           count(*) FILTER (WHERE unpriced) AS unpriced_batches,
+           coalesce(sum(net_kg) FILTER (WHERE NOT rejected), 0) AS net_kg,
+           coalesce(sum(packed_kg) FILTER (WHERE NOT rejected), 0) AS packed_kg,
+           coalesce(sum(value), 0) AS value
+    FROM valued
+    GROUP BY grower_id
+),
+payment_totals AS (
+    SELECT gp.grower_id,
+           coalesce(sum(gp.amount) FILTER (WHERE gp.payment_type = 'advance'), 0) AS paid_advance,
+           coalesce(sum(gp.amount) FILTER (WHERE gp.payment_type = 'final'), 0) AS paid_final,
+           coalesce(sum(gp.amount) FILTER (WHERE gp.payment_type = 'deduction'), 0) AS paid_deduction,
+           coalesce(sum(gp.amount) FILTER (WHERE gp.payment_type = 'adjustment'), 0) AS paid_adjustment,
+           sum(gp.amount) AS total_paid
+    FROM grower_payments gp
+    WHERE gp.paid_date >= %(date_from)s::date
+      AND gp.paid_date <= %(date_to)s::date
+      AND (%(grower)s::bigint IS NULL OR gp.grower_id = %(grower)s::bigint)
+    GROUP BY gp.grower_id
+),
+joined AS (
+    -- A grower with payments but no batches appears, unless the packhouse or fruit filter
+    -- narrows the batches: payments belong to neither, so then only growers with batches do.
+    SELECT g.id AS grower_id, g.code AS grower_code, g.name AS grower_name,
+           coalesce(bt.batches, 0) AS batches,
+           coalesce(bt.rejected_batches, 0) AS rejected_batches,
+           coalesce(bt.unpriced_batches, 0) AS unpriced_batches,
+           coalesce(bt.net_kg, 0) AS net_kg,
+           coalesce(bt.packed_kg, 0) AS packed_kg,
+           round(coalesce(bt.value, 0), 2) AS expected_value,
+           coalesce(pt.paid_advance, 0) AS paid_advance,
+           coalesce(pt.paid_final, 0) AS paid_final,
+           coalesce(pt.paid_deduction, 0) AS paid_deduction,
+           coalesce(pt.paid_adjustment, 0) AS paid_adjustment,
+           coalesce(pt.total_paid, 0) AS total_paid
+    FROM batch_totals bt
+    FULL JOIN payment_totals pt ON pt.grower_id = bt.grower_id
+    JOIN growers g ON g.id = coalesce(bt.grower_id, pt.grower_id)
+    WHERE bt.grower_id IS NOT NULL OR (%(packhouse)s::bigint IS NULL AND %(fruit_type)s::text IS NULL)
+),
+balanced AS (
+    SELECT j.*,
+           j.expected_value - j.total_paid AS balance,
+           CASE WHEN j.expected_value <> 0
+                THEN round((j.expected_value - j.total_paid) * 100 / j.expected_value, 2) END AS variance_percent
+    FROM joined j
+),
+report AS (
+    -- Flagged: |balance| over the amount, or |variance| over the percentage, compared as shown
+    -- (cents, two decimals). A balance against no expected value exceeds any percentage.
+    SELECT bl.*,
+           coalesce(abs(bl.balance) > %(threshold_amount)s::numeric, false)
+           OR (bl.balance <> 0 AND %(threshold_percent)s::numeric IS NOT NULL
+               AND (bl.variance_percent IS NULL OR abs(bl.variance_percent) > %(threshold_percent)s::numeric))
+           AS flagged
+    FROM balanced bl
+),
+shown AS (
+    SELECT * FROM report WHERE %(flagged)s::boolean IS NULL OR flagged = %(flagged)s::boolean
+),
+page AS (
+    SELECT * FROM shown ORDER BY {order_by} LIMIT %(limit)s OFFSET %(offset)s
+)
+SELECT 'row' AS kind, grower_id, grower_code, grower_name,
+       batches, rejected_batches, unpriced_batches, net_kg, packed_kg, expected_value,
+       paid_advance, paid_final, paid_deduction, paid_adjustment, total_paid,
+       balance, variance_percent, flagged, NULL::bigint AS growers, NULL::bigint AS flagged_growers
+FROM page
+UNION ALL
+SELECT 'totals', NULL, NULL, NULL,
+       coalesce(sum(batches), 0)::bigint, coalesce(sum(rejected_batches), 0)::bigint,
+       coalesce(sum(unpriced_batches), 0)::bigint,
+       coalesce(sum(net_kg), 0), coalesce(sum(packed_kg), 0), coalesce(sum(expected_value), 0),
+       coalesce(sum(paid_advance), 0), coalesce(sum(paid_final), 0), coalesce(sum(paid_deduction), 0),
+       coalesce(sum(paid_adjustment), 0), coalesce(sum(total_paid), 0), coalesce(sum(balance), 0),
+       CASE WHEN sum(expected_value) <> 0 THEN round(sum(balance) * 100 / sum(expected_value), 2) END,
+       NULL, count(*), count(*) FILTER (WHERE flagged)
+FROM shown
+"""
+)
+
+# --- the grower statement -------------------------------------------------------------
+
+# The grower's first local intake day: where the opening's prices must start.
+_FIRST_DAY = (
+    "coalesce((SELECT (min(b0.intake_date) AT TIME ZONE %(tz)s)::date FROM batches b0 "
+    "WHERE b0.grower_id = %(grower)s), %(date_from)s::date)"
+)
+
+# What the grower was owed before the period: value of earlier batches minus earlier payments.
+STATEMENT_OPENING = (
+    "WITH"
+    + day_prices(_FIRST_DAY, "%(date_from)s::date - 1")
+    + ","
+    + valued_batches("b.grower_id = %(grower)s AND b.intake_date < " + PERIOD_START)
+    + """
+SELECT (SELECT coalesce(sum(value), 0) FROM valued) AS value,
+       (SELECT count(*) FILTER (WHERE unpriced) FROM valued) AS unpriced_batches,
+       (SELECT coalesce(sum(gp.amount), 0) FROM grower_payments gp
+         WHERE gp.grower_id = %(grower)s AND gp.paid_date < %(date_from)s::date) AS paid
+"""
+)
+
+# The period's batches of one grower, each with its prices and value.
+STATEMENT_BATCHES = (
+    "WITH"
+    + day_prices("%(date_from)s::date", "%(date_to)s::date")
+    + ","
+    + valued_batches(
+        "b.grower_id = %(grower)s AND " + PERIOD_BATCHES,
+        columns="""
+           b.id AS batch_id, b.batch_code, b.intake_date, b.status, b.packhouse_id,
+           b.class1_kg AS packout_class1_kg, b.class2_kg AS packout_class2_kg,
+           b.class3_kg AS packout_class3_kg, b.waste_kg,""",
+    )
+    + """
+SELECT v.batch_id, v.batch_code, v.intake_date, v.day, ph.code AS packhouse_code, v.fruit_type, v.variety,
+       v.status, v.net_kg AS net_weight_kg, v.packout_class1_kg, v.packout_class2_kg, v.packout_class3_kg,
+       v.waste_kg, v.ungraded_kg, v.class1_kg, v.class2_kg, v.class3_kg,
+       v.ungraded_price, v.class1_price, v.class2_price, v.class3_price, v.unpriced, v.value
+FROM valued v
+JOIN packhouses ph ON ph.id = v.packhouse_id
+ORDER BY v.intake_date, v.batch_id
+"""
+)

@@ -1,0 +1,69 @@
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+
+from fruitpak.forms import add_service_error
+from growers.views import get_grower
+
+from .dashboard import dashboard_data
+from .exports import reconciliation_csv, reconciliation_filename, statement_csv, statement_filename
+from .forms import PeriodForm, ReconciliationForm
+from .models import VIEW_PERMISSION
+from .report import grower_statement, reconcile
+
+
+def _csv(lines, filename):
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def report(request):
+    """Value next to payments, grower by grower; the same function as the API and the CSV."""
+    form = ReconciliationForm(request.GET or None)
+    result = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = reconcile(
+                data["date_from"], data["date_to"], grower=data["grower"], packhouse=data["packhouse"],
+                fruit_type=data["fruit_type"] or None, threshold_amount=data["threshold"],
+                threshold_percent=data["threshold_percent"], flagged=True if data["flagged"] else None,
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            if request.GET.get("format") == "csv":
+                return _csv(reconciliation_csv(result), reconciliation_filename(result))
+    elif not form.is_bound:
+        form = ReconciliationForm()
+    query = request.GET.copy()
+    query.pop("format", None)
+    return render(request, "reconciliation/report.html", {"form": form, "report": result, "query": query.urlencode()})
+
+
+@login_required
+@permission_required(VIEW_PERMISSION, raise_exception=True)
+def statement(request, pk):
+    """A grower's statement for a period: printable, and as CSV."""
+    grower = get_grower(pk)
+    form = PeriodForm(request.GET or {})
+    result = None
+    if form.is_valid():
+        result = grower_statement(grower, form.cleaned_data["date_from"], form.cleaned_data["date_to"])
+        if request.GET.get("format") == "csv":
+            return _csv(statement_csv(result), statement_filename(result))
+    query = request.GET.copy()
+    query.pop("format", None)
+    context = {"grower": grower, "form": form, "statement": result, "query": query.urlencode()}
+    return render(request, "reconciliation/statement.html", context)
+
+
+@login_required
+def dashboard(request):
+    """The company's day at a glance. The numbers are cached (reconciliation/dashboard.py)."""
+    context = {"company": request.tenant, "role": request.user.role, "data": dashboard_data()}
+    return render(request, "reconciliation/dashboard.html", context)
