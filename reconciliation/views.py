@@ -8,7 +8,8 @@ from growers.views import get_grower
 
 from .dashboard import dashboard_data
 from .exports import reconciliation_csv, reconciliation_filename, statement_csv, statement_filename
-from .forms import PeriodForm, ReconciliationForm
+from .filters import StatementForm
+from .forms import ReconciliationPageForm
 from .models import VIEW_PERMISSION
 from .report import grower_statement, reconcile
 
@@ -23,23 +24,16 @@ def _csv(lines, filename):
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def report(request):
     """Value next to payments, grower by grower; the same function as the API and the CSV."""
-    form = ReconciliationForm(request.GET or None)
+    form = ReconciliationPageForm(request.GET or None)
     result = None
     if form.is_bound and form.is_valid():
-        data = form.cleaned_data
         try:
-            result = reconcile(
-                data["date_from"], data["date_to"], grower=data["grower"], packhouse=data["packhouse"],
-                fruit_type=data["fruit_type"] or None, threshold_amount=data["threshold"],
-                threshold_percent=data["threshold_percent"], flagged=True if data["flagged"] else None,
-            )
+            result = reconcile(**form.report_kwargs())
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
             if request.GET.get("format") == "csv":
                 return _csv(reconciliation_csv(result), reconciliation_filename(result))
-    elif not form.is_bound:
-        form = ReconciliationForm()
     query = request.GET.copy()
     query.pop("format", None)
     return render(request, "reconciliation/report.html", {"form": form, "report": result, "query": query.urlencode()})
@@ -50,10 +44,10 @@ def report(request):
 def statement(request, pk):
     """A grower's statement for a period: printable, and as CSV."""
     grower = get_grower(pk)
-    form = PeriodForm(request.GET or {})
+    form = StatementForm(request.GET or {})
     result = None
     if form.is_valid():
-        result = grower_statement(grower, form.cleaned_data["date_from"], form.cleaned_data["date_to"])
+        result = grower_statement(grower, *form.period())
         if request.GET.get("format") == "csv":
             return _csv(statement_csv(result), statement_filename(result))
     query = request.GET.copy()

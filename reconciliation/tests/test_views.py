@@ -7,7 +7,7 @@ from growers.models import Grower
 
 pytestmark = pytest.mark.django_db
 
-MARCH = "date_from=2026-03-01&date_to=2026-03-31"
+MARCH = "from=2026-03-01&to=2026-03-31"
 
 
 @pytest.mark.parametrize(("role", "status"), [("Finance", 200), ("Manager", 200), ("Clerk", 403)])
@@ -34,7 +34,7 @@ def test_report_csv_is_the_same_report(acme, march):
 
 
 def test_a_bad_period_is_a_form_error(acme, march):
-    response = acme.client("Finance").get("/reconciliation/?date_from=2026-04-01&date_to=2026-03-01")
+    response = acme.client("Finance").get("/reconciliation/?from=2026-04-01&to=2026-03-01")
 
     assert response.status_code == 200
     assert "before it starts" in response.content.decode()
@@ -93,3 +93,11 @@ def test_dashboard_hides_reconciliation_from_clerks(acme):
 
     assert 'data-testid="flagged"' not in clerk
     assert 'data-testid="flagged"' in finance
+
+
+def test_the_page_takes_the_apis_parameters(acme, march):
+    page = acme.client("Finance").get(f"/reconciliation/?{MARCH}&grower=GA01&flagged=true").content.decode()
+    api = acme.api_client("Finance").get(f"/api/reconciliation/?{MARCH}&flagged=true").json()
+
+    assert "GA01" in page and "GB01" not in page
+    assert any(item["grower"]["code"] == "GA01" for item in api["items"])
