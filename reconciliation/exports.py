@@ -17,10 +17,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from batches.models import FruitType
+from fruitpak.csv import safe_cell
 
 from .report import CENT, GrowerStatement, ReconciliationReport
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 REPORT_COLUMNS = [
     ("grower_code", "Grower code"), ("grower_name", "Grower"), ("batches", "Batches"),
@@ -40,8 +39,7 @@ class _Line:
 
 
 def text(value):
-    value = "" if value is None else str(value)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return safe_cell("" if value is None else str(value))
 
 
 def number(value):
