@@ -30,10 +30,15 @@ router.register("prices", PriceAgreementViewSet, basename="price")
 def api_root(request):
     """Who is asking, for which company, and what the API offers."""
     names = ["grower", "packhouse", "batch", "payment", "price"]
+    endpoints = {name: reverse(f"{name}-list", request=request) for name in names}
+    endpoints.update(
+        reconciliation=reverse("reconciliation", request=request),
+        intake_daily=reverse("intake-daily", request=request),
+    )
     return Response({
         "company": {"name": request.tenant.name, "schema": request.tenant.schema_name},
         "user": {"email": request.user.email, "role": request.user.role},
-        "endpoints": {name: reverse(f"{name}-list", request=request) for name in names},
+        "endpoints": endpoints,
         "docs": reverse("api-docs", request=request),
     })
 

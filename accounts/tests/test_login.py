@@ -112,6 +112,9 @@ def test_api_root_names_company_and_user(acme):
     assert response.status_code == 200
     assert response.json()["company"] == {"name": "Acme Fruit", "schema": "acme"}
     assert response.json()["user"] == {"email": "finance@acme.test", "role": "Finance"}
+    assert set(response.json()["endpoints"]) == {
+        "grower", "packhouse", "batch", "payment", "price", "reconciliation", "intake_daily",
+    }
 
 
 def test_api_refuses_anonymous_with_json(acme):
