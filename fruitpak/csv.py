@@ -15,14 +15,16 @@ def safe_cell(value):
     return value
 
 
-class _Echo:
+class Echo:
+    """A file-like object whose write() returns what it was given: csv.writer then yields lines."""
+
     def write(self, value):
         return value
 
 
 def stream_csv(filename, header, rows):
     """A download of `rows` (any iterable of sequences), written as it is read."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
 
     def lines():
         yield writer.writerow(header)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from batches.models import FruitType
-from fruitpak.csv import safe_cell
+from fruitpak.csv import Echo, safe_cell
 
 from .report import CENT, GrowerStatement, ReconciliationReport
 
@@ -29,13 +29,6 @@ REPORT_COLUMNS = [
     ("total_paid", "Total paid"), ("balance", "Balance"), ("variance_percent", "Variance %"),
     ("flagged", "Flagged"),
 ]
-
-
-class _Line:
-    """A file-like object whose write() returns what it was given: csv.writer then yields lines."""
-
-    def write(self, value):
-        return value
 
 
 def text(value):
@@ -60,7 +53,7 @@ def _cell(value):
 
 def reconciliation_csv(report: ReconciliationReport, *, totals=True) -> Iterator[str]:
     """The report's rows (all of them when it was run without a limit), then a Total line."""
-    writer = csv.writer(_Line())
+    writer = csv.writer(Echo())
     yield writer.writerow([label for _, label in REPORT_COLUMNS])
     for row in report.rows:
         yield writer.writerow([_cell(getattr(row, name)) for name, _ in REPORT_COLUMNS])
@@ -80,7 +73,7 @@ STATEMENT_COLUMNS = ["Date", "Type", "Reference", "Description", "Net kg", "Valu
 
 def statement_csv(statement: GrowerStatement) -> Iterator[str]:
     """Opening balance, each batch and payment by date with the running balance, closing balance."""
-    writer = csv.writer(_Line())
+    writer = csv.writer(Echo())
     s = statement
     yield writer.writerow(STATEMENT_COLUMNS)
     yield writer.writerow([
