@@ -1,0 +1,60 @@
+"""gunicorn settings for the production shape (`make serve`, the Dockerfile).
+
+Every value can be overridden from the environment; the defaults are what
+bench/ measured on a 2-core machine (docs/PERFORMANCE.md, "Worker class").
+
+    GUNICORN_BIND          127.0.0.1:8000 (the container uses 0.0.0.0:8000)
+    WEB_CONCURRENCY        worker processes; default 2 x cores + 1
+    GUNICORN_WORKER_CLASS  sync (default) or gthread
+    GUNICORN_THREADS       threads per gthread worker (default 4); keep DB_POOL_MAX >= this
+    GUNICORN_TIMEOUT       seconds a request may take before its worker is restarted (default 30)
+    GUNICORN_ACCESS_LOG    a path, or "-" for stdout; unset: no access log (nginx keeps one)
+    FORWARDED_ALLOW_IPS    proxies trusted for X-Forwarded-*; default 127.0.0.1 (nginx on this box)
+    GUNICORN_MAX_REQUESTS  restart a worker after this many requests (default 0: never)
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name, default):
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def cores():
+    """CPUs this process may use: the cgroup/affinity limit when there is one, not the host's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return multiprocessing.cpu_count()
+
+
+wsgi_app = "fruitpak.wsgi:application"
+bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
+
+# Requests spend their time in Python and PostgreSQL, both CPU on the same box:
+# the classic 2 x cores + 1 keeps every core busy while one worker waits on I/O.
+workers = _int("WEB_CONCURRENCY", 2 * cores() + 1)
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = _int("GUNICORN_THREADS", 4) if worker_class == "gthread" else 1
+
+# nginx buffers slow clients, so a request that runs this long is stuck, not slow.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Longer than nginx's upstream keepalive_timeout (60 s, nginx.conf), so nginx, not gunicorn, closes an
+# idle upstream connection and never reuses one gunicorn is closing. sync workers ignore it.
+keepalive = _int("GUNICORN_KEEPALIVE", 75)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
+max_requests_jitter = max_requests // 10
+
+# The heartbeat file lives in memory when it can: a container's overlay disk can stall it.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+proc_name = os.environ.get("GUNICORN_PROC_NAME", "fruitpak")
+# Workers import the app themselves: each opens its own database pool after the fork.
+preload_app = False
