@@ -14,7 +14,7 @@ export EMBEDDED
 # Every recipe that talks to the database loads the URLs services.py chose.
 WITH_SERVICES = set -a && . ./$(SERVICES_ENV) && set +a &&
 
-.PHONY: run test services services-down migrate demo lint clean help chromium vendor
+.PHONY: run test services services-down migrate demo lint clean help chromium vendor pg-client
 
 help:
 	@echo "make run          build .venv, bring up PostgreSQL and Redis, migrate, load the demo, serve on :$(PORT)"
@@ -55,7 +55,11 @@ run: demo
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
 
-test: $(VENV)/.dev services chromium
+# backup_company / restore_company and their tests run Debian's pg_dump and pg_restore.
+pg-client:
+	@command -v pg_restore >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-client)
+
+test: $(VENV)/.dev services chromium pg-client
 	$(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Re-vendor the front-end files (package.json pins them) into static/vendor/. Their output is committed,
