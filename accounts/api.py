@@ -22,6 +22,8 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from fruitpak import audit
+
 from . import services
 from .authentication import (
     TOKEN_REFUSED,
@@ -31,6 +33,7 @@ from .authentication import (
     password_unchanged,
     refuse,
 )
+from .lockout import client_ip_address, locked_out
 from .models import ApiSession
 
 
@@ -76,7 +79,10 @@ class TokenPairSerializer(serializers.Serializer):
 
 @extend_schema(
     request=LoginSerializer, auth=[], tags=["auth"], summary="Log in with email and password",
-    responses={200: TokenPairSerializer, 401: OpenApiResponse(description="Wrong email or password.")},
+    responses={
+        200: TokenPairSerializer, 401: OpenApiResponse(description="Wrong email or password."),
+        429: OpenApiResponse(description="Too many failed logins or requests; see Retry-After."),
+    },
 )
 @api_view(["POST"])
 @authentication_classes([NoCredentials])
@@ -84,13 +90,17 @@ class TokenPairSerializer(serializers.Serializer):
 def login(request):
     body = LoginSerializer(data=request.data)
     body.is_valid(raise_exception=True)
+    # The request goes to authenticate() so that django-axes can count failures and refuse a locked-out client.
     user = authenticate(request, username=body.validated_data["email"], password=body.validated_data["password"])
+    if getattr(request, "axes_locked_out", False):
+        return locked_out(request._request, credentials={"username": body.validated_data["email"]})
     if user is None:
         raise AuthenticationFailed("Wrong email or password.", code="wrong_credentials")
     with transaction.atomic():
         session = ApiSession(id=uuid.uuid4(), user=user)
         tokens = _issue(user, session)
         session.save()
+    audit.event("login.succeeded", user=user, channel="api", ip=client_ip_address(request), api_session=session.id)
     return Response(tokens)
 
 

@@ -1,8 +1,12 @@
 """The only code that creates or changes users and their roles."""
 
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
+
+from fruitpak import audit
 
 from .models import User
 from .roles import MANAGER, ROLES
@@ -44,6 +48,7 @@ def revoke_api_session(session, reason):
         session.revoked_at = timezone.now()
         session.revoked_reason = reason[:100]
         session.save(update_fields=["revoked_at", "revoked_reason"])
+        audit.event_on_commit("api_session.revoked", user=session.user, api_session=session.id, reason=reason)
 
 
 @transaction.atomic
@@ -56,11 +61,31 @@ def deactivate_user(user):
 
 @transaction.atomic
 def set_password(user, password):
-    """A new password ends every other session and API token of the user."""
+    """A new password ends every session and API token of the user."""
     user.set_password(password)
     user.save(update_fields=["password"])
     _end_everything(user, "password changed")
 
 
 def _end_everything(user, reason):
-    user.api_sessions.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_reason=reason)
+    revoked = user.api_sessions.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoked_reason=reason)
+    ended = end_html_sessions(user)
+    audit.event_on_commit("user.sessions_ended", user=user, reason=reason, api_sessions=revoked, html_sessions=ended)
+
+
+def end_html_sessions(user):
+    """Delete the user's browser sessions in this company's schema.
+
+    The session table has no user column, so the live sessions are decoded
+    one by one; a company has few enough that this is cheap next to how
+    rarely it runs. Django would also refuse these sessions on their next
+    request (inactive user, or the password hash in the session no longer
+    matching), but deleting them means nothing depends on that check.
+    """
+    doomed = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get(SESSION_KEY) == str(user.pk)
+    ]
+    Session.objects.filter(session_key__in=doomed).delete()
+    return len(doomed)

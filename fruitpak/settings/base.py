@@ -34,6 +34,8 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Login attempts, per schema: the platform admin's on public, each company's in its own.
+    "axes",
 ]
 
 TENANT_APPS = [
@@ -47,6 +49,7 @@ TENANT_APPS = [
     "batches",
     "payments",
     "reconciliation",
+    "axes",
 ]
 
 THIRD_PARTY_APPS = [
@@ -55,6 +58,8 @@ THIRD_PARTY_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "django_guid",
 ]
 
 INSTALLED_APPS = SHARED_APPS + [
@@ -85,7 +90,11 @@ MIDDLEWARE = [
     "fruitpak.bench_baseline.BaselineMiddleware",
     # Health answers before anything looks at the host, the database or Redis.
     "fruitpak.middleware.HealthCheckMiddleware",
+    # X-Request-ID in and out, then the request kept for the log filter (fruitpak/audit.py).
+    "django_guid.middleware.guid_middleware",
+    "fruitpak.audit.AuditMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Static files are the same on every host, so they are served before routing.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fruitpak.middleware.TenantMiddleware",
@@ -95,6 +104,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by axes into our lockout page or JSON (accounts/lockout.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fruitpak.urls"
@@ -184,6 +195,11 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # --- Auth --------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out client before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -230,10 +246,57 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 SESSION_COOKIE_HTTPONLY = True
 # Never set SESSION_COOKIE_DOMAIN: cookies stay host-only, one tenant per host.
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+# Every company is a subdomain, all served over TLS.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Never set CSRF_COOKIE_DOMAIN either: a company's CSRF cookie is its host's alone.
+
+# django-csp 4: no inline script or style anywhere, no framing. Pages, the
+# admin and the API docs satisfy it (browser/test_csp.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # The docket's QR code and Swagger UI's icons are data: URIs.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Behind nginx the client is the X-Forwarded-For entry nginx appended; without
+# a proxy (0) it is REMOTE_ADDR. Lockout and throttling both use this rule.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+
+# --- Brute force (django-axes) ---------------------------------------------------
+
+# The database handler: attempts live in the tenant's schema, so the lockout
+# survives a Redis outage and one company's attempts never lock another's.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Counted per account (whatever the address) and per address (whatever the account).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A success does not wipe the count: with the address as a parameter, any valid
+# login from a shared address would otherwise reset an attacker's count there.
+AXES_RESET_ON_SUCCESS = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip_address"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
+# Successful logins are in the audit log; a row per login would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["username", "email", "ip_address"]
 
 # --- API -----------------------------------------------------------------------
 
@@ -252,6 +315,13 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "fruitpak.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Counted in Redis; with Redis down a throttle reads nothing and lets the request through.
+    "DEFAULT_THROTTLE_CLASSES": ["fruitpak.throttling.AnonThrottle", "fruitpak.throttling.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="1200/minute"),
+    },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
 }
 
 SIMPLE_JWT = {
@@ -296,14 +366,35 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging -------------------------------------------------------------------
 
+# A request id comes in (X-Request-ID, e.g. nginx's $request_id) or is made,
+# and goes back out in the response. Anything not a UUID is replaced.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    "UUID_FORMAT": "hex",
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "fruitpak.audit.ContextFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s tenant=%(tenant)s "
+                      "user=%(user)s %(message)s",
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django_redis": {"level": "WARNING"},
         "django_tenants": {"level": "WARNING"},
+        # Axes repeats what the audit log says, with the address in clear; warnings only.
+        "axes": {"level": "WARNING"},
+        # One line per request about the request id.
+        "django_guid": {"level": "WARNING"},
+        "fruitpak.audit": {"level": "INFO"},
     },
 }

@@ -1,0 +1,59 @@
+"""django-axes hooks: whose attempt it is, from which address, and what a locked-out client sees.
+
+Axes keeps its attempts in the tenant's schema (it is a tenant app), with
+the database handler, so a lockout is per company and does not depend on
+Redis. See docs/SECURITY.md.
+"""
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+
+LOCKED_OUT = "Too many failed logins. Try again in {minutes} minutes."
+
+
+def username_of(request, credentials):
+    """The attempted email, normalised, so that CLERK@x and clerk@x count as one account."""
+    if credentials:
+        username = credentials.get("username") or credentials.get("email")
+    else:
+        data = getattr(request, "data", None) or request.POST
+        username = data.get("username") or data.get("email")
+    return str(username).strip().lower()[:254] if username else None
+
+
+def client_ip_address(request):
+    """The client's address; behind TRUSTED_PROXY_COUNT proxies, the entry the nearest trusted one appended.
+
+    The same rule as DRF's NUM_PROXIES, so lockout and throttling agree on who the client is.
+    Entries further left are whatever the client claims, and are ignored.
+    """
+    hops = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if hops and forwarded:
+        addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
+        if addresses:
+            return addresses[-min(hops, len(addresses))]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def retry_after_seconds():
+    return int(settings.AXES_COOLOFF_TIME.total_seconds())
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """Axes's lockout response: JSON {detail, code} on the API, our page on HTML; 429 with Retry-After."""
+    from fruitpak import audit
+
+    seconds = retry_after_seconds()
+    detail = LOCKED_OUT.format(minutes=max(1, seconds // 60))
+    audit.event(
+        "login.locked_out", level=30, channel="api" if request.path.startswith("/api/") else "html",
+        email=username_of(request, credentials) or "", ip=client_ip_address(request),
+    )
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": detail, "code": "locked_out"}, status=429)
+    else:
+        response = render(request, "registration/locked_out.html", {"detail": detail}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
