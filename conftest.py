@@ -6,6 +6,8 @@ alice/bob/charlie pattern, per company). Every test then runs in a
 transaction that is rolled back.
 """
 
+import copy
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -91,6 +93,15 @@ class Tenant:
 
     def __exit__(self, *exc):
         return self._context.__exit__(*exc)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):
+    """A key prefix of this test's own: Redis outlives the rolled-back transaction, so a page
+    cached by one test would otherwise be served to the next, whose database no longer has it."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"{caches['default'].get('KEY_PREFIX', '')}-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
 
 
 def _tenant(schema):

@@ -1,4 +1,4 @@
-"""Cache generations: how a write makes every cached page of a namespace stale.
+"""Cache generations, and the cached list pages and aggregates built on them.
 
 A cached page's key includes its namespace's generation number (see
 `generation`). A service that changes data calls `bump` once per write; the
@@ -7,12 +7,18 @@ deleted, they just stop being asked for and expire. No KEYS, no
 delete_pattern. The keys are tenant-prefixed by the cache's key function.
 """
 
+import functools
+import hashlib
 import logging
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.http import HttpResponse
+from django.utils.http import urlencode
 
 log = logging.getLogger(__name__)
+
+TTL = 300
 
 
 def _key(namespace):
@@ -24,17 +30,87 @@ def generation(namespace):
     return cache.get(_key(namespace)) or 1
 
 
+def generations(namespaces):
+    """The generations of several namespaces, in one round trip."""
+    found = cache.get_many([_key(namespace) for namespace in namespaces])
+    return [found.get(_key(namespace)) or 1 for namespace in namespaces]
+
+
+def increment(*namespaces):
+    """Make every cached page of these namespaces stale now; `bump` is what services call."""
+    for namespace in namespaces:
+        key = _key(namespace)
+        try:
+            # add() is a no-op if the key exists; incr() is atomic in Redis.
+            cache.add(key, 1, timeout=None)
+            cache.incr(key)
+        except ValueError:
+            # The key vanished between add and incr (eviction) or the cache is off.
+            cache.set(key, 2, timeout=None)
+
+
 def bump(*namespaces):
     """After commit, make every cached page of these namespaces stale."""
-    def increment():
-        for namespace in namespaces:
-            key = _key(namespace)
-            try:
-                # add() is a no-op if the key exists; incr() is atomic in Redis.
-                cache.add(key, 1, timeout=None)
-                cache.incr(key)
-            except ValueError:
-                # The key vanished between add and incr (eviction) or the cache is off.
-                cache.set(key, 2, timeout=None)
+    transaction.on_commit(functools.partial(increment, *namespaces))
 
-    transaction.on_commit(increment)
+
+def permission_scope(user):
+    """What a user may see, as a short digest: users with the same permissions share cached pages."""
+    perms = ",".join(sorted(user.get_all_permissions()))
+    return hashlib.sha256(f"{user.is_superuser}|{perms}".encode()).hexdigest()[:16]
+
+
+def _data_key(name, namespaces, parts):
+    versions = ",".join(f"{ns}.{gen}" for ns, gen in zip(namespaces, generations(namespaces), strict=True))
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
+    # The key function prefixes the schema too; naming it here as well costs nothing.
+    return f"{name}:{connection.schema_name}:{versions}:{digest}"
+
+
+def cached_data(name, namespaces, parts, compute):
+    """compute()'s plain data, cached for TTL seconds under the namespaces' generations and `parts`."""
+    key = _data_key(name, namespaces, parts)
+    data = cache.get(key)
+    if data is None:
+        data = compute()
+        cache.set(key, data, TTL)
+    return data
+
+
+def normalized_query(request):
+    """The query string with its parameters sorted by name (?b=2&a=1 is ?a=1&b=2); repeated values keep order."""
+    return urlencode(sorted(request.GET.lists()), doseq=True)
+
+
+def cached(*namespaces):
+    """Cache a DRF list action's rendered JSON for TTL seconds.
+
+    The key holds the schema, the namespaces' generations, the path, the
+    normalized query and the user's permission scope. DRF has already
+    authenticated the user and checked permissions before the action runs,
+    so a refused request never reaches the cache. Only a 200 is stored,
+    as its bytes and content type.
+    """
+    def decorate(action):
+        @functools.wraps(action)
+        def wrapper(view, request, *args, **kwargs):
+            parts = (request.path_info, normalized_query(request), permission_scope(request.user))
+            key = _data_key("page", namespaces, parts)
+            hit = cache.get(key)
+            if hit is not None:
+                body, content_type = hit
+                return HttpResponse(body, content_type=content_type)
+            response = action(view, request, *args, **kwargs)
+            if response.status_code == 200:
+                response.add_post_render_callback(functools.partial(_store, key))
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _store(key, response):
+    if response.status_code == 200:
+        cache.set(key, (response.content, response["Content-Type"]), TTL)
+    # A post-render callback that returns something replaces the response; return nothing.

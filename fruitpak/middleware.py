@@ -2,6 +2,8 @@ from django.http import HttpResponseNotAllowed
 from django.utils import timezone
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from tenants.models import company_for_host
+
 from . import health
 from .views import unknown_host
 
@@ -26,12 +28,14 @@ class HealthCheckMiddleware:
 class TenantMiddleware(TenantMainMiddleware):
     """Routes by hostname; an unknown, disallowed or suspended host gets our 404 page.
 
+    The hostname's company comes from Redis when it can (tenants.models.company_for_host).
+
     It also activates the company's time zone, so dates shown and parsed are
     the company's local dates.
     """
 
     def get_tenant(self, domain_model, hostname):
-        tenant = super().get_tenant(domain_model, hostname)
+        tenant = company_for_host(hostname)
         if not tenant.is_active:
             raise domain_model.DoesNotExist(f"{tenant.schema_name} is suspended")
         return tenant

@@ -3,11 +3,10 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db.models import Count, Sum
 
 from batches.models import Batch, Status
-from fruitpak.cache import generation
+from fruitpak.cache import cached_data
 from fruitpak.tenancy import company_today
 
 from .models import DailyGrowerIntake
@@ -15,7 +14,8 @@ from .report import default_period, reconcile
 
 CHART_DAYS = 30
 TOP_GROWERS = 10
-TTL = 300
+# Growers too: the top growers show their names.
+DEPENDS_ON = ("batches", "payments", "prices", "growers")
 ZERO = Decimal("0")
 
 
@@ -26,12 +26,7 @@ def dashboard_data():
     makes the next read recompute; the cache key function adds the schema.
     """
     today = company_today()
-    key = ":".join(["dashboard", str(today), *(str(generation(ns)) for ns in ("batches", "payments", "prices"))])
-    data = cache.get(key)
-    if data is None:
-        data = _build(today)
-        cache.set(key, data, TTL)
-    return data
+    return cached_data("dashboard", DEPENDS_ON, [today], lambda: _build(today))
 
 
 def _build(today):

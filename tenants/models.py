@@ -1,9 +1,14 @@
+import functools
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import models
+from django.db import connection, models, transaction
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from fruitpak.cache import TTL, generation, increment
 
 # Lower-case letters, digits and underscores, starting with a letter: a name
 # that needs no quoting anywhere and cannot collide with pg_* or information_schema.
@@ -51,6 +56,15 @@ class Company(TenantMixin):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget_hosts()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        forget_hosts()
+        return result
+
     @property
     def primary_domain(self):
         domain = self.domains.filter(is_primary=True).first()
@@ -62,3 +76,56 @@ class Domain(DomainMixin):
 
     def __str__(self):
         return self.domain
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget_hosts()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        forget_hosts()
+        return result
+
+
+# --- Which company a hostname serves, cached ------------------------------------
+#
+# Every request asks; the answer changes only when a platform admin edits a
+# company or a domain. Entries live in Redis under the public schema's prefix,
+# keyed by the "hosts" generation, so any save or delete of a Company or a
+# Domain (above) makes every cached answer stale once it commits: a suspended
+# company's hosts answer 404 on the very next request. QuerySet.update() and
+# raw SQL bypass save(); change companies and domains through the models.
+# With Redis down every request asks the database, as before.
+
+HOSTS = "hosts"
+
+
+@functools.cache
+def _company_fields():
+    return [field.attname for field in Company._meta.concrete_fields]
+
+
+def company_for_host(hostname):
+    """The company serving `hostname` (active or not), or raise Domain.DoesNotExist. Call it in the public schema."""
+    key = f"host:{generation(HOSTS)}:{hostname}"
+    values = cache.get(key)
+    if values is None:
+        company = Domain.objects.select_related("tenant").get(domain=hostname).tenant
+        cache.set(key, [getattr(company, name) for name in _company_fields()], TTL)
+        return company
+    # Plain values in the cache, a model instance here: as if read from the database.
+    return Company.from_db(connection.alias, _company_fields(), values)
+
+
+def forget_hosts():
+    """Every cached hostname answer is stale: now, for reads in this transaction, and again once it commits.
+
+    The second bump is the one that counts: another request may cache the
+    old rows between the first bump and the commit.
+    """
+    def bump_public():
+        with schema_context(get_public_schema_name()):
+            increment(HOSTS)
+
+    bump_public()
+    transaction.on_commit(bump_public)

@@ -1,5 +1,7 @@
 from rest_framework import mixins, viewsets
 
+from fruitpak.cache import cached
+
 from .. import services
 from ..filters import GrowerFilterSet
 from ..models import Grower
@@ -12,6 +14,10 @@ class GrowerViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
     queryset = Grower.objects.all()
     serializer_class = GrowerSerializer
     filterset_class = GrowerFilterSet
+
+    @cached("growers")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.create_grower(**serializer.validated_data)

@@ -1,5 +1,7 @@
 from rest_framework import mixins, viewsets
 
+from fruitpak.cache import cached
+
 from .. import services
 from ..filters import PackhouseFilterSet
 from ..models import Packhouse
@@ -12,6 +14,10 @@ class PackhouseViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewset
     queryset = Packhouse.objects.all()
     serializer_class = PackhouseSerializer
     filterset_class = PackhouseFilterSet
+
+    @cached("packhouses")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.create_packhouse(**serializer.validated_data)

@@ -4,6 +4,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from fruitpak.cache import cached
+
 from .. import services
 from ..filters import GrowerPaymentFilterSet, PriceAgreementFilterSet
 from ..models import GrowerPayment, PriceAgreement
@@ -49,6 +51,10 @@ class PriceAgreementViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, vi
     serializer_class = PriceAgreementSerializer
     filterset_class = PriceAgreementFilterSet
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @cached("prices")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.create_price_agreement(**serializer.validated_data, by=self.request.user)

@@ -1,0 +1,169 @@
+"""Benchmark: what one request costs in-process, before the view does its own work.
+
+Not a test: it counts queries and times requests made with Django's test
+Client (no network, no gunicorn), prints a table and writes JSON
+(bench/results/overhead.json, one entry per `--label`, so a "before" and an
+"after" run sit side by side).
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/fruitpak_bench REDIS_URL=redis://127.0.0.1:6379/7 \\
+        .venv/bin/python bench/overhead.py --label after --requests 2000
+
+It migrates the database, makes the company `overhead` (host
+overhead.localhost) when it is missing, with 120 growers and 3 packhouses
+made by the services, and a user per role. Per scenario it reports the
+queries of one warm request (and how many of them are `SET search_path`),
+and the mean time of `--requests` requests.
+"""
+
+import argparse
+import json
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "overhead.json"
+SCHEMA = "overhead"
+HOST = "overhead.localhost"
+PASSWORD = "overhead-bench-password"
+
+
+def setup_django():
+    sys.path.insert(0, str(ROOT))
+    # The development profile, but with DEBUG off as in production: DEBUG keeps every query in memory.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fruitpak.settings.dev")
+    os.environ["DEBUG"] = "false"
+    import django
+
+    django.setup()
+
+
+def ensure_company():
+    from django.conf import settings
+    from django.core.management import call_command
+    from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
+
+    from accounts import services as account_services
+    from accounts.roles import ROLES
+    from growers.models import Grower
+    from growers.services import create_grower
+    from packhouses.models import Packhouse
+    from packhouses.services import create_packhouse
+    from tenants.models import Company
+    from tenants.services import NewCompany, create_company, ensure_public_tenant
+
+    print("Migrating (nothing to do when up to date)...", flush=True)
+    call_command("migrate_schemas", executor="standard", verbosity=0)
+    with schema_context(get_public_schema_name()):
+        ensure_public_tenant(settings.PUBLIC_DOMAIN)
+        company = Company.objects.filter(schema_name=SCHEMA).first()
+        if company is None:
+            print(f"Creating the company '{SCHEMA}'...", flush=True)
+            company = create_company(NewCompany(
+                schema=SCHEMA, name="Overhead bench", domain=HOST,
+                admin_email=f"manager@{HOST}", admin_password=PASSWORD,
+            ))
+    with tenant_context(company):
+        for role in ROLES:
+            account_services.ensure_user(email=f"{role.lower()}@{HOST}", password=PASSWORD, role=role)
+        for n in range(Packhouse.objects.count(), 3):
+            create_packhouse(code=f"PH{n + 1}", name=f"Packhouse {n + 1}")
+        for n in range(Grower.objects.count(), 120):
+            create_grower(code=f"G{n + 1:04d}", name=f"Grower {n + 1}")
+    return company
+
+
+def scenarios(company):
+    """(name, a function making one request, the status it must answer)."""
+    from django.test import Client
+    from django_tenants.utils import tenant_context
+
+    from accounts.models import User
+
+    anonymous = Client(HTTP_HOST=HOST)
+    response = anonymous.post(
+        "/api/auth/login", {"email": f"clerk@{HOST}", "password": PASSWORD}, content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    bearer = Client(HTTP_HOST=HOST, HTTP_AUTHORIZATION="Bearer " + response.json()["access_token"])
+    browser = Client(HTTP_HOST=HOST)
+    with tenant_context(company):
+        browser.force_login(User.objects.get(email=f"clerk@{HOST}"))
+
+    return [
+        ("GET /api/growers/ (Bearer)", lambda: bearer.get("/api/growers/"), 200),
+        ("GET /api/growers/?limit=500 (Bearer)", lambda: bearer.get("/api/growers/?limit=500"), 200),
+        ("GET /api/packhouses/ (Bearer)", lambda: bearer.get("/api/packhouses/"), 200),
+        ("GET /api/growers/ (session cookie)", lambda: browser.get("/api/growers/"), 200),
+        ("GET /api/growers/ (no token: 401)", lambda: anonymous.get("/api/growers/"), 401),
+        ("GET /health", lambda: anonymous.get("/health"), 200),
+    ]
+
+
+def measure(name, request, status, count):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(20):  # warm: caches filled, code paths compiled
+        assert request().status_code == status, name
+    with CaptureQueriesContext(connection) as captured:
+        request()
+    sql = [query["sql"] for query in captured.captured_queries]
+    times = []
+    for _ in tqdm(range(count), desc=name, leave=False, unit="req", disable=None):
+        started = time.perf_counter()
+        request()
+        times.append(time.perf_counter() - started)
+    return {
+        "name": name,
+        "queries": len(sql),
+        "search_path_sets": sum(1 for statement in sql if statement.startswith("SET search_path")),
+        "sql": sql,
+        "requests": count,
+        "mean_ms": round(statistics.mean(times) * 1000, 3),
+        "median_ms": round(statistics.median(times) * 1000, 3),
+        "requests_per_s": round(count / sum(times), 1),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--label", default="latest", help="the name this run is stored under in the JSON")
+    parser.add_argument("--requests", type=int, default=2000, help="requests timed per scenario")
+    args = parser.parse_args()
+
+    setup_django()
+    from django.db import connection
+
+    logging.getLogger("django.request").setLevel(logging.ERROR)  # not a line per 401
+    company = ensure_company()
+    requests = scenarios(company)
+    connection.set_schema_to_public()
+    rows = [measure(name, request, status, args.requests) for name, request, status in requests]
+
+    print(f"\n{args.label}: {args.requests} in-process requests per scenario")
+    print(f"{'scenario':40} {'queries':>7} {'SETs':>5} {'mean ms':>8} {'median ms':>9} {'req/s':>8}")
+    for row in rows:
+        print(f"{row['name']:40} {row['queries']:>7} {row['search_path_sets']:>5} {row['mean_ms']:>8.3f} "
+              f"{row['median_ms']:>9.3f} {row['requests_per_s']:>8.1f}")
+
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results[args.label] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "scenarios": rows,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nWritten to {RESULTS.relative_to(ROOT)} under '{args.label}'.")
+
+
+if __name__ == "__main__":
+    main()
