@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from fruitpak import audit
 from fruitpak.cache import bump
 from fruitpak.errors import Conflict
 from fruitpak.services import apply_changes
@@ -173,6 +174,10 @@ def transition(batch, to_status, *, by=None, reason="", expected_version=None):
         _save(batch, fields)
         _history(batch, BatchHistory.Event.STATUS_CHANGED, by, from_status=from_status, to_status=to_status,
                  payload={"reason": reason} if reason else {})
+        audit.event_on_commit(
+            "batch.transitioned", user=by, batch=batch.pk, batch_code=batch.batch_code,
+            from_status=from_status.value, to_status=to_status, reason=reason or "-",
+        )
     return batch
 
 

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from fruitpak import audit
 from fruitpak.cache import bump
 from fruitpak.errors import Conflict
 from fruitpak.services import apply_changes
@@ -63,6 +64,10 @@ def record_payment(*, grower, payment_type, amount, reference, paid_date, notes=
         with transaction.atomic():
             payment.save()
             bump("payments")
+            audit.event_on_commit(
+                "payment.recorded", user=by, payment=payment.pk, grower=grower.pk, payment_type=payment_type,
+                amount=amount, reference=reference or "-",
+            )
     except IntegrityError as exc:
         # Lost a race with an identical request (same key) or a reused reference.
         if idempotency_key:
