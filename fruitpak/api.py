@@ -9,8 +9,10 @@ from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 from .errors import Conflict
+from .views import RETRY_AFTER, SERVICE_UNAVAILABLE, database_is_down
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ def _django_validation_to_drf(exc):
 
 
 def exception_handler(exc, context):
-    """Every error is JSON: {detail, code, errors?}. Service errors map to 400 and 409."""
+    """Every error is JSON: {detail, code, errors?}. Service errors map to 400 and 409, a lost database to 503."""
     if isinstance(exc, DjangoValidationError):
         exc = _django_validation_to_drf(exc)
     elif isinstance(exc, Conflict):
@@ -63,6 +65,12 @@ def exception_handler(exc, context):
 
     response = drf_exception_handler(exc, context)
     if response is None:
+        # Only what would otherwise be a 500 is looked at for a lost database.
+        if database_is_down(exc):
+            log.error("database unavailable: %s", exc)
+            set_rollback()
+            return Response(SERVICE_UNAVAILABLE, status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                            headers={"Retry-After": RETRY_AFTER})
         return None
     if isinstance(exc, exceptions.ValidationError):
         response.data = {

@@ -1,6 +1,22 @@
-from django.http import HttpResponseNotFound, JsonResponse
+import sys
+
+import psycopg
+from django import db
+from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
+
+# What PostgreSQL being down, restarting or out of pooled connections looks like to us:
+# psycopg's and Django's OperationalError and InterfaceError (a refused or dropped
+# connection, "the database system is shutting down"), and psycopg_pool.PoolTimeout,
+# which subclasses psycopg.OperationalError. Django wraps psycopg's errors in its own.
+DATABASE_DOWN = (db.OperationalError, db.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
+# Seconds a client should wait: about how long a PostgreSQL restart or failover takes.
+RETRY_AFTER = "5"
+SERVICE_UNAVAILABLE = {
+    "detail": "The database is briefly unavailable. Nothing was half-saved; try again in a few seconds.",
+    "code": "service_unavailable",
+}
 
 
 def unknown_host(request):
@@ -22,8 +38,44 @@ def page_not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+def database_is_down(exc):
+    """True when exc, or the exception it was raised from or while handling, is a lost database.
+
+    The chain is followed as a traceback shows it: `raise ... from None` ends it,
+    so a lock conflict turned into a Conflict stays a Conflict.
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, DATABASE_DOWN):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ if exc.__cause__ is not None or exc.__suppress_context__ else exc.__context__
+    return False
+
+
+def service_unavailable(request):
+    """503 with Retry-After: JSON under /api/, a standalone page elsewhere.
+
+    The page is rendered without the request, so no context processor, session
+    or user lookup can touch the database that is down.
+    """
+    if _wants_json(request):
+        response = JsonResponse(SERVICE_UNAVAILABLE, status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = RETRY_AFTER
+    return response
+
+
 def server_error(request):
-    """500: JSON under /api/, our own page elsewhere. Never a traceback."""
+    """500: JSON under /api/, our own page elsewhere. Never a traceback.
+
+    Django calls this for any exception that escapes a view or a middleware
+    (TenantMiddleware's domain lookup included), while the exception is still
+    being handled, so sys.exc_info() tells a lost database (503) from a bug (500).
+    """
+    if database_is_down(sys.exc_info()[1]):
+        return service_unavailable(request)
     if _wants_json(request):
         return JsonResponse(
             {"detail": "Something went wrong on our side. It has been logged; try again.", "code": "server_error"},
