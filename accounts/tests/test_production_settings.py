@@ -1,0 +1,143 @@
+"""Production settings: `check --deploy` is clean, the security headers and cookies are right."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = """
+import json, django
+from django.conf import settings
+from django.core.management import call_command
+django.setup()
+call_command("check", deploy=True, fail_level="WARNING")
+print(json.dumps({name: str(getattr(settings, name, None)) for name in [
+    "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_DOMAIN", "CSRF_COOKIE_DOMAIN",
+    "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SAMESITE", "SECURE_HSTS_SECONDS",
+    "SECURE_CONTENT_TYPE_NOSNIFF", "SECURE_REFERRER_POLICY", "X_FRAME_OPTIONS", "AXES_HANDLER",
+]}))
+"""
+
+
+def production_env(**changes):
+    """What an operator sets (README's configuration table), and nothing from the test profile."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("DJANGO_", "DEBUG", "SECURE_", "SESSION_", "CSRF_", "API_THROTTLE", "TRUSTED_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="fruitpak.settings.prod",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL="postgresql://fruitpak:secret@db.internal:5432/fruitpak",
+        REDIS_URL="redis://redis.internal:6379/0",
+        ALLOWED_HOSTS=".fruitpak.example",
+        CSRF_TRUSTED_ORIGINS="https://*.fruitpak.example",
+        SECURE_SSL_REDIRECT="true",
+    )
+    env.update(changes)
+    return {key: value for key, value in env.items() if value is not None}
+
+
+def run_probe(env):
+    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_check_deploy_passes_with_zero_warnings():
+    result = run_probe(production_env())
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stderr + result.stdout
+    settings = json.loads(result.stdout.strip().splitlines()[-1])
+    assert settings["DEBUG"] == "False"
+    assert settings["SESSION_COOKIE_SECURE"] == settings["CSRF_COOKIE_SECURE"] == "True"
+    # Host-only cookies: one company per host.
+    assert settings["SESSION_COOKIE_DOMAIN"] == settings["CSRF_COOKIE_DOMAIN"] == "None"
+    assert settings["SESSION_COOKIE_SAMESITE"] == settings["CSRF_COOKIE_SAMESITE"] == "Lax"
+    assert settings["SECURE_HSTS_SECONDS"] == "31536000"
+    assert settings["AXES_HANDLER"] == "axes.handlers.database.AxesDatabaseHandler"
+
+
+@pytest.mark.parametrize(
+    ("change", "warning"),
+    [
+        ({"SECURE_SSL_REDIRECT": "false"}, "security.W008"),
+        ({"SESSION_COOKIE_SECURE": "false"}, "security.W012"),
+        ({"DEBUG": "true"}, "security.W018"),
+        ({"SECRET_KEY": "short"}, "security.W009"),
+    ],
+)
+def test_check_deploy_fails_on_an_unsafe_setting(change, warning):
+    """The check really does fail the run: the probe is not blind."""
+    result = run_probe(production_env(**change))
+
+    assert result.returncode != 0
+    assert warning in result.stderr
+
+
+# --- Headers and cookies, as the test profile serves them over HTTPS -----------------
+
+PROD_LIKE = {"SECURE_HSTS_SECONDS": 31536000, "SECURE_HSTS_INCLUDE_SUBDOMAINS": True, "SECURE_HSTS_PRELOAD": True}
+
+
+def parse_csp(header):
+    return {part.split()[0]: part.split()[1:] for part in (p.strip() for p in header.split(";")) if part}
+
+
+def assert_security_headers(response):
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    csp = parse_csp(response["Content-Security-Policy"])
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["script-src"] == ["'self'"]
+    assert csp["style-src"] == ["'self'"]
+    assert csp["object-src"] == ["'none'"]
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+    assert "'unsafe-eval'" not in response["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [(None, "/login/"), ("Manager", "/"), ("Manager", "/admin/"), ("Clerk", "/payments/"), (None, "/nowhere/")],
+)
+def test_pages_carry_the_security_headers(acme, role, path):
+    with override_settings(**PROD_LIKE):
+        response = acme.client(role).get(path, secure=True)
+
+    assert response.status_code in (200, 403, 404)
+    assert_security_headers(response)
+
+
+@pytest.mark.django_db
+def test_the_api_carries_the_security_headers(acme):
+    with override_settings(**PROD_LIKE):
+        client = acme.api_client("Clerk")
+        response = client.get("/api/growers/", secure=True)
+
+    assert response.status_code == 200
+    assert_security_headers(response)
+    assert response["X-Request-ID"]
+
+
+@pytest.mark.django_db
+def test_login_cookies_are_secure_host_only_and_same_site(acme):
+    client = acme.client()
+    client.get("/login/", secure=True)
+    response = client.post("/login/", {"username": "clerk@acme.test", "password": PASSWORD}, secure=True)
+
+    assert response.status_code == 302
+    for name in ("sessionid", "csrftoken"):
+        cookie = response.cookies[name]
+        assert cookie["secure"] is True
+        assert cookie["domain"] == ""
+        assert cookie["samesite"] == "Lax"
+    assert response.cookies["sessionid"]["httponly"] is True
