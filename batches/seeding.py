@@ -50,6 +50,7 @@ from packhouses.models import Packhouse
 from packhouses.services import create_packhouse
 from payments.models import GrowerPayment, PaymentType, PriceAgreement
 from payments.services import create_price_agreement
+from reconciliation.services import bulk_batch_load
 
 from .models import Batch, BatchHistory, FruitType, Status
 
@@ -329,7 +330,8 @@ class Seeder:
             self.report.batches_before = existing
             missing = max(0, self.opts.batches - existing)
             if missing:
-                values = self.add_batches(missing, packhouses, growers)
+                with bulk_batch_load():
+                    values = self.add_batches(missing, packhouses, growers)
                 self.add_payments(values, growers)
                 bump("batches")
                 self.out("Committing (PostgreSQL checks the new rows' foreign keys now)...")
@@ -646,7 +648,7 @@ class Seeder:
             if cursor.fetchone()[0]:
                 cursor.execute("REFRESH MATERIALIZED VIEW daily_grower_intake")
             for table in ("packhouses", "growers", "batches", "batch_history", "batch_code_counters",
-                          "price_agreements", "grower_payments"):
+                          "price_agreements", "grower_payments", "batch_day_totals"):
                 cursor.execute(f"ANALYZE {table}")
 
 

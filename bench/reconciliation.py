@@ -104,6 +104,7 @@ def run(company, repeat):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE batches")
             cursor.execute("ANALYZE grower_payments")
+            cursor.execute("ANALYZE batch_day_totals")
         season = default_period()
         month = (season[1] - timedelta(days=29), season[1])
         batches_total = Batch.objects.count()

@@ -81,3 +81,46 @@ class DailyGrowerIntake(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.grower_id} {self.packhouse_id} {self.fruit_type}"
+
+
+class BatchDayTotal(models.Model):
+    """The table batch_day_totals: batches summed per local day, grower and what prices them.
+
+    The reconciliation report values these rows, not every batch: one row
+    stands for all of a day's batches that share a grower, fruit, variety,
+    packhouse, rejection and pack-out shape (which classes have kg), so they
+    need the same prices. Triggers on batches keep it exact in the writer's
+    own transaction (migration 0002); read-only here.
+    """
+
+    pk = models.CompositePrimaryKey(
+        "day", "grower", "fruit_type", "variety", "packhouse", "rejected", "graded",
+        "has_class1", "has_class2", "has_class3",
+    )
+    day = models.DateField()
+    grower = models.ForeignKey(
+        "growers.Grower", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+    )
+    fruit_type = models.CharField(max_length=20)
+    variety = models.CharField(max_length=100)
+    packhouse = models.ForeignKey(
+        "packhouses.Packhouse", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+    )
+    rejected = models.BooleanField()
+    graded = models.BooleanField()  # the pack-out is recorded (class1_kg is not null)
+    has_class1 = models.BooleanField()
+    has_class2 = models.BooleanField()
+    has_class3 = models.BooleanField()
+    batches = models.IntegerField()
+    net_kg = models.DecimalField(max_digits=16, decimal_places=2)
+    class1_kg = models.DecimalField(max_digits=16, decimal_places=2)
+    class2_kg = models.DecimalField(max_digits=16, decimal_places=2)
+    class3_kg = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        managed = False
+        db_table = "batch_day_totals"
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.day} {self.grower_id} {self.fruit_type} {self.variety}: {self.batches}"

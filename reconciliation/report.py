@@ -24,6 +24,7 @@ from fruitpak.tenancy import company_timezone, company_today
 from payments.models import GrowerPayment
 
 from . import sql
+from .services import sync_time_zone
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -186,6 +187,7 @@ def reconcile(date_from, date_to, *, grower=None, packhouse=None, fruit_type=Non
     direction = "DESC NULLS LAST" if ordering.startswith("-") else "ASC NULLS LAST"
     order_by = f"{ORDERINGS[key]} {direction}, grower_code, grower_id"
     tz = company_timezone().key
+    sync_time_zone()
     params = {
         "tz": tz, "date_from": date_from, "date_to": date_to, "grower": _pk(grower), "packhouse": _pk(packhouse),
         "fruit_type": fruit_type, "threshold_amount": threshold_amount, "threshold_percent": threshold_percent,

@@ -38,6 +38,7 @@ import logging
 import math
 import threading
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
@@ -52,23 +53,62 @@ DEFAULT_DELAY_SECONDS = 30
 PENDING_KEY = "intake_view:refresh_pending"
 
 
+def sync_time_zone():
+    """Make this schema's local days follow the company's time zone; True when they had to change.
+
+    reconciliation_settings holds the zone that batch_day_totals and
+    daily_grower_intake were built with (a materialized view and a trigger
+    cannot read the company's row). When the company's zone differs (a
+    platform admin changed it), the zone is copied and batch_day_totals is
+    rebuilt in one transaction; the view follows at its next refresh. The
+    usual case costs one small SELECT.
+    """
+    zone = company_timezone().key
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT time_zone FROM reconciliation_settings WHERE id = 1")
+        row = cursor.fetchone()
+        if row is not None and row[0] == zone:
+            return False
+        with transaction.atomic():
+            cursor.execute(
+                "INSERT INTO reconciliation_settings (id, time_zone) VALUES (1, %s) "
+                "ON CONFLICT (id) DO UPDATE SET time_zone = EXCLUDED.time_zone",
+                [zone],
+            )
+            cursor.execute("SELECT batch_day_totals_rebuild()")
+    log.info("%s: local days now in %s; batch_day_totals rebuilt", connection.schema_name, zone)
+    return True
+
+
 def refresh_intake_view():
     """Refresh the current company's daily_grower_intake CONCURRENTLY; returns its number of rows.
 
-    First copies the company's time zone into reconciliation_settings (a
-    no-op unless it changed), so the view's local days follow the company.
+    First makes the local days follow the company's time zone (sync_time_zone).
     """
-    zone = company_timezone().key
+    sync_time_zone()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO reconciliation_settings (id, time_zone) VALUES (1, %s) "
-            "ON CONFLICT (id) DO UPDATE SET time_zone = EXCLUDED.time_zone "
-            "WHERE reconciliation_settings.time_zone IS DISTINCT FROM EXCLUDED.time_zone",
-            [zone],
-        )
         cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY daily_grower_intake")
         cursor.execute("SELECT count(*) FROM daily_grower_intake")
         return cursor.fetchone()[0]
+
+
+@contextmanager
+def bulk_batch_load():
+    """For bulk loads of batches (seed_demo's COPY): batch_day_totals is rebuilt once at the end, not per row.
+
+    Inside the caller's transaction, the row triggers skip their work (SET
+    LOCAL fruitpak.bulk_batch_load, seen only by this session) and the
+    totals are recomputed from every batch on the way out, under a lock that
+    holds off other writers of batches until commit. If the block raises, the
+    transaction rolls back and nothing was skipped.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("bulk_batch_load() must run inside transaction.atomic()")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL fruitpak.bulk_batch_load = 'on'")
+        yield
+        cursor.execute("SET LOCAL fruitpak.bulk_batch_load = 'off'")
+        cursor.execute("SELECT batch_day_totals_rebuild()")
 
 
 class RefreshTimer(threading.Timer):

@@ -52,28 +52,17 @@ day_prices AS NOT MATERIALIZED (
 )"""
 
 
-def valued_batches(where, columns=""):
-    """CTEs picked, priced and valued: the batches matching `where`, each with its prices and value.
+def _valued(picked):
+    """CTEs picked, priced, flagged_prices and valued over `picked`, the SELECT of the rows to value.
 
-    `valued` has per batch: grower_id, rejected, net_kg, packed_kg, the kg
-    each grade must be priced for (0 when none), the price used per grade,
+    `picked` yields per row: grower_id, fruit_type, variety, day (local),
+    rejected, batch_count, net_kg, packed_kg and the kg each grade must be
+    priced for (0 when none). `valued` adds the price used per grade,
     unpriced, and value (unrounded: kg with 2 places x price with 4; NULL
     when unpriced, 0 when rejected). Needs a day_prices CTE before it.
     """
     return f"""
-picked AS (
-    SELECT b.grower_id, b.fruit_type, b.variety,{columns}
-           (b.intake_date AT TIME ZONE %(tz)s)::date AS day,
-           b.status = 'rejected' AS rejected,
-           b.net_weight_kg AS net_kg,
-           coalesce(b.class1_kg, 0) + coalesce(b.class2_kg, 0) + coalesce(b.class3_kg, 0) AS packed_kg,
-           CASE WHEN b.status <> 'rejected' AND b.class1_kg IS NULL THEN b.net_weight_kg ELSE 0 END AS ungraded_kg,
-           CASE WHEN b.status <> 'rejected' THEN coalesce(b.class1_kg, 0) ELSE 0 END AS class1_kg,
-           CASE WHEN b.status <> 'rejected' THEN coalesce(b.class2_kg, 0) ELSE 0 END AS class2_kg,
-           CASE WHEN b.status <> 'rejected' THEN coalesce(b.class3_kg, 0) ELSE 0 END AS class3_kg
-    FROM batches b
-    WHERE {where}
-),
+picked AS ({picked}),
 priced AS (
     SELECT p.*,
            coalesce(own.ungraded, anyv.ungraded) AS ungraded_price,
@@ -106,6 +95,45 @@ valued AS (
 )"""
 
 
+def valued_batches(where, columns=""):
+    """The valuation CTEs (see _valued) with one row per batch matching `where` (batches b), plus `columns`."""
+    return _valued(f"""
+    SELECT b.grower_id, b.fruit_type, b.variety,{columns}
+           (b.intake_date AT TIME ZONE %(tz)s)::date AS day,
+           b.status = 'rejected' AS rejected,
+           1 AS batch_count,
+           b.net_weight_kg AS net_kg,
+           coalesce(b.class1_kg, 0) + coalesce(b.class2_kg, 0) + coalesce(b.class3_kg, 0) AS packed_kg,
+           CASE WHEN b.status <> 'rejected' AND b.class1_kg IS NULL THEN b.net_weight_kg ELSE 0 END AS ungraded_kg,
+           CASE WHEN b.status <> 'rejected' THEN coalesce(b.class1_kg, 0) ELSE 0 END AS class1_kg,
+           CASE WHEN b.status <> 'rejected' THEN coalesce(b.class2_kg, 0) ELSE 0 END AS class2_kg,
+           CASE WHEN b.status <> 'rejected' THEN coalesce(b.class3_kg, 0) ELSE 0 END AS class3_kg
+    FROM batches b
+    WHERE {where}
+""")
+
+
+def valued_day_totals(where):
+    """The valuation CTEs (see _valued) with one row per batch_day_totals row matching `where` (t).
+
+    Such a row is the sum of batches that need the same prices (the same
+    day, fruit, variety and pack-out shape), so its kg times those prices is
+    the sum of their values, and when it is unpriced all its batches are.
+    """
+    return _valued(f"""
+    SELECT t.grower_id, t.fruit_type, t.variety, t.day, t.rejected,
+           t.batches AS batch_count,
+           t.net_kg,
+           t.class1_kg + t.class2_kg + t.class3_kg AS packed_kg,
+           CASE WHEN NOT t.rejected AND NOT t.graded THEN t.net_kg ELSE 0 END AS ungraded_kg,
+           CASE WHEN NOT t.rejected THEN t.class1_kg ELSE 0 END AS class1_kg,
+           CASE WHEN NOT t.rejected THEN t.class2_kg ELSE 0 END AS class2_kg,
+           CASE WHEN NOT t.rejected THEN t.class3_kg ELSE 0 END AS class3_kg
+    FROM batch_day_totals t
+    WHERE {where}
+""")
+
+
 PERIOD_BATCHES = (
     "b.intake_date >= " + PERIOD_START + " AND b.intake_date < " + PERIOD_END
 )
@@ -118,19 +146,16 @@ REPORT = (
     "WITH"
     + day_prices("%(date_from)s::date", "%(date_to)s::date")
     + ","
-    + valued_batches(
-        PERIOD_BATCHES
-        + """
-      AND (%(grower)s::bigint IS NULL OR b.grower_id = %(grower)s::bigint)
-      AND (%(packhouse)s::bigint IS NULL OR b.packhouse_id = %(packhouse)s::bigint)
-      AND (%(fruit_type)s::text IS NULL OR b.fruit_type = %(fruit_type)s::text)"""
-    )
+    + valued_day_totals("""t.day BETWEEN %(date_from)s::date AND %(date_to)s::date
+      AND (%(grower)s::bigint IS NULL OR t.grower_id = %(grower)s::bigint)
+      AND (%(packhouse)s::bigint IS NULL OR t.packhouse_id = %(packhouse)s::bigint)
+      AND (%(fruit_type)s::text IS NULL OR t.fruit_type = %(fruit_type)s::text)""")
     + """,
 batch_totals AS (
     SELECT grower_id,
-           count(*) FILTER (WHERE NOT rejected) AS batches,
-           count(*) FILTER (WHERE rejected) AS rejected_batches,
-           count(*) FILTER (WHERE unpriced) AS unpriced_batches,
+           coalesce(sum(batch_count) FILTER (WHERE NOT rejected), 0) AS batches,
+           coalesce(sum(batch_count) FILTER (WHERE rejected), 0) AS rejected_batches,
+           coalesce(sum(batch_count) FILTER (WHERE unpriced), 0) AS unpriced_batches,
            coalesce(sum(net_kg) FILTER (WHERE NOT rejected), 0) AS net_kg,
            coalesce(sum(packed_kg) FILTER (WHERE NOT rejected), 0) AS packed_kg,
            coalesce(sum(value), 0) AS value
