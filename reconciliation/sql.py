@@ -15,12 +15,15 @@ Valuation (docs/RECONCILIATION.md has the rules in full):
   0 kg needs none); it then adds nothing to the value and is counted;
 - a rejected batch needs no price and is worth nothing.
 
-How it stays fast: prices are expanded per day of the period (agreements x
-days: a few thousand rows), pivoted by grade, and hash-joined to each batch
-on (local day, fruit, variety) and (local day, fruit, blank variety). The
-batches are then summed per grower (a hash aggregate with one group per
-grower), so nothing of the size of the batches is ever sorted or
-materialized, and PostgreSQL may run it in parallel.
+How it stays fast: the report values batch_day_totals (the batches summed
+per local day and everything their prices depend on, kept exact by
+triggers: migration 0002), a quarter of the rows of batches at the seed's
+scale and a narrow table; the grower statement values one grower's batches.
+Prices are expanded per day of the period (agreements x days: a few
+thousand rows), pivoted by grade, and joined to each row on (local day,
+fruit, variety) and (local day, fruit, blank variety). The rows are then
+summed per grower (one group per grower), and PostgreSQL may run it in
+parallel.
 """
 
 # The period as the company sees it: from local midnight of `date_from` to
