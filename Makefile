@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 VAR := .var
 SERVICES_ENV := $(VAR)/services.env
 PORT ?= 8000
+# nginx of `make serve`.
+SERVE_PORT ?= 8080
 BIND ?= 127.0.0.1:$(PORT)
 # EMBEDDED=1 forces the private PostgreSQL and Redis under .var/.
 EMBEDDED ?=
@@ -14,13 +16,16 @@ export EMBEDDED
 # Every recipe that talks to the database loads the URLs services.py chose.
 WITH_SERVICES = set -a && . ./$(SERVICES_ENV) && set +a &&
 
-.PHONY: run test services services-down migrate demo lint clean help chromium vendor pg-client
+.PHONY: run test services services-down migrate demo lint clean help chromium vendor pg-client \
+	web-tools serve serve-stop bench bench-tenants
 
 help:
 	@echo "make run          build .venv, bring up PostgreSQL and Redis, migrate, load the demo, serve on :$(PORT)"
 	@echo "make test         the same set-up, then the whole test suite"
 	@echo "make run EMBEDDED=1   use private servers under .var/ even if localhost has its own"
 	@echo "make services-down    stop the private servers"
+	@echo "make serve        the production shape: gunicorn behind nginx on :$(SERVE_PORT) (make serve-stop)"
+	@echo "make bench        load benchmark of that shape on a 1,000,000-batch company; make bench-tenants: 500 companies"
 	@echo "make lint         ruff"
 
 $(BIN)/python:
@@ -58,6 +63,28 @@ chromium:
 # backup_company / restore_company and their tests run Debian's pg_dump and pg_restore.
 pg-client:
 	@command -v pg_restore >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-client)
+
+# nginx for `make serve` and `make bench`, ab and wrk for the load: Debian's packages.
+web-tools:
+	@command -v nginx >/dev/null && command -v ab >/dev/null && command -v wrk >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx apache2-utils wrk)
+
+# The production shape: gunicorn (gunicorn.conf.py, fruitpak.settings.prod) behind nginx (nginx.conf), in the
+# foreground; Ctrl-C stops both. `make serve-stop` stops one left running.
+serve: migrate web-tools
+	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev $(BIN)/python manage.py setup_demo --port $(SERVE_PORT)
+	$(WITH_SERVICES) exec $(BIN)/python scripts/serve.py run --listen 127.0.0.1:$(SERVE_PORT)
+
+serve-stop: $(VENV)/.runtime
+	$(BIN)/python scripts/serve.py stop
+
+# The load benchmark on the production shape (bench/web.py; bench/results/http.json). BENCH_ARGS="--rounds 3".
+bench: services web-tools
+	$(WITH_SERVICES) $(BIN)/python bench/web.py $(BENCH_ARGS)
+
+# 500 companies by cloning a template schema, in their own database (bench/tenants.py; bench/results/tenants.json).
+bench-tenants: services web-tools
+	$(WITH_SERVICES) $(BIN)/python bench/tenants.py $(BENCH_ARGS)
 
 test: $(VENV)/.dev services chromium pg-client
 	$(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)

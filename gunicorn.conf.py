@@ -11,6 +11,7 @@ bench/ measured on a 2-core machine (docs/PERFORMANCE.md, "Worker class").
     GUNICORN_ACCESS_LOG    a path, or "-" for stdout; unset: no access log (nginx keeps one)
     FORWARDED_ALLOW_IPS    proxies trusted for X-Forwarded-*; default 127.0.0.1 (nginx on this box)
     GUNICORN_MAX_REQUESTS  restart a worker after this many requests (default 0: never)
+    GUNICORN_CONTROL_SOCKET  path of gunicornc's socket, or "off"
 """
 
 import multiprocessing
@@ -56,5 +57,11 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 proc_name = os.environ.get("GUNICORN_PROC_NAME", "fruitpak")
+# gunicornc's socket. Its default ($HOME/.gunicorn/gunicorn.ctl) is one path for every instance on the box,
+# so each app server of `make serve` names its own; "off" disables it.
+if os.environ.get("GUNICORN_CONTROL_SOCKET") == "off":
+    control_socket_disable = True
+elif os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 # Workers import the app themselves: each opens its own database pool after the fork.
 preload_app = False

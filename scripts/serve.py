@@ -198,15 +198,15 @@ def start(args):
     say(f"{len(app_ports)} gunicorn app servers on {', '.join(map(str, app_ports))}, "
         f"{env['WEB_CONCURRENCY']} {env.get('GUNICORN_WORKER_CLASS', 'sync')} workers each")
     for port in app_ports:
-        app_env = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_PROC_NAME=f"fruitpak-{port}")
+        app_env = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_PROC_NAME=f"fruitpak-{port}",
+                       GUNICORN_CONTROL_SOCKET=str(layout.var / f"gunicorn-{port}.ctl"))
         log = open(layout.logs / f"gunicorn-{port}.log", "ab")
         process = subprocess.Popen(
             [str(GUNICORN), "-c", str(ROOT / "gunicorn.conf.py"), "--pid", str(layout.gunicorn_pid(port))],
             cwd=ROOT, env=app_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()
-        if not wait_until_up(f"http://127.0.0.1:{port}/health", f"gunicorn :{port}",
-                             alive=lambda: process.poll() is None):
+        if not wait_until_up(f"http://127.0.0.1:{port}/health", f"gunicorn :{port}", alive=process_alive(process)):
             say(f"gunicorn :{port} failed; its log: {layout.logs / f'gunicorn-{port}.log'}")
             stop(args)
             sys.exit(1)
@@ -223,6 +223,10 @@ def start(args):
         stop(args)
         sys.exit(1)
     say(f"serving on http://{args.listen} (logs in {layout.logs})")
+
+
+def process_alive(process):
+    return lambda: process.poll() is None
 
 
 def stop_pid(pid_file, what, signal_number=signal.SIGTERM, deadline_s=30.0):
@@ -255,7 +259,7 @@ def status(args):
     for pid_file in [layout.nginx_pid, *layout.gunicorn_pids()]:
         pid = read_pid(pid_file)
         running |= pid is not None
-        print(f"{pid_file.stem}: {'running, pid %d' % pid if pid else 'stopped'}")
+        print(f"{pid_file.stem}: {f'running, pid {pid}' if pid else 'stopped'}")
     return 0 if running else 3
 
 

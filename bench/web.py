@@ -1,0 +1,376 @@
+"""Benchmark: the production shape (nginx in front of gunicorns) under load, beside a bare baseline.
+
+Not a test: it measures, prints a table and writes JSON (bench/results/http.json). `make bench` runs
+
+    .venv/bin/python bench/web.py
+
+It uses its own database and Redis db: BENCH_DATABASE_URL, default the database fruitpak_bench on
+DATABASE_URL's server (make bench: the one .var/services.env names); BENCH_REDIS_URL, default db 7 of
+REDIS_URL's server.
+
+1. migrates it, and makes the benchmark company when it is missing, the same way every time:
+   `create_company --schema bench --domain bench.localhost --admin-email manager@bench.localhost` and
+   `seed_demo --schema bench --batches 1000000 --growers 200 --payments 20000 --seed 2026`
+   (a few minutes once; a second run reuses it). Adds clerk@ and finance@bench.localhost when missing.
+2. starts `scripts/serve.py` (nginx on 127.0.0.1:8180, gunicorn on 8181 and 8182, production settings)
+   with BENCH_BASELINE_DIR set, logs in (API tokens; a session through the login page, with CSRF);
+3. captures each scenario's response body once; the baseline middleware (fruitpak/bench_baseline.py)
+   then serves those same bytes from /__baseline__/<scenario>, through the same nginx and gunicorn;
+4. runs ApacheBench on each scenario and its baseline in turn, --rounds times (alternating which goes
+   first), and reports the median of each number over the rounds;
+5. stops the servers.
+
+The scenarios: /health exactly as the seed report ran it (ab -n 1000 -c 10); the cached growers list with
+a Bearer token; a page of 50 batches, plain and filtered (uncached); the season's reconciliation;
+intake (POST /api/batches/, which adds batches to the company); the dashboard page with a session.
+The goals (docs/PERFORMANCE.md) are checked and printed; the exit status is 1 when one is missed.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import ROOT, Site, ab, machine, same_server, say, serve, which_or_exit  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "http.json"
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL") or same_server(
+    os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/fruitpak"), "fruitpak_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL") or same_server(
+    os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), "7")
+# The servers get the environment the bench was started with, not what the development settings
+# add to os.environ when prepare() sets Django up here (DEBUG=true among them).
+STARTING_ENVIRONMENT = dict(os.environ)
+SCHEMA = "bench"
+HOST = "bench.localhost"
+PASSWORD = "fruitpak-demo-bench"
+MANAGER, CLERK, FINANCE = (f"{role}@{HOST}" for role in ("manager", "clerk", "finance"))
+SEED = {"batches": 1_000_000, "growers": 200, "payments": 20_000, "seed": 2026}
+VAR_DIR = ROOT / ".var" / "bench"
+
+
+# --- The company ------------------------------------------------------------------------------------------
+
+
+def ensure_database(url):
+    import psycopg
+    from psycopg import sql
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            say(f"Creating the database {name}...")
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def prepare(skip_seed):
+    """The benchmark company and its users; returns what the scenarios need (ids, dates, counts)."""
+    os.environ["DATABASE_URL"] = DATABASE_URL
+    os.environ["REDIS_URL"] = REDIS_URL
+    os.environ["DJANGO_SETTINGS_MODULE"] = "fruitpak.settings.dev"
+    sys.path.insert(0, str(ROOT))
+    ensure_database(DATABASE_URL)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+    from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
+
+    from accounts import services as account_services
+    from accounts.models import User
+    from accounts.roles import CLERK as CLERK_ROLE
+    from accounts.roles import FINANCE as FINANCE_ROLE
+    from batches.models import Batch
+    from growers.models import Grower
+    from packhouses.models import Packhouse
+    from payments.models import GrowerPayment
+    from reconciliation.report import default_period
+    from tenants.models import Company
+    from tenants.services import ensure_public_tenant
+
+    say("Migrating the benchmark database (nothing to do when up to date)...")
+    call_command("migrate_schemas", executor="standard", verbosity=0)
+    with schema_context(get_public_schema_name()):
+        ensure_public_tenant(settings.PUBLIC_DOMAIN)
+        exists = Company.objects.filter(schema_name=SCHEMA).exists()
+    if not exists:
+        call_command("create_company", schema=SCHEMA, name="Bench Fruit", domain=HOST,
+                     admin_email=MANAGER, admin_password=PASSWORD)
+    if not skip_seed:
+        say("seed_demo (adds only what is missing; the first run takes a few minutes)...")
+        call_command("seed_demo", schema=SCHEMA, verbosity=1, **SEED)
+    company = Company.objects.get(schema_name=SCHEMA)
+    with tenant_context(company):
+        vacuum_if_never_vacuumed()
+        for email, role in ((CLERK, CLERK_ROLE), (FINANCE, FINANCE_ROLE)):
+            if not User.objects.filter(email__iexact=email).exists():
+                account_services.create_user(email=email, password=PASSWORD, role=role)
+        # The grower with the most fruit: the filtered page has the most to choose from.
+        grower = Grower.objects.get(code="G0001")
+        packhouse = Packhouse.objects.order_by("code").first()
+        season = default_period()
+        facts = {
+            "batches": Batch.objects.count(),
+            "growers": Grower.objects.count(),
+            "payments": GrowerPayment.objects.count(),
+            "grower_id": grower.pk,
+            "packhouse_id": packhouse.pk,
+            "season": [season[0].isoformat(), season[1].isoformat()],
+            "today": season[1].isoformat(),
+        }
+    connections.close_all()
+    return facts
+
+
+def vacuum_if_never_vacuumed():
+    """A freshly COPYed table has no visibility map and stale statistics until autovacuum gets to it.
+
+    Production tables have been vacuumed; timing the bench before autovacuum's first pass would
+    measure the seeding, not the app.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+            "AND last_vacuum IS NULL AND last_autovacuum IS NULL AND n_live_tup > 10000"
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+        for table in tables:
+            say(f"VACUUM (ANALYZE) {table}: never vacuumed since it was loaded...")
+            cursor.execute(f'VACUUM (ANALYZE) "{table}"')
+
+
+# --- The scenarios ----------------------------------------------------------------------------------------
+
+
+def scenarios(facts):
+    month_ago = (datetime.fromisoformat(facts["today"]) - timedelta(days=30)).date().isoformat()
+    intake = {
+        "grower": facts["grower_id"], "packhouse": facts["packhouse_id"], "fruit_type": "apple",
+        "variety": "Granny Smith", "harvest_date": facts["today"], "bin_count": 12,
+        "gross_weight_kg": "5400.50", "tare_weight_kg": "600.00", "notes": "bench",
+    }
+    return [
+        # Exactly the seed report's shape: `ab -n 1000 -c 10 -q http://localhost:8000/health`.
+        {"name": "health", "title": "GET /health", "path": "/health", "n": 1000, "c": 10,
+         "exact_length": True, "goal": {"ratio": 0.8}},
+        {"name": "growers", "title": "GET /api/growers/ (cached)", "path": "/api/growers/", "as": MANAGER,
+         "n": 2000, "c": 10, "goal": {"ratio": 0.6}},
+        {"name": "batches", "title": "GET /api/batches/?limit=50", "path": "/api/batches/?limit=50",
+         "as": CLERK, "n": 1000, "c": 10, "goal": {"p95_ms": 50}},
+        {"name": "batches_filtered", "title": "GET /api/batches/ grower+status+since",
+         "path": f"/api/batches/?limit=50&grower={facts['grower_id']}&status=packed&intake_date_after={month_ago}",
+         "as": CLERK, "n": 1000, "c": 10, "goal": {"p95_ms": 50}},
+        {"name": "reconciliation", "title": "GET /api/reconciliation/ (season)",
+         "path": f"/api/reconciliation/?from={facts['season'][0]}&to={facts['season'][1]}",
+         "as": FINANCE, "n": 100, "c": 4, "goal": {}},
+        {"name": "dashboard", "title": "GET / (dashboard HTML, session)", "path": "/", "session": MANAGER,
+         "n": 1000, "c": 10, "goal": {}},
+        # Last: every request adds a batch, and intake schedules a view refresh 30 s later.
+        {"name": "intake", "title": "POST /api/batches/ (intake)", "path": "/api/batches/", "as": CLERK,
+         "method": "POST", "body": intake, "n": 300, "c": 10, "goal": {}},
+    ]
+
+
+class Credentials:
+    """Fresh tokens per scenario: an access token lives 15 minutes, a full run longer."""
+
+    def __init__(self, site):
+        self.site = site
+
+    def headers(self, scenario):
+        if "as" in scenario:
+            return [f"Authorization: Bearer {self.site.api_token(scenario['as'], PASSWORD)}"]
+        return []
+
+    def cookie(self, scenario):
+        return self.site.session_cookie(scenario["session"], PASSWORD) if "session" in scenario else None
+
+
+def capture(site, scenario, headers, cookie, baseline_dir):
+    """One request as the load tool will send it; its body becomes the baseline's body."""
+    request_headers = dict(header.split(": ", 1) for header in headers)
+    if cookie:
+        request_headers["Cookie"] = cookie
+    body = None
+    if scenario.get("method") == "POST":
+        body = json.dumps(scenario["body"])
+        request_headers["Content-Type"] = "application/json"
+    saved_cookies, site.cookies = site.cookies, {}
+    status, response_headers, content = site.request(scenario.get("method", "GET"), scenario["path"], body,
+                                                     request_headers)
+    site.cookies = saved_cookies
+    if not 200 <= status < 300:
+        raise RuntimeError(f"{scenario['name']}: {scenario['path']} answered HTTP {status}: {content[:300]!r}")
+    (baseline_dir / f"{scenario['name']}.body").write_bytes(content)
+    (baseline_dir / f"{scenario['name']}.type").write_text(response_headers.get("Content-Type", "application/json"))
+    return len(content)
+
+
+def median_load(loads):
+    numbers = ("rate", "mean_ms", "p50_ms", "p95_ms", "p99_ms", "max_ms")
+    summary = {key: round(statistics.median(getattr(load, key) for load in loads), 2) for key in numbers}
+    summary["failed"] = sum(load.failed for load in loads)
+    summary["non_2xx"] = sum(load.non_2xx for load in loads)
+    summary["requests"] = sum(load.requests for load in loads)
+    summary["rates"] = [round(load.rate, 1) for load in loads]
+    summary["command"] = loads[0].command
+    return summary
+
+
+def run_scenario(site, scenario, listen, rounds, credentials, baseline_dir):
+    headers = credentials.headers(scenario)
+    cookie = credentials.cookie(scenario)
+    size = capture(site, scenario, headers, cookie, baseline_dir)
+    post_file = None
+    if scenario.get("method") == "POST":
+        post_file = baseline_dir / f"{scenario['name']}.post.json"
+        post_file.write_text(json.dumps(scenario["body"]))
+    common = {"requests": scenario["n"], "concurrency": scenario["c"], "host": HOST, "headers": headers,
+              "cookie": cookie, "post_file": post_file, "variable_length": not scenario.get("exact_length")}
+    target = f"http://{listen}{scenario['path']}"
+    baseline = f"http://{listen}/__baseline__/{scenario['name']}"
+    # Warm-up: every worker has imported and connected before anything is timed.
+    ab(target, **dict(common, requests=min(100, scenario["n"])))
+    ab(baseline, **dict(common, requests=100))
+    app_loads, base_loads = [], []
+    for round_number in range(rounds):
+        order = [(target, app_loads), (baseline, base_loads)]
+        for url, loads in order if round_number % 2 == 0 else reversed(order):
+            loads.append(ab(url, **common))
+    app, base = median_load(app_loads), median_load(base_loads)
+    ratio = round(app["rate"] / base["rate"], 3) if base["rate"] else None
+    return {"name": scenario["name"], "title": scenario["title"], "path": scenario["path"],
+            "method": scenario.get("method", "GET"), "bytes": size, "app": app, "baseline": base,
+            "ratio": ratio, "goal": scenario["goal"], "goal_met": goal_met(scenario["goal"], app, ratio)}
+
+
+def goal_met(goal, app, ratio):
+    met = app["failed"] == 0 and app["non_2xx"] == 0
+    if "ratio" in goal:
+        met &= ratio is not None and ratio >= goal["ratio"]
+    if "p95_ms" in goal:
+        met &= app["p95_ms"] < goal["p95_ms"]
+    return met
+
+
+def describe_goal(goal):
+    parts = ["no failures"]
+    if "ratio" in goal:
+        parts.insert(0, f">= {goal['ratio']} x baseline")
+    if "p95_ms" in goal:
+        parts.insert(0, f"p95 < {goal['p95_ms']} ms")
+    return ", ".join(parts)
+
+
+def table(results):
+    head = (f"{'scenario':<38} {'req/s':>8} {'mean':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'fail':>5} "
+            f"{'non2xx':>6} {'base req/s':>10} {'ratio':>6}  goal")
+    lines = [head, "-" * len(head)]
+    for result in results:
+        if "error" in result:
+            lines.append(f"{result['title']:<38} ERROR: {result['error'][:150]}")
+            continue
+        app, base = result["app"], result["baseline"]
+        lines.append(
+            f"{result['title']:<38} {app['rate']:>8.0f} {app['mean_ms']:>7.2f} {app['p50_ms']:>7.2f} "
+            f"{app['p95_ms']:>7.2f} {app['p99_ms']:>7.2f} {app['failed']:>5} {app['non_2xx']:>6} "
+            f"{base['rate']:>10.0f} {result['ratio']:>6.2f}  "
+            f"{'met' if result['goal_met'] else 'MISSED'}: {describe_goal(result['goal'])}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5, help="Runs of each scenario and its baseline (default 5).")
+    parser.add_argument("--only", help="Comma-separated scenario names to run (default: all).")
+    parser.add_argument("--skip-seed", action="store_true", help="Do not run seed_demo (the company must exist).")
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], help="Override gunicorn.conf.py's choice.")
+    parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY per app server (default: gunicorn.conf.py).")
+    parser.add_argument("--threads", type=int, help="GUNICORN_THREADS for gthread.")
+    parser.add_argument("--listen", default="127.0.0.1:8180")
+    parser.add_argument("--app-ports", default="8181,8182")
+    parser.add_argument("--json", default=str(RESULTS), help=f"Where to write the results (default {RESULTS}).")
+    args = parser.parse_args(argv)
+    which_or_exit("ab", "nginx")
+
+    facts = prepare(args.skip_seed)
+    say(f"{SCHEMA}: {facts['batches']} batches, {facts['growers']} growers, {facts['payments']} payments.")
+    app_ports = [int(port) for port in args.app_ports.split(",")]
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    baseline_dir = Path(tempfile.mkdtemp(prefix="baseline-", dir=VAR_DIR))
+    env = dict(STARTING_ENVIRONMENT, DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL,
+               BENCH_BASELINE_DIR=str(baseline_dir), LOG_LEVEL="WARNING",
+               # One user sends thousands of requests a minute here; the throttle still runs (its Redis
+               # round trip is measured), it just never refuses.
+               API_THROTTLE_USER="100000000/minute", API_THROTTLE_ANON="100000000/minute")
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    for flag, variable in ((args.worker_class, "GUNICORN_WORKER_CLASS"), (args.workers, "WEB_CONCURRENCY"),
+                           (args.threads, "GUNICORN_THREADS")):
+        if flag:
+            env[variable] = str(flag)
+    chosen = scenarios(facts)
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {scenario["name"] for scenario in chosen}
+        if unknown:
+            sys.exit(f"unknown scenarios: {', '.join(sorted(unknown))}")
+        chosen = [scenario for scenario in chosen if scenario["name"] in wanted]
+
+    serve_dir = VAR_DIR / "serve"
+    serve("start", serve_dir, args.listen, app_ports, env)
+    results = []
+    started = time.monotonic()
+    try:
+        site = Site(args.listen, HOST)
+        credentials = Credentials(site)
+        for scenario in chosen:
+            say(f"{scenario['title']}: ab -n {scenario['n']} -c {scenario['c']}, {args.rounds} rounds, "
+                "beside its baseline...")
+            try:
+                results.append(run_scenario(site, scenario, args.listen, args.rounds, credentials, baseline_dir))
+            except RuntimeError as exc:
+                # One broken endpoint must not hide the others' numbers; it is reported and fails the run.
+                say(f"  ERROR: {exc}")
+                results.append({"name": scenario["name"], "title": scenario["title"], "path": scenario["path"],
+                                "error": str(exc)[:2000], "goal": scenario["goal"], "goal_met": False})
+                continue
+            app = results[-1]["app"]
+            say(f"  {app['rate']:.0f} req/s, p95 {app['p95_ms']:.1f} ms, ratio {results[-1]['ratio']}")
+    finally:
+        serve("stop", serve_dir, args.listen, app_ports, env)
+
+    print(table(results))
+    workers = env.get("WEB_CONCURRENCY") or str(-(-(2 * len(os.sched_getaffinity(0)) + 1) // len(app_ports)))
+    report = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.monotonic() - started, 1),
+        "machine": machine(DATABASE_URL, REDIS_URL),
+        "shape": {
+            "nginx": args.listen, "app_servers": app_ports, "workers_per_server": int(workers),
+            "worker_class": env.get("GUNICORN_WORKER_CLASS", "sync"),
+            "threads": int(env.get("GUNICORN_THREADS", 4)) if env.get("GUNICORN_WORKER_CLASS") == "gthread" else 1,
+            "settings": "fruitpak.settings.prod", "rounds": args.rounds,
+        },
+        "company": facts,
+        "scenarios": results,
+        "all_goals_met": all(result["goal_met"] for result in results),
+    }
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    say(f"Wrote {args.json}")
+    return 0 if report["all_goals_met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
