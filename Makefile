@@ -17,7 +17,7 @@ export EMBEDDED
 WITH_SERVICES = set -a && . ./$(SERVICES_ENV) && set +a &&
 
 .PHONY: run test services services-down migrate demo lint clean help chromium vendor pg-client \
-	web-tools serve serve-stop bench bench-tenants
+	web-tools serve serve-stop bench bench-tenants chaos
 
 help:
 	@echo "make run          build .venv, bring up PostgreSQL and Redis, migrate, load the demo, serve on :$(PORT)"
@@ -26,6 +26,7 @@ help:
 	@echo "make services-down    stop the private servers"
 	@echo "make serve        the production shape: gunicorn behind nginx on :$(SERVE_PORT) (make serve-stop)"
 	@echo "make bench        load benchmark of that shape on a 1,000,000-batch company; make bench-tenants: 500 companies"
+	@echo "make chaos        kill Redis and restart PostgreSQL (private servers) under load; see docs/RELIABILITY.md"
 	@echo "make lint         ruff"
 
 $(BIN)/python:
@@ -95,6 +96,11 @@ vendor:
 	npm install --no-save --no-audit --no-fund
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/htmx-$$(node -p 'require("htmx.org/package.json").version').min.js
 	cp node_modules/htmx.org/LICENSE static/vendor/htmx/LICENSE
+
+# Faults under load, on private PostgreSQL and Redis servers it starts and stops itself (never the shared ones).
+chaos: $(VENV)/.runtime
+	@command -v redis-server >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server)
+	$(BIN)/python scripts/chaos.py $(CHAOS_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
