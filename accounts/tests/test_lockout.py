@@ -221,3 +221,19 @@ def test_client_address_trusts_only_the_configured_proxies(proxies, forwarded, e
 
     with override_settings(TRUSTED_PROXY_COUNT=proxies):
         assert client_ip_address(request) == expected
+
+
+def test_the_platform_admin_login_on_the_public_host_locks_too(db):
+    from django.db import connection
+    from django.test import Client
+
+    connection.set_schema_to_public()
+    client = Client(HTTP_HOST="localhost")
+    ip = new_address()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post("/admin/login/", {"username": "staff@fruitpak.test", "password": WRONG}, REMOTE_ADDR=ip)
+
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.text
+    connection.set_schema_to_public()
+    assert AccessAttempt.objects.filter(ip_address=ip).exists()  # in the public schema's own table
