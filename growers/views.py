@@ -39,7 +39,8 @@ def grower_list(request):
 @permission_required("growers.view_grower", raise_exception=True)
 def search(request):
     """<option>s for the grower pickers' <datalist>: active growers whose code or name matches."""
-    text = (request.GET.get("q") or request.GET.get("grower") or "").strip()[:100]
+    # PostgreSQL refuses NUL in a text parameter; no code or name contains one.
+    text = (request.GET.get("q") or request.GET.get("grower") or "").replace("\x00", "").strip()[:100]
     growers = Grower.objects.none()
     if text:
         growers = Grower.objects.filter(active=True).filter(
