@@ -5,6 +5,8 @@ the database handler, so a lockout is per company and does not depend on
 Redis. See docs/SECURITY.md.
 """
 
+import logging
+
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -48,7 +50,7 @@ def locked_out(request, original_response=None, credentials=None):
     seconds = retry_after_seconds()
     detail = LOCKED_OUT.format(minutes=max(1, seconds // 60))
     audit.event(
-        "login.locked_out", level=30, channel="api" if request.path.startswith("/api/") else "html",
+        "login.locked_out", level=logging.WARNING, channel="api" if request.path.startswith("/api/") else "html",
         email=username_of(request, credentials) or "", ip=client_ip_address(request),
     )
     if request.path.startswith("/api/"):

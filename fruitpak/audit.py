@@ -28,7 +28,7 @@ from django_guid import get_guid
 audit_log = logging.getLogger("fruitpak.audit")
 
 _current_request = contextvars.ContextVar("fruitpak_request", default=None)
-_PLAIN_VALUE = re.compile(r"^[\w.@:/+-]+$")
+_PLAIN_VALUE = re.compile(r"[\w.@:/+-]+")
 NOBODY = "-"
 
 
@@ -69,25 +69,23 @@ class ContextFilter(logging.Filter):
 def _format_value(value):
     text = str(value)
     # Quoted when needed, so a hostile email or path cannot forge another key=value or a new line.
-    return text if _PLAIN_VALUE.match(text) else json.dumps(text)
+    return text if _PLAIN_VALUE.fullmatch(text) else json.dumps(text)
 
 
-def event(name, *, user=None, level=logging.INFO, **fields):
-    """Log one audit event now. `user` defaults to the request's authenticated user."""
-    context = current_context(user)
+def _emit(level, context, name, fields):
     message = " ".join(f"{key}={_format_value(value)}" for key, value in {"event": name, **fields}.items())
     audit_log.log(level, message, extra={**context, "event": name, "fields": fields})
 
 
-def event_on_commit(name, **fields):
+def event(name, *, user=None, level=logging.INFO, **fields):
+    """Log one audit event now. `user` defaults to the request's authenticated user."""
+    _emit(level, current_context(user), name, fields)
+
+
+def event_on_commit(name, *, user=None, **fields):
     """Log the event once the current transaction commits: a rolled-back change never happened."""
-    context = current_context(fields.pop("user", None))
-    transaction.on_commit(lambda: _log_with(context, name, fields), robust=True)
-
-
-def _log_with(context, name, fields):
-    message = " ".join(f"{key}={_format_value(value)}" for key, value in {"event": name, **fields}.items())
-    audit_log.info(message, extra={**context, "event": name, "fields": fields})
+    context = current_context(user)
+    transaction.on_commit(lambda: _emit(logging.INFO, context, name, fields), robust=True)
 
 
 def client_ip(request):

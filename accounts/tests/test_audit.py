@@ -221,3 +221,10 @@ def test_outside_a_request_the_context_is_empty_but_present():
 
     assert (record.request_id, record.user) == ("-", "-")
     assert record.tenant  # the schema the connection is on
+
+
+@pytest.mark.parametrize("value", ["clerk@acme.test\n", "a b", "x=y", 'quote"d', "tab\there", ""])
+def test_values_that_could_break_the_line_are_quoted(audit, value):
+    fruitpak_audit.event("test.value", value=value)
+
+    assert only(audit("test.value")).getMessage() == "event=test.value value=" + json.dumps(value)
