@@ -33,6 +33,7 @@ RESULTS = ROOT / "bench" / "results" / "overhead.json"
 SCHEMA = "overhead"
 HOST = "overhead.localhost"
 PASSWORD = "overhead-bench-password"
+BEARER_TOKEN = {}
 
 
 def setup_django():
@@ -43,6 +44,15 @@ def setup_django():
     import django
 
     django.setup()
+    # DRF's throttles (a Redis GET and SET of the client's request history per API request) would
+    # refuse a benchmark's rate; they are not what this measures.
+    from django.conf import settings
+    from rest_framework.settings import api_settings
+    from rest_framework.views import APIView
+
+    settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = []
+    api_settings.reload()
+    APIView.throttle_classes = []
 
 
 def ensure_company():
@@ -92,7 +102,8 @@ def scenarios(company):
         "/api/auth/login", {"email": f"clerk@{HOST}", "password": PASSWORD}, content_type="application/json",
     )
     assert response.status_code == 200, response.content
-    bearer = Client(HTTP_HOST=HOST, HTTP_AUTHORIZATION="Bearer " + response.json()["access_token"])
+    BEARER_TOKEN["access"] = response.json()["access_token"]
+    bearer = Client(HTTP_HOST=HOST, HTTP_AUTHORIZATION="Bearer " + BEARER_TOKEN["access"])
     browser = Client(HTTP_HOST=HOST)
     with tenant_context(company):
         browser.force_login(User.objects.get(email=f"clerk@{HOST}"))
@@ -105,6 +116,27 @@ def scenarios(company):
         ("GET /api/growers/ (no token: 401)", lambda: anonymous.get("/api/growers/"), 401),
         ("GET /health", lambda: anonymous.get("/health"), 200),
     ]
+
+
+def token_verification(count):
+    """Microseconds to verify one access token (signature and claims), without the user's query."""
+    from django_tenants.utils import schema_context
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from accounts.authentication import TenantJWTAuthentication
+
+    raw = BEARER_TOKEN["access"].encode()
+    authentication = TenantJWTAuthentication()
+    with schema_context(SCHEMA):
+        started = time.perf_counter()
+        for _ in range(count):
+            authentication.get_validated_token(raw)
+        verify = (time.perf_counter() - started) / count
+    started = time.perf_counter()
+    for _ in range(count):
+        AccessToken(raw, verify=False)
+    parse = (time.perf_counter() - started) / count
+    return {"verify_us": round(verify * 1e6, 1), "decode_without_verifying_us": round(parse * 1e6, 1)}
 
 
 def measure(name, request, status, count):
@@ -137,6 +169,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--label", default="latest", help="the name this run is stored under in the JSON")
     parser.add_argument("--requests", type=int, default=2000, help="requests timed per scenario")
+    parser.add_argument("--output", type=Path, default=RESULTS, help=f"the JSON file (default {RESULTS})")
     args = parser.parse_args()
 
     setup_django()
@@ -147,22 +180,27 @@ def main():
     requests = scenarios(company)
     connection.set_schema_to_public()
     rows = [measure(name, request, status, args.requests) for name, request, status in requests]
+    jwt = token_verification(args.requests)
 
     print(f"\n{args.label}: {args.requests} in-process requests per scenario")
     print(f"{'scenario':40} {'queries':>7} {'SETs':>5} {'mean ms':>8} {'median ms':>9} {'req/s':>8}")
     for row in rows:
         print(f"{row['name']:40} {row['queries']:>7} {row['search_path_sets']:>5} {row['mean_ms']:>8.3f} "
               f"{row['median_ms']:>9.3f} {row['requests_per_s']:>8.1f}")
+    print(f"JWT: {jwt['verify_us']} us to verify a token, "
+          f"{jwt['decode_without_verifying_us']} us to decode it unverified")
 
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results = json.loads(args.output.read_text()) if args.output.exists() else {}
     results[args.label] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "load_average": os.getloadavg(),
+        "jwt": jwt,
         "scenarios": rows,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nWritten to {RESULTS.relative_to(ROOT)} under '{args.label}'.")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nWritten to {args.output} under '{args.label}'.")
 
 
 if __name__ == "__main__":

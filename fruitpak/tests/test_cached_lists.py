@@ -245,7 +245,7 @@ def test_a_cached_hit_with_a_bearer_token_costs_two_queries_whatever_the_page_si
     # lookup (cached), no permission queries, no list queries.
     assert len(sql) == 2, sql
     assert sql[0].startswith("SET search_path")
-    assert '"accounts_user"' in sql[1] and '"revoked_at" IS NULL' in sql[1] and '"auth_permission"' in sql[1]
+    assert '"accounts_user"' in sql[1] and '"revoked_at" IS NULL' in sql[1] and "auth_permission" in sql[1]
 
 
 # --- Redis down ----------------------------------------------------------------------------------------
