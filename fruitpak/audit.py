@@ -46,12 +46,19 @@ def _user_of(request):
     return wrapped if getattr(wrapped, "is_authenticated", False) else None
 
 
+def _schema_name():
+    try:
+        return getattr(connection, "schema_name", None) or NOBODY
+    except Exception:  # a log call must never fail, e.g. from a thread with no usable connection
+        return NOBODY
+
+
 def current_context(user=None):
     request = _current_request.get()
     user = user or _user_of(request)
     return {
         "request_id": (get_guid() if request is not None else None) or NOBODY,
-        "tenant": getattr(connection, "schema_name", None) or NOBODY,
+        "tenant": _schema_name(),
         "user": getattr(user, "email", None) or NOBODY,
     }
 
