@@ -7,6 +7,7 @@ earlier tests, so each test uses an address or a user of its own.
 
 import copy
 import itertools
+import random
 
 import pytest
 from django.conf import settings
@@ -19,7 +20,8 @@ from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-_addresses = (f"192.0.2.{n}" for n in itertools.count(1))
+# Counts outlive a test run in Redis; addresses new to every run never meet an old count.
+_addresses = (f"10.{random.randrange(256)}.{random.randrange(256)}.{n}" for n in itertools.count(1))
 _users = itertools.count(1)
 
 
