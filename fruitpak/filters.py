@@ -1,6 +1,8 @@
 """Filter pieces shared by the domain apps' FilterSets (one FilterSet serves the HTML list and the API)."""
 
 import django_filters
+from django import forms as django_forms
+from django.core.exceptions import ValidationError
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -12,3 +14,33 @@ class StableOrderingFilter(django_filters.OrderingFilter):
             last = value[-1]
             qs = qs.order_by(*qs.query.order_by, "-pk" if last.startswith("-") else "pk")
         return qs
+
+
+class StrictNullBooleanSelect(django_forms.NullBooleanSelect):
+    """Django's yes/no/unknown select, except that a value it does not know reaches the field instead of
+    silently becoming "unknown" (no filter)."""
+
+    def value_from_datadict(self, data, files, name):
+        known = super().value_from_datadict(data, files, name)
+        raw = data.get(name)
+        if known is None and raw not in (None, "", "unknown"):
+            return raw
+        return known
+
+
+class StrictNullBooleanField(django_forms.NullBooleanField):
+    widget = StrictNullBooleanSelect
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip().lower() not in ("", "unknown", "true", "false", "1", "0"):
+            raise ValidationError("Use true or false.", code="invalid")
+        if isinstance(value, str) and value.strip() in ("1", "0"):
+            return value.strip() == "1"
+        return super().to_python(value)
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """`?active=true|false` (or empty for both); `?active=yes-please` is a 400 in the API and a form error on
+    a page, not a filter quietly ignored. Found by schemathesis: the schema says boolean."""
+
+    field_class = StrictNullBooleanField

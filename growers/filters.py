@@ -1,13 +1,14 @@
 import django_filters
 from django.db.models import Q
 
-from fruitpak.filters import StableOrderingFilter
+from fruitpak.filters import StableOrderingFilter, StrictBooleanFilter
 
 from .models import Grower
 
 
 class GrowerFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search code, name or contact")
+    active = StrictBooleanFilter()
     region = django_filters.CharFilter(lookup_expr="iexact")
     ordering = StableOrderingFilter(fields=("code", "name", "region", "created_at"))
 

@@ -1,0 +1,31 @@
+"""`active` is a boolean filter: a value that is not true or false is refused, not ignored (found by schemathesis)."""
+
+import pytest
+
+from packhouses.tests.factories import PackhouseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("value", "codes"), [("true", {"PON"}), ("false", {"POFF"}), ("1", {"PON"}), ("0", {"POFF"}),
+                                              ("", {"PON", "POFF"}), ("True", {"PON"})])
+def test_active_filters_by_true_or_false(acme, value, codes):
+    with acme:
+        PackhouseFactory(code="PON")
+        PackhouseFactory(code="POFF", active=False)
+
+    response = acme.api_client("Clerk").get(f"/api/packhouses/?active={value}")
+
+    assert response.status_code == 200
+    assert {item["code"] for item in response.json()["items"]} == codes
+
+
+@pytest.mark.parametrize("value", ["yes-please", "°ç´'", "maybe"])
+def test_an_unknown_active_value_is_a_400_in_the_api_and_a_form_error_on_the_page(acme, value):
+    api = acme.api_client("Clerk").get("/api/packhouses/", {"active": value})
+    page = acme.client("Clerk").get("/packhouses/", {"active": value})
+
+    assert api.status_code == 400
+    assert api.json()["errors"] == {"active": ["Use true or false."]}
+    assert page.status_code == 200
+    assert "Use true or false." in page.text
