@@ -113,6 +113,8 @@ def scenarios(company):
         ("GET /api/growers/?limit=500 (Bearer)", lambda: bearer.get("/api/growers/?limit=500"), 200),
         ("GET /api/packhouses/ (Bearer)", lambda: bearer.get("/api/packhouses/"), 200),
         ("GET /api/growers/ (session cookie)", lambda: browser.get("/api/growers/"), 200),
+        ("GET /api/ (Bearer; root, never cached)", lambda: bearer.get("/api/"), 200),
+        ("GET / (session; dashboard HTML)", lambda: browser.get("/"), 200),
         ("GET /api/growers/ (no token: 401)", lambda: anonymous.get("/api/growers/"), 401),
         ("GET /health", lambda: anonymous.get("/health"), 200),
     ]
@@ -183,9 +185,9 @@ def main():
     jwt = token_verification(args.requests)
 
     print(f"\n{args.label}: {args.requests} in-process requests per scenario")
-    print(f"{'scenario':40} {'queries':>7} {'SETs':>5} {'mean ms':>8} {'median ms':>9} {'req/s':>8}")
+    print(f"{'scenario':42} {'queries':>7} {'SETs':>5} {'mean ms':>8} {'median ms':>9} {'req/s':>8}")
     for row in rows:
-        print(f"{row['name']:40} {row['queries']:>7} {row['search_path_sets']:>5} {row['mean_ms']:>8.3f} "
+        print(f"{row['name']:42} {row['queries']:>7} {row['search_path_sets']:>5} {row['mean_ms']:>8.3f} "
               f"{row['median_ms']:>9.3f} {row['requests_per_s']:>8.1f}")
     print(f"JWT: {jwt['verify_us']} us to verify a token, "
           f"{jwt['decode_without_verifying_us']} us to decode it unverified")
