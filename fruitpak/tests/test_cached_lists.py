@@ -19,10 +19,12 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from batches.tests.factories import BatchFactory
 from growers.services import create_grower
 from growers.tests.factories import GrowerFactory
 from packhouses.services import create_packhouse
 from payments.services import create_price_agreement
+from reconciliation.services import refresh_intake_view
 
 ROOT = Path(settings.BASE_DIR)
 LISTS = ["/api/growers/", "/api/packhouses/", "/api/prices/"]
@@ -364,3 +366,27 @@ def test_a_write_and_read_cycle_sends_only_get_set_and_incr(acme, committed):
     assert monitor.verbs() <= {"GET", "MGET", "SET", "EVAL", "EXISTS", "INCRBY", "INCR"}, monitor.commands
     assert {"GET", "MGET", "SET", "EVAL"} <= monitor.verbs()
     assert any("gen:growers" in command for command in monitor.commands if command.upper().startswith("EVAL"))
+
+
+# --- The dashboard's aggregates (cached_data) ------------------------------------------------------
+
+
+def test_another_companys_cached_dashboard_is_never_shown(acme, globex, committed):
+    with acme, committed():
+        BatchFactory()
+        refresh_intake_view()
+    acme_page = acme.client("Manager").get("/").text
+    globex_page = globex.client("Manager").get("/").text
+
+    assert 'data-testid="today-batches">1<' in acme_page
+    assert 'data-testid="today-batches">0<' in globex_page
+
+
+def test_a_cached_dashboard_costs_no_aggregate_query(acme):
+    client = acme.client("Manager")
+    client.get("/")
+
+    response, sql = queries_of(client, "/")
+
+    assert response.status_code == 200
+    assert not any("daily_grower_intake" in statement or '"batches"' in statement for statement in sql), sql
