@@ -83,8 +83,8 @@ serve-stop: $(VENV)/.runtime
 bench: services web-tools
 	$(WITH_SERVICES) $(BIN)/python bench/web.py $(BENCH_ARGS)
 
-# 500 companies by cloning a template schema, in their own database (bench/tenants.py; bench/results/tenants.json).
-bench-tenants: services web-tools
+# 500 companies from a dump of a template schema (psql, pg_dump), in their own database (bench/tenants.py).
+bench-tenants: services web-tools pg-client
 	$(WITH_SERVICES) $(BIN)/python bench/tenants.py $(BENCH_ARGS)
 
 test: $(VENV)/.dev services chromium pg-client
