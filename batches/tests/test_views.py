@@ -237,6 +237,7 @@ def test_list_query_count_does_not_grow_with_rows(acme):
     client = acme.client("Clerk")
     with acme:
         BatchFactory()
+    client.get("/batches/")  # warm up: the first request also caches the host's company
     with CaptureQueriesContext(connection) as few:
         client.get("/batches/")
     with acme:

@@ -173,8 +173,9 @@ def test_report_query_count_does_not_grow_with_page_size(acme, march):
         counts.append(len(queries))
 
     assert counts[0] == counts[1] == counts[2]
-    # search path x2, the host's domain, the user, user and group permissions, the grower choice, the report
-    assert counts[0] == 8
+    # the search path, the user with their session and permissions (the host's company is cached), the grower
+    # choice, the time-zone check, the report
+    assert counts[0] == 5
 
 
 # --- daily intake ----------------------------------------------------------------------
