@@ -150,3 +150,16 @@ def test_with_redis_down_hosts_are_routed_from_the_database(acme, globex):
     assert "Log in to Globex Orchards" in response.text
     assert any(DOMAIN_QUERY in statement for statement in sql)
     assert unknown.status_code == 404
+
+
+def test_a_warm_request_sets_the_search_path_once(acme):
+    """TENANT_LIMIT_SET_CALLS: one SET per request (the pooled connection forgets it), for the company only."""
+    client = acme.client("Clerk")
+    client.get("/batches/")
+
+    response, sql = sql_of(client, "/batches/")
+
+    assert response.status_code == 200
+    assert [statement for statement in sql if statement.startswith("SET search_path")] == [
+        'SET search_path = "acme","public"']
+    assert len(sql) > 3  # the page did run its own queries after the SET
