@@ -101,3 +101,25 @@ def test_logout_counts_on_the_next_request_even_on_a_cached_page(acme):
     assert api.post("/api/auth/logout", {"refresh_token": tokens["refresh_token"]}, format="json").status_code == 204
 
     assert api.get("/api/growers/").status_code == 401
+
+
+def test_a_session_user_arrives_with_their_permissions(acme):
+    """UserWithPermissionsBackend: a cached list with a session cookie is the SET, the session and the user."""
+    browser = acme.client("Clerk")
+    browser.get("/api/growers/")
+
+    response, sql = queries(browser, "get", "/api/growers/")
+
+    assert response.status_code == 200
+    assert len(sql) == 3, sql
+    assert sql[0].startswith("SET search_path") and '"django_session"' in sql[1]
+    assert '"accounts_user"' in sql[2] and "auth_permission" in sql[2]
+
+
+def test_a_session_user_loses_a_permission_on_the_next_request(acme):
+    browser = acme.client("Finance")
+    assert browser.get("/api/prices/").status_code == 200
+    with acme:
+        Group.objects.get(name="Finance").permissions.remove(Permission.objects.get(codename="view_priceagreement"))
+
+    assert browser.get("/api/prices/").status_code == 403
