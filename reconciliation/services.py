@@ -45,6 +45,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, tenant_context
 
+from fruitpak.cache import bump
 from fruitpak.tenancy import company_timezone
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ def refresh_intake_view():
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY daily_grower_intake")
         cursor.execute("SELECT count(*) FROM daily_grower_intake")
+        bump("intake_view")
         return cursor.fetchone()[0]
 
 

@@ -99,8 +99,13 @@ def test_on_a_years_data_the_planner_itself_picks_the_indexes_for_a_month(acme, 
 @pytest.mark.parametrize("filters", ["grower", "packhouse_and_fruit"])
 def test_with_filters_the_big_tables_are_never_read_whole(acme, a_year, filters):
     with acme:
-        kwargs = ({"grower": a_year[3]} if filters == "grower"
-                  else {"packhouse": Packhouse.objects.get(code="YPH"), "fruit_type": "apple"})
+        if filters == "grower":
+            kwargs = {"grower": a_year[3]}
+        else:
+            # Every batch of the year is YPH's and apple, so these filters narrow nothing and on so small a
+            # table a sequential scan may win; what must hold is that the month's days bound the read.
+            kwargs = {"packhouse": Packhouse.objects.get(code="YPH"), "fruit_type": "apple"}
+            no_seq_scans()
         plan = "\n".join(explain(*MARCH, **kwargs))
 
     assert "Seq Scan on batch_day_totals" not in plan and "Seq Scan on grower_payments" not in plan

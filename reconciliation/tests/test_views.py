@@ -87,6 +87,22 @@ def test_dashboard_shows_today_and_follows_writes(acme, django_capture_on_commit
     assert first.count("<rect") == 30
 
 
+def test_dashboard_follows_the_intake_views_refresh_not_only_the_intake(acme, django_capture_on_commit_callbacks):
+    from reconciliation.services import refresh_intake_view
+
+    client = acme.client("Manager")
+    with acme, django_capture_on_commit_callbacks(execute=True):
+        BatchFactory()  # bumps "batches" at commit; the view is refreshed later
+    before_refresh = client.get("/").content.decode()
+    with acme, django_capture_on_commit_callbacks(execute=True):
+        refresh_intake_view()
+    after_refresh = client.get("/").content.decode()
+
+    # today's numbers come from the view: the page cached before the refresh must not outlive it
+    assert 'data-testid="today-batches">0<' in before_refresh
+    assert 'data-testid="today-batches">1<' in after_refresh
+
+
 def test_dashboard_hides_reconciliation_from_clerks(acme):
     clerk = acme.client("Clerk").get("/").content.decode()
     finance = acme.client("Finance").get("/").content.decode()
