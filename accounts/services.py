@@ -39,6 +39,7 @@ def ensure_user(*, email, password, role, full_name=""):
     user.full_name = full_name or user.full_name
     user.save()
     user.groups.set([Group.objects.get(name=role)])
+    user.__dict__.pop("role", None)
     return user
 
 
