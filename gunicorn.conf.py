@@ -5,8 +5,8 @@ bench/ measured on a 2-core machine (docs/PERFORMANCE.md, "Worker class").
 
     GUNICORN_BIND          127.0.0.1:8000 (the container uses 0.0.0.0:8000)
     WEB_CONCURRENCY        worker processes; default 2 x cores + 1
-    GUNICORN_WORKER_CLASS  sync (default) or gthread
-    GUNICORN_THREADS       threads per gthread worker (default 4); keep DB_POOL_MAX >= this
+    GUNICORN_WORKER_CLASS  gthread (default) or sync
+    GUNICORN_THREADS       threads per gthread worker (default 4); keep DB_POOL_MAX (4) >= this
     GUNICORN_TIMEOUT       seconds a request may take before its worker is restarted (default 30)
     GUNICORN_ACCESS_LOG    a path, or "-" for stdout; unset: no access log (nginx keeps one)
     FORWARDED_ALLOW_IPS    proxies trusted for X-Forwarded-*; default 127.0.0.1 (nginx on this box)
@@ -37,7 +37,9 @@ bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
 # Requests spend their time in Python and PostgreSQL, both CPU on the same box:
 # the classic 2 x cores + 1 keeps every core busy while one worker waits on I/O.
 workers = _int("WEB_CONCURRENCY", 2 * cores() + 1)
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+# gthread: a request spends much of its time waiting on PostgreSQL and Redis round trips, and threads
+# overlap those waits; the cached growers list served 1.8 x the requests of sync workers (PERFORMANCE.md).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = _int("GUNICORN_THREADS", 4) if worker_class == "gthread" else 1
 
 # nginx buffers slow clients, so a request that runs this long is stuck, not slow.

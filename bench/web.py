@@ -292,7 +292,7 @@ def table(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5, help="Runs of each scenario and its baseline (default 5).")
+    parser.add_argument("--rounds", type=int, default=3, help="Runs of each scenario and its baseline (default 3).")
     parser.add_argument("--only", help="Comma-separated scenario names to run (default: all).")
     parser.add_argument("--skip-seed", action="store_true", help="Do not run seed_demo (the company must exist).")
     parser.add_argument("--worker-class", choices=["sync", "gthread"], help="Override gunicorn.conf.py's choice.")
@@ -358,8 +358,9 @@ def main(argv=None):
         "machine": machine(DATABASE_URL, REDIS_URL),
         "shape": {
             "nginx": args.listen, "app_servers": app_ports, "workers_per_server": int(workers),
-            "worker_class": env.get("GUNICORN_WORKER_CLASS", "sync"),
-            "threads": int(env.get("GUNICORN_THREADS", 4)) if env.get("GUNICORN_WORKER_CLASS") == "gthread" else 1,
+            "worker_class": env.get("GUNICORN_WORKER_CLASS", "gthread"),
+            "threads": int(env.get("GUNICORN_THREADS", 4)) if env.get("GUNICORN_WORKER_CLASS", "gthread") == "gthread"
+            else 1,
             "settings": "fruitpak.settings.prod", "rounds": args.rounds,
         },
         "company": facts,

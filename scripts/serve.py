@@ -196,7 +196,7 @@ def start(args):
         sys.exit("serve: staticfiles/ has no manifest; run without --no-collectstatic once.")
 
     say(f"{len(app_ports)} gunicorn app servers on {', '.join(map(str, app_ports))}, "
-        f"{env['WEB_CONCURRENCY']} {env.get('GUNICORN_WORKER_CLASS', 'sync')} workers each")
+        f"{env['WEB_CONCURRENCY']} {env.get('GUNICORN_WORKER_CLASS', 'gthread')} workers each")
     for port in app_ports:
         app_env = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_PROC_NAME=f"fruitpak-{port}",
                        GUNICORN_CONTROL_SOCKET=str(layout.var / f"gunicorn-{port}.ctl"))
