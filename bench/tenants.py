@@ -244,7 +244,7 @@ def time_migrate(url, executor):
 
 def measure_requests(url, probe, rounds, listen, app_ports):
     env = dict(os.environ, DATABASE_URL=url, REDIS_URL=REDIS_URL, LOG_LEVEL="WARNING",
-               API_THROTTLE_USER="100000000/minute", API_THROTTLE_ANON="100000000/minute")
+               API_THROTTLE_USER="1000000/second", API_THROTTLE_ANON="1000000/second")
     env.pop("DJANGO_SETTINGS_MODULE", None)
     serve_dir = VAR_DIR / "serve"
     serve("start", serve_dir, listen, app_ports, env)
