@@ -8,8 +8,10 @@ from .models import Batch, FruitType, Status
 class BatchFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Batch code")
     grower_code = django_filters.CharFilter(field_name="grower__code", lookup_expr="iexact", label="Grower code")
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    fruit_type = django_filters.MultipleChoiceFilter(choices=FruitType.choices)
+    # distinct=False: a column of the row itself cannot repeat a row, and SELECT DISTINCT over every
+    # column would sort the whole result.
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
+    fruit_type = django_filters.MultipleChoiceFilter(choices=FruitType.choices, distinct=False)
     variety = django_filters.CharFilter(lookup_expr="iexact")
     # Two plain date filters, not DateFromToRangeFilter: that one turns a date into a local
     # midnight datetime, which a date column compares in UTC (a day early east of UTC).

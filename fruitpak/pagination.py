@@ -1,8 +1,11 @@
 """The list envelope every API list uses: {items, total, limit, offset}."""
 
+from django.core.exceptions import EmptyResultSet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
+
+from .cache import cached_data
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -27,15 +30,32 @@ class EnvelopePagination(BasePagination):
     A limit or offset that is not a whole number, a limit under 1 or a
     negative offset is a 400 that says why. An offset past the end gives an
     empty page with the true total.
+
+    A view over a big table names the cache namespace its rows belong to
+    (`count_namespace = "batches"`): its totals are then cached under that
+    namespace's generation and the exact SQL of the count, so COUNT(*) over
+    a million rows runs once per write, not once per page. Every write bumps
+    the generation at commit, so the total is never stale.
     """
 
     def paginate_queryset(self, queryset, request, view=None):
         self.limit = min(_whole_number(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
         self.offset = _whole_number(request, "offset", 0, 0)
-        self.total = queryset.count()
+        self.total = self._count(queryset, view)
         if self.offset >= self.total:
             return []
         return list(queryset[self.offset:self.offset + self.limit])
+
+    @staticmethod
+    def _count(queryset, view):
+        namespace = getattr(view, "count_namespace", None)
+        if namespace is None:
+            return queryset.count()
+        try:
+            sql, params = queryset.query.sql_with_params()
+        except EmptyResultSet:
+            return 0
+        return cached_data("count", [namespace], [sql, params], queryset.count)
 
     def get_paginated_response(self, data):
         return Response({"items": data, "total": self.total, "limit": self.limit, "offset": self.offset})

@@ -247,6 +247,7 @@ def many(acme):
 )
 def test_list_query_count_does_not_grow_with_page_size(acme, many, path):
     client = acme.api_client("Manager")
+    client.get(f"{path}?limit=1")  # the same total for every page size: cached (batches) or not, alike below
 
     small, small_items = count_queries(client, f"{path}?limit=5")
     large, large_items = count_queries(client, f"{path}?limit=500")
@@ -269,6 +270,30 @@ def test_a_page_of_50_batches_is_two_queries(acme, many):
     assert 'JOIN "growers"' in on_batches[1] and 'JOIN "packhouses"' in on_batches[1]
 
 
+def test_the_total_of_a_big_list_is_counted_once_per_write(acme, many, django_capture_on_commit_callbacks):
+    client = acme.api_client("Clerk")
+
+    def batch_queries(url):
+        with CaptureQueriesContext(connection) as queries:
+            body = client.get(url).json()
+        return [q["sql"] for q in queries if 'FROM "batches"' in q["sql"]], body["total"]
+
+    first, total = batch_queries("/api/batches/?limit=50")
+    again, total_again = batch_queries("/api/batches/?limit=50&offset=50")
+    rejected, none_rejected = batch_queries("/api/batches/?status=rejected")
+    with acme, django_capture_on_commit_callbacks(execute=True):
+        batch_services.transition(many, "grading")  # a write: the generation moves at commit
+        batch_services.transition(many, "rejected", reason="Bruised")
+    after_write, total_after_write = batch_queries("/api/batches/?limit=50")
+    rejected_after, one_rejected = batch_queries("/api/batches/?status=rejected")
+
+    assert (total, total_again, none_rejected, total_after_write, one_rejected) == (510, 510, 0, 510, 1)
+    assert len(first) == 2 and "COUNT(*)" in first[0]
+    assert len(again) == 1 and "COUNT(*)" not in again[0]  # another page, the same filters: the cached total
+    assert len(rejected) == 1 and "COUNT(*)" in rejected[0]  # other filters, another total (0: no page to read)
+    assert len(after_write) == 2 and len(rejected_after) == 2  # counted again after the write
+
+
 def test_history_query_count_does_not_grow(acme, many):
     client = acme.api_client("Clerk")
     with acme:
@@ -276,6 +301,7 @@ def test_history_query_count_does_not_grow(acme, many):
         for n in range(30):
             batch = batch_services.edit(batch, {"notes": f"note {n}"})
 
+    client.get(f"/api/batches/{batch.pk}/history/?limit=1")  # the total is cached for every page size alike
     small, _ = count_queries(client, f"/api/batches/{batch.pk}/history/?limit=2")
     large, items = count_queries(client, f"/api/batches/{batch.pk}/history/?limit=500")
 
