@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from fruitpak.serializers import FastRepresentationMixin
 from growers.api.serializers import GrowerRefSerializer
 from growers.models import Grower
 from packhouses.api.serializers import PackhouseRefSerializer
@@ -12,7 +13,7 @@ def kg(**kwargs):
     return serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, **kwargs)
 
 
-class BatchSerializer(serializers.ModelSerializer):
+class BatchSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     grower = GrowerRefSerializer(read_only=True)
     packhouse = PackhouseRefSerializer(read_only=True)
     net_weight_kg = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from fruitpak.serializers import FastRepresentationMixin
+
 from ..models import Grower
 
 
@@ -17,7 +19,7 @@ class GrowerSerializer(serializers.ModelSerializer):
         return fields
 
 
-class GrowerRefSerializer(serializers.ModelSerializer):
+class GrowerRefSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     class Meta:
         model = Grower
         fields = ["id", "code", "name"]

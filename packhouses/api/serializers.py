@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from fruitpak.serializers import FastRepresentationMixin
+
 from ..models import Packhouse
 
 
@@ -16,7 +18,7 @@ class PackhouseSerializer(serializers.ModelSerializer):
         return fields
 
 
-class PackhouseRefSerializer(serializers.ModelSerializer):
+class PackhouseRefSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     class Meta:
         model = Packhouse
         fields = ["id", "code", "name"]
