@@ -1,4 +1,10 @@
-"""Keeping daily_grower_intake fresh: the refresh, and the debounced refresh after intake.
+"""Keeping reconciliation's derived data right: daily_grower_intake and batch_day_totals.
+
+batch_day_totals is kept by triggers (migration 0002); here are the two
+moments it needs help: `sync_time_zone()` rebuilds it when the company's
+time zone changed, and `bulk_batch_load()` lets a bulk load skip the
+triggers and rebuild once. The rest of this module is the materialized
+view: the refresh, and the debounced refresh after intake.
 
 `refresh_intake_view()` refreshes the current company's view CONCURRENTLY
 (readers are never blocked). `manage.py refresh_intake_view` runs it for
