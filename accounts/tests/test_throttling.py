@@ -90,3 +90,25 @@ def test_throttling_fails_open_when_redis_is_down(acme):
             response = anonymous.post("/api/auth/login", {"email": "clerk@acme.test", "password": PASSWORD},
                                       format="json")
             assert response.status_code == 200
+
+
+def test_a_user_is_one_counter_in_redis_that_lives_one_window(acme):
+    from django.core.cache import cache
+
+    from accounts.models import User
+
+    client = fresh_user_client(acme)
+    with acme:
+        user_id = User.objects.order_by("-id").values_list("id", flat=True)[0]  # the user just made
+    key = f"throttle_user_{user_id}"
+    with rates(user="3/minute"):
+        for _ in range(3):
+            assert client.get("/api/growers/").status_code == 200
+        refused = client.get("/api/growers/")
+    with acme:
+        count, ttl = cache.get(key), cache.ttl(key)
+
+    assert_throttled(refused)
+    # A number, not DRF's list of request times; it expires with its window, which Retry-After tells.
+    assert count == 4 and 0 < ttl <= 60
+    assert int(refused["Retry-After"]) in (ttl, ttl + 1)
