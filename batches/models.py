@@ -77,6 +77,9 @@ class Batch(models.Model):
     )
     # Bumped by every change; an API client may send it back to refuse lost updates.
     version = models.PositiveIntegerField(default=1)
+    # The integrator's Idempotency-Key of the intake that made it: a retried POST returns this batch.
+    # NULL, not "", for none: the partial unique index below leaves NULLs out.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -90,6 +93,11 @@ class Batch(models.Model):
             models.Index(fields=["fruit_type"], name="ix_batches_fruit_type"),
         ]
         constraints = [
+            # Partial: the many batches without a key cost the index nothing.
+            models.UniqueConstraint(
+                fields=["idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                name="batches_idempotency_key_unique",
+            ),
             models.CheckConstraint(condition=Q(bin_count__gt=0), name="batches_bins_positive"),
             models.CheckConstraint(
                 condition=Q(gross_weight_kg__gte=0) & Q(tare_weight_kg__gte=0), name="batches_weights_non_negative",

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import psycopg.errors
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from fruitpak import audit
@@ -61,8 +61,11 @@ def _check_weights_and_bins(gross, tare, bins, errors):
 
 
 def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_count,
-                  gross_weight_kg, tare_weight_kg, notes="", by=None, intake_date=None):
-    """A delivery arrives: a new batch in 'received', with its code and its 'created' history row."""
+                  gross_weight_kg, tare_weight_kg, notes="", by=None, intake_date=None, idempotency_key=None):
+    """A delivery arrives: a new batch in 'received', with its code and its 'created' history row.
+
+    `idempotency_key` is stored with the batch; record_intake_once is the way to use one.
+    """
     now = timezone.now()
     intake_date = intake_date or now
     errors = {}
@@ -82,6 +85,7 @@ def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_c
         grower=grower, packhouse=packhouse, fruit_type=fruit_type, variety=(variety or "").strip(),
         harvest_date=harvest_date, intake_date=intake_date, bin_count=bin_count,
         gross_weight_kg=gross_weight_kg, tare_weight_kg=tare_weight_kg, notes=notes or "", created_by=by,
+        idempotency_key=idempotency_key or None,
     )
     _full_clean(batch, errors)
 
@@ -98,6 +102,38 @@ def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_c
     return batch
 
 
+# What must match for a replayed Idempotency-Key to be the same delivery.
+INTAKE_IDENTITY = ("grower", "packhouse", "fruit_type", "variety", "harvest_date", "bin_count",
+                   "gross_weight_kg", "tare_weight_kg")
+
+
+def record_intake_once(idempotency_key, **intake):
+    """record_intake for a client that may send the same delivery twice. Returns (batch, created).
+
+    A weighbridge that lost the response retries with the same key: the
+    first batch comes back and nothing is made. The same key with another
+    delivery is a Conflict. Two requests racing with one key: the unique
+    constraint lets one in, and the other gets its batch.
+    """
+    existing = Batch.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:
+        try:
+            return record_intake(**intake, idempotency_key=idempotency_key), True
+        except IntegrityError:
+            existing = Batch.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is None:
+                raise
+    variety = (intake.get("variety") or "").strip()
+    if any(getattr(existing, name) != (variety if name == "variety" else intake.get(name))
+           for name in INTAKE_IDENTITY):
+        raise Conflict(
+            f"This Idempotency-Key was already used for another delivery ({existing.batch_code}); "
+            "use a new key for a new delivery.",
+            code="idempotency_key_reused",
+        )
+    return existing, False
+
+
 def _full_clean(batch, errors):
     """Field validation (choices, lengths, digits) plus the rules gathered so far, raised together.
 
@@ -106,7 +142,9 @@ def _full_clean(batch, errors):
     them anyway. Re-validating them would cost a query each on every intake.
     """
     try:
-        batch.clean_fields(exclude=["batch_code", "grower", "packhouse", "created_by", "net_weight_kg", *errors])
+        batch.clean_fields(exclude=[
+            "batch_code", "grower", "packhouse", "created_by", "net_weight_kg", "idempotency_key", *errors,
+        ])
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, " ".join(messages))

@@ -1,7 +1,9 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+
+from fruitpak.api import idempotency_key, idempotency_key_parameter
 
 from .. import services
 from ..filters import BatchFilterSet
@@ -40,10 +42,21 @@ class BatchViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
         "history": ["batches.view_batch"],
     }
 
-    @extend_schema(request=BatchIntakeSerializer, responses={201: BatchSerializer}, summary="Record an intake")
+    @extend_schema(
+        request=BatchIntakeSerializer, parameters=[idempotency_key_parameter("intake")], summary="Record an intake",
+        responses={
+            201: BatchSerializer,
+            200: OpenApiResponse(BatchSerializer, description="A replayed Idempotency-Key: the first batch."),
+        },
+    )
     def create(self, request, *args, **kwargs):
-        batch = services.record_intake(**_valid(BatchIntakeSerializer, request), by=request.user)
-        return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED)
+        key = idempotency_key(request)
+        intake = _valid(BatchIntakeSerializer, request)
+        if key is None:
+            batch, created = services.record_intake(**intake, by=request.user), True
+        else:
+            batch, created = services.record_intake_once(key, **intake, by=request.user)
+        return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=BatchEditSerializer, responses={200: BatchSerializer}, summary="Correct a batch")
     def partial_update(self, request, *args, **kwargs):

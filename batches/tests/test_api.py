@@ -189,3 +189,80 @@ def test_decimals_are_strings_not_floats(acme):
     item = acme.api_client("Clerk").get("/api/batches/").json()["items"][0]
 
     assert (item["gross_weight_kg"], item["tare_weight_kg"], item["net_weight_kg"]) == ("1000.10", "0.20", "999.90")
+
+
+# --- Idempotency-Key on intake ----------------------------------------------------------
+
+
+def test_a_retried_intake_with_its_key_returns_the_first_batch_and_makes_nothing(acme, site):
+    api = acme.api_client("Clerk")
+
+    first = api.post("/api/batches/", intake_body(site), format="json", HTTP_IDEMPOTENCY_KEY="wb-7-000123")
+    again = api.post("/api/batches/", intake_body(site, variety=" Gala "), format="json",
+                     HTTP_IDEMPOTENCY_KEY="wb-7-000123")
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    with acme:
+        assert Batch.objects.count() == 1
+        assert BatchHistory.objects.count() == 1
+
+
+def test_the_same_key_for_another_delivery_is_409_and_changes_nothing(acme, site):
+    api = acme.api_client("Clerk")
+    first = api.post("/api/batches/", intake_body(site), format="json", HTTP_IDEMPOTENCY_KEY="wb-7-000124")
+
+    other = api.post("/api/batches/", intake_body(site, bin_count=11), format="json",
+                     HTTP_IDEMPOTENCY_KEY="wb-7-000124")
+
+    assert first.status_code == 201
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert first.json()["batch_code"] in other.json()["detail"]
+    with acme:
+        assert Batch.objects.count() == 1
+
+
+def test_without_a_key_every_post_is_a_new_batch_and_a_long_key_is_400(acme, site):
+    api = acme.api_client("Clerk")
+
+    assert api.post("/api/batches/", intake_body(site), format="json").status_code == 201
+    assert api.post("/api/batches/", intake_body(site), format="json").status_code == 201
+    too_long = api.post("/api/batches/", intake_body(site), format="json", HTTP_IDEMPOTENCY_KEY="k" * 129)
+
+    assert too_long.status_code == 400 and "Idempotency-Key" in too_long.json()["errors"]
+    with acme:
+        assert Batch.objects.count() == 2
+
+
+def test_a_key_belongs_to_its_company(acme, globex, site):
+    with globex:
+        other_site = {"grower": GrowerFactory(), "packhouse": PackhouseFactory(code="PH1")}
+
+    mine = acme.api_client("Clerk").post("/api/batches/", intake_body(site), format="json",
+                                         HTTP_IDEMPOTENCY_KEY="shared-key")
+    theirs = globex.api_client("Clerk").post("/api/batches/", intake_body(other_site), format="json",
+                                             HTTP_IDEMPOTENCY_KEY="shared-key")
+
+    assert (mine.status_code, theirs.status_code) == (201, 201)
+    with globex:
+        assert Batch.objects.get().idempotency_key == "shared-key"
+
+
+def test_the_database_refuses_a_second_batch_with_a_key_already_used(acme, site):
+    """What record_intake_once relies on when two requests with one key race past its first lookup."""
+    from django.db import IntegrityError, transaction
+
+    from batches import services
+
+    body = {**intake_body(site), "grower": site["grower"], "packhouse": site["packhouse"],
+            "harvest_date": company_today(), "gross_weight_kg": Decimal("4200.50"),
+            "tare_weight_kg": Decimal("400.00")}
+    with acme:
+        services.record_intake(**body, idempotency_key="race-1")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            services.record_intake(**body, idempotency_key="race-1")
+        services.record_intake(**body)  # no key: no limit
+        services.record_intake(**body)
+        assert Batch.objects.filter(idempotency_key="race-1").count() == 1
+        assert Batch.objects.filter(idempotency_key=None).count() == 2

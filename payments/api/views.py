@@ -1,21 +1,14 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from fruitpak.api import idempotency_key, idempotency_key_parameter
 from fruitpak.cache import cached
 
 from .. import services
 from ..filters import GrowerPaymentFilterSet, PriceAgreementFilterSet
 from ..models import GrowerPayment, PriceAgreement
 from .serializers import GrowerPaymentSerializer, PaymentCreateSerializer, PriceAgreementSerializer
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-    description="Any unique string up to 128 characters. Sending the same key again returns the first payment "
-                "(200) and creates nothing; the same key with a different payment is a 409.",
-)
 
 
 class GrowerPaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -26,16 +19,14 @@ class GrowerPaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     filterset_class = GrowerPaymentFilterSet
 
     @extend_schema(
-        request=PaymentCreateSerializer, parameters=[IDEMPOTENCY_KEY], summary="Record a payment",
+        request=PaymentCreateSerializer, parameters=[idempotency_key_parameter("payment")], summary="Record a payment",
         responses={
             201: GrowerPaymentSerializer,
             200: OpenApiResponse(GrowerPaymentSerializer, description="A replayed Idempotency-Key: the first payment."),
         },
     )
     def create(self, request, *args, **kwargs):
-        key = request.headers.get("Idempotency-Key", "").strip() or None
-        if key and len(key) > 128:
-            raise ValidationError({"Idempotency-Key": ["Use at most 128 characters."]})
+        key = idempotency_key(request)
         body = PaymentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         payment, created = services.record_payment(**body.validated_data, by=request.user, idempotency_key=key)
