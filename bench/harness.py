@@ -1,4 +1,4 @@
-"""What bench/web.py and bench/tenants.py share: the load tool, small HTTP calls, the machine's description."""
+"""What the bench/ scripts share: the load tool, small HTTP calls, the machine's description, the company to use."""
 
 import http.client
 import json
@@ -28,6 +28,31 @@ def same_server(url, path):
     """The URL of another database (or Redis db number) on the same server: .../fruitpak -> .../fruitpak_bench."""
     base, _, _ = url.rstrip("/").rpartition("/")
     return f"{base}/{path}"
+
+
+def ensure_company(schema, *, name, domain, admin_email, admin_password):
+    """Migrate (nothing to do when up to date), then the public host and the company `schema`, made when missing.
+
+    Needs Django set up. Returns the Company.
+    """
+    from django.conf import settings
+    from django.core.management import call_command
+    from django_tenants.utils import get_public_schema_name, schema_context
+
+    from tenants.models import Company
+    from tenants.services import NewCompany, create_company, ensure_public_tenant
+
+    say("Migrating (nothing to do when up to date)...")
+    call_command("migrate_schemas", executor="standard", verbosity=0)
+    with schema_context(get_public_schema_name()):
+        ensure_public_tenant(settings.PUBLIC_DOMAIN)
+        company = Company.objects.filter(schema_name=schema).first()
+        if company is None:
+            say(f"Creating the company '{schema}'...")
+            company = create_company(NewCompany(
+                schema=schema, name=name, domain=domain, admin_email=admin_email, admin_password=admin_password,
+            ))
+    return company
 
 
 # --- HTTP, for logging in and capturing bodies -------------------------------------------------------------

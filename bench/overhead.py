@@ -28,6 +28,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "overhead.json"
 SCHEMA = "overhead"
@@ -56,9 +59,7 @@ def setup_django():
 
 
 def ensure_company():
-    from django.conf import settings
-    from django.core.management import call_command
-    from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
+    from django_tenants.utils import tenant_context
 
     from accounts import services as account_services
     from accounts.roles import ROLES
@@ -66,20 +67,10 @@ def ensure_company():
     from growers.services import create_grower
     from packhouses.models import Packhouse
     from packhouses.services import create_packhouse
-    from tenants.models import Company
-    from tenants.services import NewCompany, create_company, ensure_public_tenant
 
-    print("Migrating (nothing to do when up to date)...", flush=True)
-    call_command("migrate_schemas", executor="standard", verbosity=0)
-    with schema_context(get_public_schema_name()):
-        ensure_public_tenant(settings.PUBLIC_DOMAIN)
-        company = Company.objects.filter(schema_name=SCHEMA).first()
-        if company is None:
-            print(f"Creating the company '{SCHEMA}'...", flush=True)
-            company = create_company(NewCompany(
-                schema=SCHEMA, name="Overhead bench", domain=HOST,
-                admin_email=f"manager@{HOST}", admin_password=PASSWORD,
-            ))
+    company = harness.ensure_company(
+        SCHEMA, name="Overhead bench", domain=HOST, admin_email=f"manager@{HOST}", admin_password=PASSWORD,
+    )
     with tenant_context(company):
         for role in ROLES:
             account_services.ensure_user(email=f"{role.lower()}@{HOST}", password=PASSWORD, role=role)

@@ -33,6 +33,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import harness  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "reconciliation.json"
 
 
@@ -58,24 +61,14 @@ def timed(function, repeat):
 
 
 def ensure_company(schema, batches, growers, seed):
-    from django.conf import settings
     from django.core.management import call_command
-    from django_tenants.utils import get_public_schema_name, schema_context
 
     from tenants.models import Company
-    from tenants.services import NewCompany, create_company, ensure_public_tenant
 
-    print("Migrating (nothing to do when up to date)...", flush=True)
-    call_command("migrate_schemas", executor="standard", verbosity=0)
-    with schema_context(get_public_schema_name()):
-        ensure_public_tenant(settings.PUBLIC_DOMAIN)
-        company = Company.objects.filter(schema_name=schema).first()
-        if company is None:
-            print(f"Creating the company '{schema}'...", flush=True)
-            company = create_company(NewCompany(
-                schema=schema, name=f"Bench {schema}", domain=f"{schema}.bench.localhost",
-                admin_email=f"manager@{schema}.bench.localhost", admin_password=secrets.token_urlsafe(16),
-            ))
+    harness.ensure_company(
+        schema, name=f"Bench {schema}", domain=f"{schema}.bench.localhost",
+        admin_email=f"manager@{schema}.bench.localhost", admin_password=secrets.token_urlsafe(16),
+    )
     if batches:
         call_command("seed_demo", schema=schema, batches=batches, growers=growers, seed=seed, verbosity=1)
     return Company.objects.get(schema_name=schema)

@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import ROOT, Site, ab, machine, same_server, say, serve, which_or_exit  # noqa: E402
+from harness import ROOT, Site, ab, ensure_company, machine, same_server, say, serve, which_or_exit  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "http.json"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL") or same_server(
@@ -79,10 +79,9 @@ def prepare(skip_seed):
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
-    from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
+    from django_tenants.utils import tenant_context
 
     from accounts import services as account_services
     from accounts.models import User
@@ -93,21 +92,11 @@ def prepare(skip_seed):
     from packhouses.models import Packhouse
     from payments.models import GrowerPayment
     from reconciliation.report import default_period
-    from tenants.models import Company
-    from tenants.services import ensure_public_tenant
 
-    say("Migrating the benchmark database (nothing to do when up to date)...")
-    call_command("migrate_schemas", executor="standard", verbosity=0)
-    with schema_context(get_public_schema_name()):
-        ensure_public_tenant(settings.PUBLIC_DOMAIN)
-        exists = Company.objects.filter(schema_name=SCHEMA).exists()
-    if not exists:
-        call_command("create_company", schema=SCHEMA, name="Bench Fruit", domain=HOST,
-                     admin_email=MANAGER, admin_password=PASSWORD)
+    company = ensure_company(SCHEMA, name="Bench Fruit", domain=HOST, admin_email=MANAGER, admin_password=PASSWORD)
     if not skip_seed:
         say("seed_demo (adds only what is missing; the first run takes a few minutes)...")
         call_command("seed_demo", schema=SCHEMA, verbosity=1, **SEED)
-    company = Company.objects.get(schema_name=SCHEMA)
     with tenant_context(company):
         vacuum_if_never_vacuumed()
         for email, role in ((CLERK, CLERK_ROLE), (FINANCE, FINANCE_ROLE)):

@@ -16,7 +16,23 @@ SCHEMA_NAME_RE = r"^[a-z][a-z0-9_]{1,39}$"
 RESERVED_SCHEMA_NAMES = frozenset({"public", "information_schema", "template"})
 
 
-class Company(TenantMixin):
+class ForgetsHostsOnChange(models.Model):
+    """A row the hostname cache reads (see company_for_host): every save or delete makes the cache stale."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget_hosts()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        forget_hosts()
+        return result
+
+
+class Company(ForgetsHostsOnChange, TenantMixin):
     """A packing company: one tenant, one PostgreSQL schema."""
 
     name = models.CharField(max_length=200)
@@ -56,35 +72,17 @@ class Company(TenantMixin):
     def __str__(self):
         return self.name
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        forget_hosts()
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        forget_hosts()
-        return result
-
     @property
     def primary_domain(self):
         domain = self.domains.filter(is_primary=True).first()
         return domain.domain if domain else None
 
 
-class Domain(DomainMixin):
+class Domain(ForgetsHostsOnChange, DomainMixin):
     """A hostname that routes to one company."""
 
     def __str__(self):
         return self.domain
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        forget_hosts()
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        forget_hosts()
-        return result
 
 
 # --- Which company a hostname serves, cached ------------------------------------

@@ -17,20 +17,12 @@ from rest_framework.test import APIClient
 from accounts import services
 from accounts.lockout import client_ip_address
 from conftest import PASSWORD
+from fruitpak.testing import redis_down_caches
 
 pytestmark = pytest.mark.django_db
 
 WRONG = "not-the-password"
 # Redis on a port where nothing listens: every cache call fails at once.
-NO_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
-        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25, "IGNORE_EXCEPTIONS": True},
-    }
-}
 _addresses = (f"198.51.100.{n}" for n in itertools.count(1))
 
 
@@ -170,7 +162,7 @@ def test_the_same_email_on_the_other_company_is_not_locked(acme, globex):
 
 
 def test_the_lockout_needs_no_redis(acme):
-    with override_settings(CACHES=NO_REDIS):
+    with override_settings(CACHES=redis_down_caches()):
         for _ in range(settings.AXES_FAILURE_LIMIT):
             html_login(acme, "clerk@acme.test", WRONG, new_address())
 
@@ -183,7 +175,7 @@ def test_a_lockout_made_with_redis_holds_when_redis_goes(acme):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         api_login(acme, "clerk@acme.test", WRONG, new_address())
 
-    with override_settings(CACHES=NO_REDIS):
+    with override_settings(CACHES=redis_down_caches()):
         assert_api_locked(api_login(acme, "clerk@acme.test", PASSWORD, new_address()))
 
 

@@ -15,8 +15,8 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts import services
-from accounts.tests.test_lockout import NO_REDIS
 from conftest import PASSWORD
+from fruitpak.testing import redis_down_caches
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +84,7 @@ def test_authenticated_requests_are_throttled_per_user(acme):
 def test_throttling_fails_open_when_redis_is_down(acme):
     client = fresh_user_client(acme)
     anonymous = APIClient(HTTP_HOST=acme.host, REMOTE_ADDR=next(_addresses))
-    with rates(anon="2/minute", user="2/minute"), override_settings(CACHES=NO_REDIS):
+    with rates(anon="2/minute", user="2/minute"), override_settings(CACHES=redis_down_caches()):
         for _ in range(5):
             assert client.get("/api/growers/").status_code == 200
             response = anonymous.post("/api/auth/login", {"email": "clerk@acme.test", "password": PASSWORD},

@@ -20,6 +20,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from batches.tests.factories import BatchFactory
+from fruitpak.testing import redis_down_caches
 from growers.services import create_grower
 from growers.tests.factories import GrowerFactory
 from packhouses.services import create_packhouse
@@ -28,13 +29,6 @@ from reconciliation.services import refresh_intake_view
 
 ROOT = Path(settings.BASE_DIR)
 LISTS = ["/api/growers/", "/api/packhouses/", "/api/prices/"]
-
-
-def closed_port_caches():
-    """The project's cache settings, pointed at a port where nothing listens."""
-    caches = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
-    caches["default"]["OPTIONS"] = {**caches["default"].get("OPTIONS", {}), "IGNORE_EXCEPTIONS": True}
-    return caches
 
 
 def queries_of(client, url):
@@ -262,7 +256,7 @@ def test_with_redis_down_the_lists_are_the_same_and_nothing_errors(acme, url, co
     api = acme.api_client("Finance")
     with_redis = api.get(url)
 
-    with override_settings(CACHES=closed_port_caches()):
+    with override_settings(CACHES=redis_down_caches()):
         assert cache.get("anything") is None  # really unreachable: a miss
         without_redis = [api.get(url) for _ in range(2)]
         with committed():
@@ -280,7 +274,7 @@ def test_with_redis_down_a_hit_is_impossible_but_the_queries_stay_few(acme):
     with acme:
         GrowerFactory()
     api = acme.api_client("Clerk")
-    with override_settings(CACHES=closed_port_caches()):
+    with override_settings(CACHES=redis_down_caches()):
         api.get("/api/growers/")
         response, sql = queries_of(api, "/api/growers/")
 

@@ -21,6 +21,8 @@ import pytest
 from django.db import connection
 from django.db import utils as db_errors
 
+from fruitpak.testing import redis_down_caches
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Runs in the subprocess: one request through fruitpak.wsgi.application, answered as
@@ -292,15 +294,6 @@ def test_a_payment_cut_off_after_its_insert_leaves_no_payment_and_no_side_effect
 
 # --- Redis down ----------------------------------------------------------------------
 
-CLOSED_PORT_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
-        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25, "IGNORE_EXCEPTIONS": True},
-    }
-}
 
 
 def test_with_redis_down_a_clerk_logs_in_works_and_logs_out(acme):
@@ -317,7 +310,7 @@ def test_with_redis_down_a_clerk_logs_in_works_and_logs_out(acme):
     with acme:
         grower, packhouse = GrowerFactory(), PackhouseFactory(code="PH9")
         BatchFactory(grower=grower, packhouse=packhouse)
-    with override_settings(CACHES=CLOSED_PORT_REDIS):
+    with override_settings(CACHES=redis_down_caches()):
         browser = Client(HTTP_HOST=acme.host)
         login = browser.post("/login/", {"username": "clerk@acme.test", "password": "correct-horse-battery"})
         assert login.status_code == 302, login.content

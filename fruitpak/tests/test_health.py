@@ -4,15 +4,7 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-CLOSED_PORT_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
-        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25, "IGNORE_EXCEPTIONS": True},
-    }
-}
+from fruitpak.testing import redis_down_caches
 
 
 @pytest.mark.parametrize("host", ["acme.localhost", "localhost", "nobody.example", "evil.localhost"])
@@ -47,7 +39,7 @@ def test_ready_reports_both_parts_up(client, host):
 
 @pytest.mark.django_db
 def test_ready_is_503_and_names_redis_when_redis_is_unreachable(client):
-    with override_settings(CACHES=CLOSED_PORT_REDIS):
+    with override_settings(CACHES=redis_down_caches()):
         response = client.get("/health/ready", HTTP_HOST="acme.localhost")
 
     assert response.status_code == 503
@@ -58,7 +50,7 @@ def test_ready_is_503_and_names_redis_when_redis_is_unreachable(client):
 
 @pytest.mark.django_db
 def test_pages_are_served_when_redis_is_unreachable(acme):
-    with override_settings(CACHES=CLOSED_PORT_REDIS):
+    with override_settings(CACHES=redis_down_caches()):
         assert cache.get("anything") is None  # a miss, not an error
         cache.set("anything", 1)
         response = acme.client("Clerk").get("/")

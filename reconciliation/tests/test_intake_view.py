@@ -4,7 +4,6 @@ import datetime as dt
 from io import StringIO
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -12,6 +11,7 @@ from django.db import connection
 from django.test import override_settings
 from django_tenants.utils import schema_context, tenant_context
 
+from fruitpak.testing import redis_down_caches
 from reconciliation.management.commands.refresh_intake_view import Command
 from reconciliation.models import DailyGrowerIntake
 from reconciliation.services import PENDING_KEY, IntakeRefreshScheduler, refresh_intake_view
@@ -134,19 +134,11 @@ def test_command_help():
 
 # --- the debounce --------------------------------------------------------------------------
 
-UNREACHABLE_REDIS = {
-    "default": {
-        **settings.CACHES["default"],
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25, "IGNORE_EXCEPTIONS": True},
-    }
-}
 
 
 def test_debounce_with_redis_unreachable_neither_fails_nor_floods(acme):
     scheduler = IntakeRefreshScheduler(delay=0.05)
-    with override_settings(CACHES=UNREACHABLE_REDIS), acme:
+    with override_settings(CACHES=redis_down_caches()), acme:
         assert cache.add("probe", 1) is None  # Redis really is unreachable
         first = scheduler.schedule()
         second = scheduler.schedule()  # within the window: debounced in this process

@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from fruitpak.tests.test_cached_lists import closed_port_caches
+from fruitpak.testing import redis_down_caches
 from tenants.models import Domain
 
 DOMAIN_QUERY = '"tenants_domain"'
@@ -141,7 +141,7 @@ def test_another_companys_host_never_gets_this_one(acme, globex, committed):
 
 
 def test_with_redis_down_hosts_are_routed_from_the_database(acme, globex):
-    with override_settings(CACHES=closed_port_caches()):
+    with override_settings(CACHES=redis_down_caches()):
         acme_page = acme.client().get("/login/")
         response, sql = sql_of(globex.client())
         unknown = acme.client().__class__(HTTP_HOST="nobody.localhost").get("/login/")
