@@ -99,7 +99,8 @@ def login(request):
     with transaction.atomic():
         session = ApiSession(id=uuid.uuid4(), user=user)
         tokens = _issue(user, session)
-        session.save()
+        # An INSERT only: an UPDATE of API sessions would retire every grant of the company (accounts/grants.py).
+        session.save(force_insert=True)
     audit.event("login.succeeded", user=user, channel="api", ip=client_ip_address(request), api_session=session.id)
     return Response(tokens)
 

@@ -15,6 +15,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from . import grants
 from .models import User
 
 TOKEN_REFUSED = "The token is invalid, expired or revoked. Log in again."
@@ -52,6 +53,15 @@ def password_unchanged(token, user):
 
 class TenantJWTAuthentication(JWTAuthentication):
     """Bearer tokens of this company only; one query fetches the user, checks the session and loads the permissions."""
+
+    def authenticate(self, request):
+        # Read before the database is asked (see accounts/grants.py). Only reads are answered from grants.
+        generation = grants.current_generation() if request.method == "GET" else None
+        result = super().authenticate(request)
+        if result is not None and generation is not None:
+            user, token = result
+            grants.remember(token, user, generation)
+        return result
 
     def get_validated_token(self, raw_token):
         token = super().get_validated_token(raw_token)

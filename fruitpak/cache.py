@@ -32,8 +32,29 @@ def generation(namespace):
 
 def generations(namespaces):
     """The generations of several namespaces, in one round trip."""
-    found = cache.get_many([_key(namespace) for namespace in namespaces])
-    return [found.get(_key(namespace)) or 1 for namespace in namespaces]
+    return generations_and_entries(namespaces, [])[0]
+
+
+def generations_and_entries(namespaces, keys):
+    """The namespaces' generations and the cached values of `keys` (None when missing), in one round trip."""
+    found = cache.get_many([*(_key(namespace) for namespace in namespaces), *keys])
+    return [found.get(_key(namespace)) or 1 for namespace in namespaces], [found.get(key) for key in keys]
+
+
+def stamped(generation, value):
+    """A value to cache under a fixed key, valid only while its namespace stays at `generation`.
+
+    The key then needs no generation of its own, so the generation and the
+    entry can be read together (generations_and_entries) instead of one after the other.
+    """
+    return (generation, value)
+
+
+def unstamped(entry, generation):
+    """The value of a stamped entry, or None when it is missing or of another generation."""
+    if entry is None or entry[0] != generation:
+        return None
+    return entry[1]
 
 
 def increment(*namespaces):
@@ -60,8 +81,9 @@ def permission_scope(user):
     return hashlib.sha256(f"{user.is_superuser}|{perms}".encode()).hexdigest()[:16]
 
 
-def _data_key(name, namespaces, parts):
-    versions = ",".join(f"{ns}.{gen}" for ns, gen in zip(namespaces, generations(namespaces), strict=True))
+def _data_key(name, namespaces, parts, namespace_generations=None):
+    namespace_generations = namespace_generations or generations(namespaces)
+    versions = ",".join(f"{ns}.{gen}" for ns, gen in zip(namespaces, namespace_generations, strict=True))
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
     # The key function prefixes the schema too; naming it here as well costs nothing.
     return f"{name}:{connection.schema_name}:{versions}:{digest}"
@@ -82,29 +104,49 @@ def normalized_query(request):
     return urlencode(sorted(request.GET.lists()), doseq=True)
 
 
+def page_key(namespaces, request, scope, namespace_generations=None):
+    """The cache key of a list page: the namespaces' generations, the path, the normalized query, the scope."""
+    parts = (request.path_info, normalized_query(request), scope)
+    return _data_key("response", namespaces, parts, namespace_generations)
+
+
+def cached_response(entry):
+    """The response a cached page stands for: its bytes and the headers the view gave it."""
+    body, headers = entry
+    response = HttpResponse(body)
+    for name, value in headers:
+        response[name] = value
+    # What CommonMiddleware adds further down the stack; CachedPageMiddleware answers above it.
+    response["Content-Length"] = str(len(body))
+    return response
+
+
 def cached(*namespaces):
     """Cache a DRF list action's rendered JSON for TTL seconds.
 
     The key holds the schema, the namespaces' generations, the path, the
     normalized query and the user's permission scope. DRF has already
     authenticated the user and checked permissions before the action runs,
-    so a refused request never reaches the cache. Only a 200 is stored,
-    as its bytes and content type.
+    so a refused request never reaches the cache. Only a 200 is stored, as
+    its bytes and the headers it has once rendered (Content-Type, DRF's
+    Allow and Vary).
+
+    fruitpak.middleware.CachedPageMiddleware answers repeated requests for
+    these pages earlier; `cache_namespaces` on the action tells it which.
     """
     def decorate(action):
         @functools.wraps(action)
         def wrapper(view, request, *args, **kwargs):
-            parts = (request.path_info, normalized_query(request), permission_scope(request.user))
-            key = _data_key("page", namespaces, parts)
+            key = page_key(namespaces, request, permission_scope(request.user))
             hit = cache.get(key)
             if hit is not None:
-                body, content_type = hit
-                return HttpResponse(body, content_type=content_type)
+                return cached_response(hit)
             response = action(view, request, *args, **kwargs)
             if response.status_code == 200:
                 response.add_post_render_callback(functools.partial(_store, key))
             return response
 
+        wrapper.cache_namespaces = namespaces
         return wrapper
 
     return decorate
@@ -112,5 +154,5 @@ def cached(*namespaces):
 
 def _store(key, response):
     if response.status_code == 200:
-        cache.set(key, (response.content, response["Content-Type"]), TTL)
+        cache.set(key, (response.content, list(response.headers.items())), TTL)
     # A post-render callback that returns something replaces the response; return nothing.

@@ -32,7 +32,8 @@ class CountingThrottleMixin:
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        count = self._count()
+        # CachedPageMiddleware counted this request already before handing it on (it refuses nothing itself).
+        count = self.cache.get(self.key) if getattr(request, "throttles_counted", False) else self._count()
         if count is None or count <= self.num_requests:
             return True
         return self.throttle_failure()

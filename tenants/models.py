@@ -8,7 +8,7 @@ from django.db import connection, models, transaction
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from fruitpak.cache import TTL, generation, increment
+from fruitpak.cache import TTL, generations, generations_and_entries, increment, stamped, unstamped
 
 # Lower-case letters, digits and underscores, starting with a letter: a name
 # that needs no quoting anywhere and cannot collide with pg_* or information_schema.
@@ -105,14 +105,31 @@ def _company_fields():
 
 def company_for_host(hostname):
     """The company serving `hostname` (active or not), or raise Domain.DoesNotExist. Call it in the public schema."""
-    key = f"host:{generation(HOSTS)}:{hostname}"
-    values = cache.get(key)
-    if values is None:
+    company, hosts_generation = _cached_company(hostname)
+    if company is None:
         company = Domain.objects.select_related("tenant").get(domain=hostname).tenant
-        cache.set(key, [getattr(company, name) for name in _company_fields()], TTL)
-        return company
+        values = [getattr(company, name) for name in _company_fields()]
+        cache.set(_host_key(hostname), stamped(hosts_generation, values), TTL)
+    return company
+
+
+def cached_company_for_host(hostname):
+    """The company serving `hostname` if Redis knows it, else None; no query. Call it in the public schema."""
+    return _cached_company(hostname)[0]
+
+
+def _cached_company(hostname):
+    # The generation and the entry in one round trip: the entry carries the generation it was stored under.
+    [hosts_generation], [entry] = generations_and_entries([HOSTS], [_host_key(hostname)])
+    values = unstamped(entry, hosts_generation)
+    if values is None:
+        return None, hosts_generation
     # Plain values in the cache, a model instance here: as if read from the database.
-    return Company.from_db(connection.alias, _company_fields(), values)
+    return Company.from_db(connection.alias, _company_fields(), values), hosts_generation
+
+
+def _host_key(hostname):
+    return f"host:{hostname}"
 
 
 def forget_hosts():

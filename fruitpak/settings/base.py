@@ -95,6 +95,10 @@ MIDDLEWARE = [
     "fruitpak.audit.AuditMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Above the cached-page answer, so that it carries the same headers as the full stack's.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Cached API list pages for a Bearer token, from Redis alone (its docstring says when).
+    "fruitpak.middleware.CachedPageMiddleware",
     # Static files are the same on every host, so they are served before routing.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fruitpak.middleware.TenantMiddleware",
@@ -103,7 +107,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login refused by axes into our lockout page or JSON (accounts/lockout.py).
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,0 +1,128 @@
+"""Grants: the database's answer about a Bearer token's session, remembered in Redis.
+
+TenantJWTAuthentication asks the database on every request whether a token
+still stands: the user is active, the API session ("sid") is not revoked,
+the password is the one the token was minted under, and what the user may
+do. A grant remembers a yes for one API session, with the user's permission
+scope, so that fruitpak.middleware.CachedPageMiddleware can answer a cached
+list page without the database.
+
+A grant is only as safe as its invalidation, so it is not left to each
+writer. Every write to a table that answer reads (users, API sessions,
+group memberships, user and group permissions, groups, permissions, content
+types) passes through the database connection, where `watch_auth_writes`
+sees it and bumps the company's "auth" generation: the admin, the services,
+QuerySet.update(), cascading deletes and raw SQL through Django alike. A
+grant stores the generation it was made under and counts only while that
+is still current. The bump happens at once and again after the commit
+(as for the host cache): a request between the two may make a grant from
+what it read before the commit, and the second bump retires it.
+
+A grant's generation is read before the database is asked, so a grant can
+never carry a generation newer than the answer it holds. A write made
+outside Django (psql) is not seen: grants live GRANT_TTL seconds at most.
+Inserting an API session or a user is the one write skipped: neither can
+take anything away from an existing grant (a login inserts a session, and
+must not retire every grant of the company).
+"""
+
+import re
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+
+from fruitpak.cache import generations_and_entries, increment, permission_scope, stamped, unstamped
+
+from .models import ApiSession, User
+
+AUTH = "auth"
+GRANT_TTL = 60
+
+
+def _watched_tables():
+    return [
+        User._meta.db_table, ApiSession._meta.db_table, User.groups.through._meta.db_table,
+        User.user_permissions.through._meta.db_table, Group.permissions.through._meta.db_table,
+        Group._meta.db_table, Permission._meta.db_table, ContentType._meta.db_table,
+    ]
+
+
+_watched = None
+_harmless_insert = None
+
+
+def _patterns():
+    global _watched, _harmless_insert
+    if _watched is None:
+        names = "|".join(re.escape(name) for name in _watched_tables())
+        # \b: "accounts_user" must not match inside "accounts_user_groups" (an underscore is a word character).
+        _watched = re.compile(rf"\b({names})\b", re.IGNORECASE)
+        inserts = "|".join(re.escape(name) for name in (User._meta.db_table, ApiSession._meta.db_table))
+        _harmless_insert = re.compile(rf'\s*INSERT\s+INTO\s+"?({inserts})"?[\s(]', re.IGNORECASE)
+    return _watched, _harmless_insert
+
+
+def changes_grants(sql):
+    """Whether a statement may take something away from a grant: any write to a watched table but an INSERT of a
+    user or session."""
+    head = sql.lstrip()[:6].upper()
+    if head == "SELECT" or head.startswith("SET"):
+        return False
+    watched, harmless_insert = _patterns()
+    return bool(watched.search(sql)) and not harmless_insert.match(sql)
+
+
+def watch_auth_writes(execute, sql, params, many, context):
+    """Execute wrapper (installed on every connection by AccountsConfig): bumps "auth" on a write that changes grants."""
+    result = execute(sql, params, many, context)
+    if changes_grants(sql):
+        forget_grants(context["connection"].schema_name)
+    return result
+
+
+def forget_grants(schema_name):
+    """Every grant of the schema's company is stale: now, and again once the current transaction commits."""
+    def bump():
+        if connection.schema_name == schema_name:
+            increment(AUTH)
+        else:
+            with schema_context(schema_name):
+                increment(AUTH)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def _grant_key(session_id):
+    return f"grant:{session_id}"
+
+
+def current_generation():
+    """Read before asking the database about a token, for `remember`."""
+    return generations_and_entries([AUTH], [])[0][0]
+
+
+def remember(token, user, generation):
+    """The database said yes to `token` for `user`: remember it for GRANT_TTL seconds, under `generation`."""
+    answer = (str(user.pk), token.get(jwt_settings.REVOKE_TOKEN_CLAIM), permission_scope(user))
+    cache.set(_grant_key(token.get("sid")), stamped(generation, answer), GRANT_TTL)
+
+
+def lookup(token, namespaces):
+    """The token's permission scope if a current grant vouches for it, and the namespaces' generations.
+
+    One round trip. The scope is None when there is no current grant for the token's session, user and password.
+    """
+    generations, [entry] = generations_and_entries([AUTH, *namespaces], [_grant_key(token.get("sid"))])
+    answer = unstamped(entry, generations[0])
+    if answer is None:
+        return None, generations[1:]
+    user_id, password_claim, scope = answer
+    if user_id != str(token.get(jwt_settings.USER_ID_CLAIM)) or password_claim != token.get(
+            jwt_settings.REVOKE_TOKEN_CLAIM):
+        return None, generations[1:]
+    return scope, generations[1:]

@@ -1,0 +1,309 @@
+"""Cached API pages answered from Redis alone (fruitpak.middleware.CachedPageMiddleware, accounts/grants.py).
+
+The middleware answers a Bearer token's repeated GET of a cached list without the database. These tests
+hold it to the full stack: the same bytes and headers, the same refusals, and every way a token or a
+permission is taken away counts on the very next request, whoever made the change and however.
+
+Changes are made inside the test's transaction, which never commits: grants are forgotten at the write
+itself as well as at the commit, so the next request already sees them gone.
+"""
+
+import copy
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts import grants, services
+from accounts.models import ApiSession, User
+from fruitpak.testing import redis_down_caches
+from growers.tests.factories import GrowerFactory
+
+from .test_cached_lists import committed  # noqa: F401 (a fixture)
+
+GROWERS = "/api/growers/"
+
+
+def queries_of(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    return response, captured.captured_queries
+
+
+def answered_from_redis(client, url=GROWERS):
+    """The response, asserting that it took no SQL: the middleware answered it."""
+    response, sql = queries_of(client, url)
+    assert sql == [], [query["sql"] for query in sql]
+    return response
+
+
+def warm(tenant, role="Clerk", url=GROWERS):
+    """A client whose token has a grant and whose scope has the page cached."""
+    client = tenant.api_client(role)
+    assert client.get(url).status_code == 200
+    answered_from_redis(client, url)
+    return client
+
+
+def test_the_answer_is_the_full_stacks_bytes_and_headers(acme):
+    with acme:
+        GrowerFactory.create_batch(3)
+    client = acme.api_client("Finance")
+    full = client.get(GROWERS)
+
+    fast = answered_from_redis(client)
+
+    assert fast.status_code == full.status_code == 200
+    assert fast.content == full.content
+    # Every header the full stack sends, with the same value: the request id is each request's own.
+    full_headers = {name: value for name, value in full.headers.items() if name != "X-Request-ID"}
+    fast_headers = {name: value for name, value in fast.headers.items() if name != "X-Request-ID"}
+    assert fast_headers == full_headers
+    assert {"Allow", "X-Frame-Options", "X-Content-Type-Options", "Content-Security-Policy"} <= set(fast_headers)
+    assert fast["X-Request-ID"] and fast["X-Request-ID"] != full["X-Request-ID"]
+
+
+def test_another_query_or_another_role_is_not_answered_from_the_others_page(acme):
+    with acme:
+        GrowerFactory.create_batch(3)
+    clerk = warm(acme, "Clerk")
+
+    _, sql = queries_of(clerk, GROWERS + "?limit=1")
+    assert sql  # another query is another page
+    _, sql = queries_of(acme.api_client("Manager"), GROWERS)
+    assert sql  # another scope is another page
+
+
+def test_a_companys_token_is_never_answered_on_another_companys_host(acme, globex):
+    warm(acme)
+    warm(globex)
+    token = acme.tokens("Clerk")["access_token"]
+    stranger = globex.api_client()
+    stranger.credentials(HTTP_AUTHORIZATION="Bearer " + token)
+
+    response = stranger.get(GROWERS)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "wrong_company"
+
+
+def test_the_same_url_on_each_host_gives_each_companys_own_page(acme, globex):
+    with acme:
+        GrowerFactory(code="ACME1")
+    with globex:
+        GrowerFactory(code="GLOBEX1")
+    acme_client, globex_client = warm(acme), warm(globex)
+
+    assert [g["code"] for g in answered_from_redis(acme_client).json()["items"]] == ["ACME1"]
+    assert [g["code"] for g in answered_from_redis(globex_client).json()["items"]] == ["GLOBEX1"]
+
+
+def test_an_expired_or_forged_token_is_refused_even_with_the_page_cached(acme):
+    warm(acme)
+    with acme:
+        user = acme.user("Clerk")
+        session = ApiSession.objects.filter(user=user, revoked_at__isnull=True).latest("created_at")
+    expired = AccessToken()
+    expired["user_id"], expired["tenant"], expired["sid"] = user.pk, acme.schema, str(session.id)
+    expired["hash_password"] = AccessToken.for_user(user)["hash_password"]
+    expired.set_exp(lifetime=-timedelta(seconds=1))
+    for token in (str(expired), str(expired)[:-4] + "AAAA"):
+        client = acme.api_client()
+        client.credentials(HTTP_AUTHORIZATION="Bearer " + token)
+        response = client.get(GROWERS)
+        assert response.status_code == 401
+        assert "items" not in response.json()
+
+
+def test_anonymous_is_refused_with_the_page_cached(acme):
+    warm(acme)
+    response = acme.api_client().get(GROWERS, HTTP_AUTHORIZATION="Basic Y2xlcms6eA==")
+    assert response.status_code == 401
+
+
+# --- Every way of taking a token or a permission away counts on the very next request --------------------
+
+
+def revoke_by_logout(acme, client, user):
+    assert client.post("/api/auth/logout").status_code == 204
+
+
+def revoke_by_deactivation(acme, client, user):
+    services.deactivate_user(user)
+
+
+def revoke_by_password_service(acme, client, user):
+    services.set_password(user, "an-entirely-new-password-1")
+
+
+def revoke_by_queryset_update_of_the_user(acme, client, user):
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+
+def revoke_by_queryset_update_of_the_sessions(acme, client, user):
+    ApiSession.objects.filter(user=user).update(revoked_at=timezone.now())
+
+
+def revoke_by_raw_sql(acme, client, user):
+    with connection.cursor() as cursor:
+        cursor.execute("update accounts_user set password = 'x' where id = %s", [user.pk])
+
+
+def revoke_by_deleting_the_user(acme, client, user):
+    user.delete()
+
+
+def revoke_by_password_save(acme, client, user):
+    user.set_password("another-new-password-22")
+    user.save()
+
+
+REVOCATIONS = [
+    revoke_by_logout, revoke_by_deactivation, revoke_by_password_service, revoke_by_queryset_update_of_the_user,
+    revoke_by_queryset_update_of_the_sessions, revoke_by_raw_sql, revoke_by_deleting_the_user,
+    revoke_by_password_save,
+]
+
+
+@pytest.mark.parametrize("revoke", REVOCATIONS, ids=lambda revoke: revoke.__name__)
+def test_a_revoked_token_is_refused_on_the_next_request(acme, revoke):
+    client = warm(acme)
+    user = acme.user("Clerk")
+
+    with acme:
+        revoke(acme, client, user)
+
+    response = client.get(GROWERS)
+    assert response.status_code == 401
+    assert "items" not in response.json()
+
+
+def withdraw_by_leaving_the_group(acme, user):
+    user.groups.clear()
+
+
+def withdraw_from_the_group_through_the_admins_m2m(acme, user):
+    Group.objects.get(name="Clerk").permissions.remove(Permission.objects.get(codename="view_grower"))
+
+
+def withdraw_by_deleting_the_group(acme, user):
+    Group.objects.get(name="Clerk").delete()
+
+
+def withdraw_by_queryset_delete_of_the_grant(acme, user):
+    Group.permissions.through.objects.filter(group__name="Clerk", permission__codename="view_grower").delete()
+
+
+WITHDRAWALS = [
+    withdraw_by_leaving_the_group, withdraw_from_the_group_through_the_admins_m2m, withdraw_by_deleting_the_group,
+    withdraw_by_queryset_delete_of_the_grant,
+]
+
+
+@pytest.mark.parametrize("withdraw", WITHDRAWALS, ids=lambda withdraw: withdraw.__name__)
+def test_a_withdrawn_permission_is_refused_on_the_next_request(acme, withdraw):
+    client = warm(acme)
+
+    with acme:
+        withdraw(acme, acme.user("Clerk"))
+
+    response = client.get(GROWERS)
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_a_committed_revocation_retires_the_grant_a_racing_request_made_before_it(acme, committed):  # noqa: F811
+    """A request reads the generation, asks the database (yes), and only writes its grant after a logout commits."""
+    client = warm(acme)
+    with acme:
+        generation_before = grants.current_generation()
+        token = AccessToken(client._credentials["HTTP_AUTHORIZATION"].split()[1])
+        user = acme.user("Clerk")
+        user.permission_names = []
+        user._perm_cache = {"growers.view_grower"}
+        with committed():
+            services.revoke_api_session(ApiSession.objects.get(id=token["sid"]), "test")
+        grants.remember(token, user, generation_before)  # the racing request's late write
+
+        scope, _ = grants.lookup(token, ["growers"])
+
+    assert scope is None
+    assert client.get(GROWERS).status_code == 401
+
+
+def test_a_new_login_keeps_the_other_sessions_grants(acme):
+    client = warm(acme)
+
+    acme.tokens("Clerk")  # inserts an API session
+    acme.tokens("Manager")
+
+    answered_from_redis(client)
+
+
+@pytest.mark.parametrize("sql, changes", [
+    ('SELECT "accounts_user"."id" FROM "accounts_user"', False),
+    ('SET search_path = "acme","public"', False),
+    ('INSERT INTO "accounts_apisession" ("id", "user_id") VALUES (%s, %s)', False),
+    ('INSERT INTO "accounts_user" ("password") VALUES (%s)', False),
+    ('INSERT INTO "accounts_user_groups" ("user_id", "group_id") VALUES (%s, %s)', True),
+    ('UPDATE "accounts_apisession" SET "revoked_at" = %s', True),
+    ("update accounts_user set is_active = false", True),
+    ('DELETE FROM "auth_group_permissions" WHERE "id" IN (%s)', True),
+    ('UPDATE "django_content_type" SET "model" = %s', True),
+    ('WITH doomed AS (SELECT 1) DELETE FROM "accounts_apisession"', True),
+    ('UPDATE "growers_grower" SET "name" = %s', False),
+    ('UPDATE "accounts_user_whatever_else" SET "x" = 1', False),
+])
+def test_which_statements_retire_grants(sql, changes):
+    assert grants.changes_grants(sql) is changes
+
+
+# --- Throttles and Redis ---------------------------------------------------------------------------------
+
+
+def test_requests_answered_from_redis_are_throttled_and_counted_once(acme):
+    client = warm(acme)  # two requests counted
+    with acme:
+        key = f"throttle_user_{acme.user('Clerk').pk}"
+    config = copy.deepcopy(settings.REST_FRAMEWORK)
+    config["DEFAULT_THROTTLE_RATES"]["user"] = "4/minute"
+    with override_settings(REST_FRAMEWORK=config):
+        answered_from_redis(client)
+        answered_from_redis(client)  # the 3rd and 4th
+        refused = client.get(GROWERS)
+    with acme:
+        count = cache.get(key)
+
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "throttled"
+    assert count == 5  # one count per request, the refused one included, never two
+
+
+def test_with_redis_down_the_full_stack_answers_as_before(acme):
+    client = warm(acme)
+    cached = client.get(GROWERS)
+
+    with override_settings(CACHES=redis_down_caches()):
+        response, sql = queries_of(client, GROWERS)
+
+    assert response.status_code == 200
+    assert response.content == cached.content
+    assert sql  # nothing came from Redis
+
+
+def test_a_suspended_company_is_not_answered_from_redis(acme):
+    client = warm(acme)
+    connection.set_schema_to_public()
+    acme.company.is_active = False
+    acme.company.save()
+
+    response = client.get(GROWERS)
+
+    assert response.status_code == 404
