@@ -77,7 +77,7 @@ def changes_grants(sql):
 
 
 def watch_auth_writes(execute, sql, params, many, context):
-    """Execute wrapper (installed on every connection by AccountsConfig): bumps "auth" on a write that changes grants."""
+    """Execute wrapper (installed on every connection by AccountsConfig): bumps "auth" on a write changing grants."""
     result = execute(sql, params, many, context)
     if changes_grants(sql):
         forget_grants(context["connection"].schema_name)

@@ -111,13 +111,11 @@ def page_key(namespaces, request, scope, namespace_generations=None):
 
 
 def cached_response(entry):
-    """The response a cached page stands for: its bytes and the headers the view gave it."""
+    """The response a cached page stands for: its bytes and its headers."""
     body, headers = entry
     response = HttpResponse(body)
     for name, value in headers:
         response[name] = value
-    # What CommonMiddleware adds further down the stack; CachedPageMiddleware answers above it.
-    response["Content-Length"] = str(len(body))
     return response
 
 
@@ -127,12 +125,13 @@ def cached(*namespaces):
     The key holds the schema, the namespaces' generations, the path, the
     normalized query and the user's permission scope. DRF has already
     authenticated the user and checked permissions before the action runs,
-    so a refused request never reaches the cache. Only a 200 is stored, as
-    its bytes and the headers it has once rendered (Content-Type, DRF's
-    Allow and Vary).
+    so a refused request never reaches the cache.
 
-    fruitpak.middleware.CachedPageMiddleware answers repeated requests for
-    these pages earlier; `cache_namespaces` on the action tells it which.
+    Only a 200 is stored, by fruitpak.cached_pages.CachedPageMiddleware as
+    the response leaves the stack: its bytes and its headers. The action
+    marks it with `page_cache_key`. The middleware also answers repeated
+    requests for these pages before the stack; `cache_namespaces` on the
+    action tells it which.
     """
     def decorate(action):
         @functools.wraps(action)
@@ -142,8 +141,7 @@ def cached(*namespaces):
             if hit is not None:
                 return cached_response(hit)
             response = action(view, request, *args, **kwargs)
-            if response.status_code == 200:
-                response.add_post_render_callback(functools.partial(_store, key))
+            response.page_cache_key = key
             return response
 
         wrapper.cache_namespaces = namespaces
@@ -152,7 +150,7 @@ def cached(*namespaces):
     return decorate
 
 
-def _store(key, response):
-    if response.status_code == 200:
-        cache.set(key, (response.content, list(response.headers.items())), TTL)
-    # A post-render callback that returns something replaces the response; return nothing.
+def store_page(key, response, leave_out=()):
+    """Cache a response's bytes and headers under `key` for TTL seconds, without the headers named in leave_out."""
+    headers = [(name, value) for name, value in response.headers.items() if name not in leave_out]
+    cache.set(key, (response.content, headers), TTL)

@@ -7,19 +7,51 @@ override_settings) takes effect.
 They count instead of logging: DRF's SimpleRateThrottle keeps every
 request's time in a list it reads, unpickles, extends, pickles and writes
 back on each request (1,200 floats at the default user rate: two round
-trips and ~10 kB each way). Here a request is one atomic increment of a
-counter that lives for one window, opened by the window's first request:
-at most `num_requests` per `duration` seconds from then. When the window
-closes the count starts again. Retry-After is the counter's remaining
-lifetime, read only when refusing.
+trips and ~10 kB each way). Here a request is one increment of a counter
+that lives for one window, opened by the window's first request: at most
+`num_requests` per `duration` seconds from then. INCR and EXPIRE NX go in
+one MULTI/EXEC, one round trip, so a counter never lives without its
+expiry (EXPIRE NX needs Redis 7). When the window closes the count starts
+again. Retry-After is the counter's remaining lifetime, read only when
+refusing.
 
-The counters live in the default cache (Redis). When Redis is down,
-django-redis ignores the error (the increment answers None) and the request
-goes through: it fails open rather than 500.
+The counters live in the default cache (Redis), under its keys. When Redis
+is down, or there is no Redis, the count is None and the request goes
+through: it fails open rather than 500.
 """
 
+from django.core.cache import caches
+from django_redis.cache import RedisCache
+from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+
+def count_requests(windows, also_get=None):
+    """Count one request in each (key, seconds) window, and read the cached value of `also_get`: one round trip.
+
+    Returns the counts (in order) and the value, or None when Redis cannot be reached.
+    """
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    client = backend.client
+    try:
+        pipeline = client.get_client(write=True).pipeline(transaction=True)
+        if also_get is not None:
+            pipeline.get(client.make_key(also_get))
+        for key, seconds in windows:
+            redis_key = client.make_key(key)
+            pipeline.incr(redis_key)
+            pipeline.expire(redis_key, seconds, nx=True)
+        results = pipeline.execute()
+    except RedisError:
+        return None
+    value = None
+    if also_get is not None:
+        stored, results = results[0], results[1:]
+        value = None if stored is None else client.decode(stored)
+    return results[0::2], value
 
 
 class CountingThrottleMixin:
@@ -39,15 +71,11 @@ class CountingThrottleMixin:
         return self.throttle_failure()
 
     def _count(self):
-        try:
-            return self.cache.incr(self.key)
-        except ValueError:  # no window open for this client: this request opens one
-            if self.cache.add(self.key, 1, timeout=self.duration):
-                return 1
-        try:  # another request opened it in between
-            return self.cache.incr(self.key)
-        except ValueError:
-            return None
+        counted = count_requests([self.window()])
+        return None if counted is None else counted[0][0]
+
+    def window(self):
+        return self.key, self.duration
 
     def wait(self):
         remaining = self.cache.ttl(self.key)

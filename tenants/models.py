@@ -8,7 +8,7 @@ from django.db import connection, models, transaction
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from fruitpak.cache import TTL, generations, generations_and_entries, increment, stamped, unstamped
+from fruitpak.cache import TTL, generations_and_entries, increment, stamped, unstamped
 
 # Lower-case letters, digits and underscores, starting with a letter: a name
 # that needs no quoting anywhere and cannot collide with pg_* or information_schema.

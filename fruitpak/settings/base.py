@@ -92,13 +92,12 @@ MIDDLEWARE = [
     "fruitpak.middleware.HealthCheckMiddleware",
     # X-Request-ID in and out, then the request kept for the log filter (fruitpak/audit.py).
     "django_guid.middleware.guid_middleware",
+    # Cached API list pages: stored with the headers the middleware below gives them, and answered
+    # from Redis alone to a Bearer token when the stack would answer the same (fruitpak/cached_pages.py).
+    "fruitpak.cached_pages.CachedPageMiddleware",
     "fruitpak.audit.AuditMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Above the cached-page answer, so that it carries the same headers as the full stack's.
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Cached API list pages for a Bearer token, from Redis alone (its docstring says when).
-    "fruitpak.middleware.CachedPageMiddleware",
     # Static files are the same on every host, so they are served before routing.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fruitpak.middleware.TenantMiddleware",
@@ -107,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login refused by axes into our lockout page or JSON (accounts/lockout.py).
     "axes.middleware.AxesMiddleware",
 ]
