@@ -56,11 +56,14 @@ class TenantJWTAuthentication(JWTAuthentication):
 
     def authenticate(self, request):
         # Read before the database is asked (see accounts/grants.py). Only reads are answered from grants.
-        generation = grants.current_generation() if request.method == "GET" else None
+        tenant = getattr(request, "tenant", None)
+        hosts_generation = getattr(tenant, "hosts_generation", None)
+        auth_generation = grants.current_generation() if request.method == "GET" and hosts_generation else None
         result = super().authenticate(request)
-        if result is not None and generation is not None:
+        if result is not None and auth_generation is not None:
             user, token = result
-            grants.remember(token, user, generation)
+            grants.remember(token, user, auth_generation=auth_generation, hosts_generation=hosts_generation,
+                            hostname=tenant.domain_url)
         return result
 
     def get_validated_token(self, raw_token):

@@ -4,7 +4,7 @@ TenantJWTAuthentication asks the database on every request whether a token
 still stands: the user is active, the API session ("sid") is not revoked,
 the password is the one the token was minted under, and what the user may
 do. A grant remembers a yes for one API session, with the user's permission
-scope, so that fruitpak.middleware.CachedPageMiddleware can answer a cached
+scope, so that fruitpak.cached_pages.CachedPageMiddleware can answer a cached
 list page without the database.
 
 A grant is only as safe as its invalidation, so it is not left to each
@@ -26,18 +26,23 @@ take anything away from an existing grant (a login inserts a session, and
 must not retire every grant of the company).
 """
 
+import logging
 import re
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection, transaction
+from django_redis.cache import RedisCache
 from django_tenants.utils import schema_context
+from redis.exceptions import RedisError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from fruitpak.cache import generations_and_entries, increment, permission_scope, stamped, unstamped
+from fruitpak.cache import generation, increment, permission_scope
 
 from .models import ApiSession, User
+
+log = logging.getLogger(__name__)
 
 AUTH = "auth"
 GRANT_TTL = 60
@@ -97,32 +102,33 @@ def forget_grants(schema_name):
     transaction.on_commit(bump)
 
 
-def _grant_key(session_id):
+def grant_key(session_id):
     return f"grant:{session_id}"
 
 
 def current_generation():
     """Read before asking the database about a token, for `remember`."""
-    return generations_and_entries([AUTH], [])[0][0]
+    return generation(AUTH)
 
 
-def remember(token, user, generation):
-    """The database said yes to `token` for `user`: remember it for GRANT_TTL seconds, under `generation`."""
-    answer = (str(user.pk), token.get(jwt_settings.REVOKE_TOKEN_CLAIM), permission_scope(user))
-    cache.set(_grant_key(token.get("sid")), stamped(generation, answer), GRANT_TTL)
+def remember(token, user, *, auth_generation, hosts_generation, hostname):
+    """The database said yes to `token` for `user` on `hostname`: remember it for GRANT_TTL seconds.
 
+    `auth_generation` was read before the database was asked, `hosts_generation` before the hostname was
+    looked up. The grant counts only while both are current, for the same session, user and password
+    claim, on the same hostname. The hostname stands for the host lookup: a grant was made on a host that
+    served this token's company, and any change to companies or domains bumps the hosts generation.
 
-def lookup(token, namespaces):
-    """The token's permission scope if a current grant vouches for it, and the namespaces' generations.
-
-    One round trip. The scope is None when there is no current grant for the token's session, user and password.
+    Stored as plain text, one field per line, because fruitpak/cached_pages.py reads it inside Redis.
     """
-    generations, [entry] = generations_and_entries([AUTH, *namespaces], [_grant_key(token.get("sid"))])
-    answer = unstamped(entry, generations[0])
-    if answer is None:
-        return None, generations[1:]
-    user_id, password_claim, scope = answer
-    if user_id != str(token.get(jwt_settings.USER_ID_CLAIM)) or password_claim != token.get(
-            jwt_settings.REVOKE_TOKEN_CLAIM):
-        return None, generations[1:]
-    return scope, generations[1:]
+    fields = (auth_generation, hosts_generation, hostname, token.get(jwt_settings.USER_ID_CLAIM),
+              token.get(jwt_settings.REVOKE_TOKEN_CLAIM), permission_scope(user))
+    text = "\n".join(str(field) for field in fields)
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache) or None in fields or text.count("\n") != len(fields) - 1:
+        return
+    try:
+        backend.client.get_client(write=True).set(backend.client.make_key(grant_key(token.get("sid"))), text,
+                                                  ex=GRANT_TTL)
+    except RedisError:
+        log.warning("Could not store a grant: Redis is unreachable.")

@@ -4,7 +4,8 @@ A cached page's key includes its namespace's generation number (see
 `generation`). A service that changes data calls `bump` once per write; the
 increment happens only if the transaction commits. Old pages are never
 deleted, they just stop being asked for and expire. No KEYS, no
-delete_pattern. The keys are tenant-prefixed by the cache's key function.
+delete_pattern. The keys are tenant-prefixed by the cache's key function,
+`make_key`.
 """
 
 import functools
@@ -21,13 +22,24 @@ log = logging.getLogger(__name__)
 TTL = 300
 
 
-def _key(namespace):
+def make_key(key, key_prefix, version):
+    """The cache's KEY_FUNCTION: the key in the current schema's keyspace (the format of django_tenants.cache)."""
+    return schema_key(connection.schema_name, key, key_prefix, version)
+
+
+def schema_key(schema_name, key, key_prefix, version):
+    """`key` as stored in Redis for that schema, whatever schema the connection is on now."""
+    return f"{schema_name}:{key_prefix}:{version}:{key}"
+
+
+def generation_key(namespace):
     return f"gen:{namespace}"
+
 
 
 def generation(namespace):
     """The namespace's current generation (1 when unknown, or when Redis is down)."""
-    return cache.get(_key(namespace)) or 1
+    return cache.get(generation_key(namespace)) or 1
 
 
 def generations(namespaces):
@@ -37,8 +49,8 @@ def generations(namespaces):
 
 def generations_and_entries(namespaces, keys):
     """The namespaces' generations and the cached values of `keys` (None when missing), in one round trip."""
-    found = cache.get_many([*(_key(namespace) for namespace in namespaces), *keys])
-    return [found.get(_key(namespace)) or 1 for namespace in namespaces], [found.get(key) for key in keys]
+    found = cache.get_many([*(generation_key(namespace) for namespace in namespaces), *keys])
+    return [found.get(generation_key(namespace)) or 1 for namespace in namespaces], [found.get(key) for key in keys]
 
 
 def stamped(generation, value):
@@ -60,7 +72,7 @@ def unstamped(entry, generation):
 def increment(*namespaces):
     """Make every cached page of these namespaces stale now; `bump` is what services call."""
     for namespace in namespaces:
-        key = _key(namespace)
+        key = generation_key(namespace)
         try:
             # add() is a no-op if the key exists; incr() is atomic in Redis.
             cache.add(key, 1, timeout=None)
@@ -81,10 +93,10 @@ def permission_scope(user):
     return hashlib.sha256(f"{user.is_superuser}|{perms}".encode()).hexdigest()[:16]
 
 
-def _data_key(name, namespaces, parts, namespace_generations=None):
-    namespace_generations = namespace_generations or generations(namespaces)
-    versions = ",".join(f"{ns}.{gen}" for ns, gen in zip(namespaces, namespace_generations, strict=True))
-    digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:32]
+def _data_key(name, namespaces, parts):
+    versions = ",".join(f"{ns}.{gen}" for ns, gen in zip(namespaces, generations(namespaces), strict=True))
+    # SHA-1 because fruitpak/cached_pages.py computes the same digest in Redis (redis.sha1hex).
+    digest = hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:32]
     # The key function prefixes the schema too; naming it here as well costs nothing.
     return f"{name}:{connection.schema_name}:{versions}:{digest}"
 
@@ -101,13 +113,24 @@ def cached_data(name, namespaces, parts, compute):
 
 def normalized_query(request):
     """The query string with its parameters sorted by name (?b=2&a=1 is ?a=1&b=2); repeated values keep order."""
+    if not request.META.get("QUERY_STRING"):
+        return ""
     return urlencode(sorted(request.GET.lists()), doseq=True)
 
 
-def page_key(namespaces, request, scope, namespace_generations=None):
-    """The cache key of a list page: the namespaces' generations, the path, the normalized query, the scope."""
-    parts = (request.path_info, normalized_query(request), scope)
-    return _data_key("response", namespaces, parts, namespace_generations)
+PAGE = "response"
+
+
+def page_key(namespaces, request, scope):
+    """The cache key of a list page: the namespaces' generations, the path, the normalized query, the scope.
+
+    fruitpak/cached_pages.py builds the same key inside Redis; a change here is a change there.
+    """
+    return _data_key(PAGE, namespaces, (*page_key_parts(request), scope))
+
+
+def page_key_parts(request):
+    return request.path_info, normalized_query(request)
 
 
 def cached_response(entry):

@@ -3,18 +3,18 @@
 The full stack costs a cached page about a millisecond of Python and two
 SQL statements (the search_path, the token's user) before the page comes
 out of Redis. CachedPageMiddleware sits just below the request id and
-answers a repeated GET of a cached list with three Redis round trips and
-no SQL, but only when the full stack would give the same answer:
+answers a repeated GET of a cached list with one Redis round trip (a Lua
+script) and no SQL, but only when the full stack would give the same answer:
 
 - a GET with a Bearer token, for a URL whose view action is
   `fruitpak.cache.cached`, whose first authenticator is
   TenantJWTAuthentication and whose throttles are ours;
-- a host Redis knows, of an active company (tenants.models.cached_company_for_host);
 - a token that verifies as the full stack verifies it (signature, expiry,
-  type, company);
-- a current grant for the token's session, user and password: the database
-  said yes to it since the last change to users, sessions or permissions
-  (accounts/grants.py);
+  type), of a company other than the public schema;
+- a current grant for the token's session, user and password, made on this
+  hostname: the database said yes to it, on a host serving the token's
+  company, since the last change to users, sessions, permissions,
+  companies or domains (accounts/grants.py);
 - that grant's permission scope has the page cached: a request of the same
   scope passed the view's permission checks and stored it;
 - the view's throttles let the request through; they count it here.
@@ -26,29 +26,70 @@ The middleware also stores the pages: a @cached action marks its 200
 header the stack gave it but the request id. So a page answered here
 carries the same headers as the full stack's (security headers, CSP, DRF's
 Allow), without running the middleware that made them.
+
+The script reads keys it builds itself (the page's), so it needs one Redis
+server, not a cluster; Redis 7 for EXPIRE NX.
 """
 
 import functools
+import logging
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
-from django.db import connection
 from django.urls import Resolver404, resolve
+from django_redis.cache import RedisCache
 from django_tenants.utils import get_public_schema_name
-from rest_framework.exceptions import AuthenticationFailed
+from redis.exceptions import RedisError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from accounts import grants
-from accounts.authentication import TenantJWTAuthentication, check_tenant
-from tenants.models import cached_company_for_host
+from accounts.authentication import TenantJWTAuthentication
+from accounts.grants import AUTH, grant_key
+from tenants.models import HOSTS
 
-from .cache import cached_response, page_key, store_page
+from .cache import PAGE, cached_response, generation_key, page_key_parts, schema_key, store_page
 from .middleware import TenantMiddleware
-from .throttling import CountingThrottleMixin, count_requests
+from .throttling import CountingThrottleMixin
+
+log = logging.getLogger(__name__)
+
+# KEYS: the hosts generation (public schema), the company's auth generation, the grant, the namespaces'
+#       generations, the throttles' counters.
+# ARGV: hostname, user id, password claim, the page key up to its versions, the digest's text up to the scope,
+#       the number of namespaces, each namespace's name, then each throttle's window (seconds) and limit.
+# Returns {0} without a grant, {1} without the page, {2, page, refused} with both (the throttles counted).
+ANSWER = """
+local hosts_generation = redis.call("GET", KEYS[1]) or "1"
+local auth_generation = redis.call("GET", KEYS[2]) or "1"
+local grant = redis.call("GET", KEYS[3])
+if not grant then return {0} end
+local fields = {}
+for field in string.gmatch(grant, "[^\\n]+") do fields[#fields + 1] = field end
+if #fields ~= 6 or fields[1] ~= auth_generation or fields[2] ~= hosts_generation or fields[3] ~= ARGV[1]
+        or fields[4] ~= ARGV[2] or fields[5] ~= ARGV[3] then
+    return {0}
+end
+local namespaces = tonumber(ARGV[6])
+local versions = {}
+for i = 1, namespaces do
+    versions[i] = ARGV[6 + i] .. "." .. (redis.call("GET", KEYS[3 + i]) or "1")
+end
+local digest = string.sub(redis.sha1hex(ARGV[5] .. fields[6]), 1, 32)
+local page = redis.call("GET", ARGV[4] .. table.concat(versions, ",") .. ":" .. digest)
+if not page then return {1} end
+local refused = 0
+for j = 1, #KEYS - 3 - namespaces do
+    local key = KEYS[3 + namespaces + j]
+    local count = redis.call("INCR", key)
+    redis.call("EXPIRE", key, ARGV[6 + namespaces + 2 * j - 1], "NX")
+    if count > tonumber(ARGV[6 + namespaces + 2 * j]) then refused = 1 end
+end
+return {2, page, refused}
+"""
 
 
 class CachedPageMiddleware:
@@ -56,6 +97,7 @@ class CachedPageMiddleware:
         self.get_response = get_response
         self.authenticator = TenantJWTAuthentication()
         self.request_id_header = settings.DJANGO_GUID["GUID_HEADER_NAME"]
+        self.scripts = {}
 
     def __call__(self, request):
         if request.method == "GET" and "HTTP_AUTHORIZATION" in request.META and request.path_info.startswith("/api/"):
@@ -69,36 +111,52 @@ class CachedPageMiddleware:
         return response
 
     def cached_page(self, request):
+        backend = caches["default"]
         view = cached_list_view(request.path_info)
-        if view is None:
+        if view is None or not isinstance(backend, RedisCache):
             return None
         try:
             hostname = TenantMiddleware.hostname_from_request(request)
         except DisallowedHost:
             return None
-        connection.set_schema_to_public()
-        company = cached_company_for_host(hostname)
-        if company is None or not company.is_active or company.schema_name == get_public_schema_name():
-            return None
-        connection.set_tenant(company)
         token = self.verified_token(request)
         if token is None:
             return None
-        scope, namespace_generations = grants.lookup(token, view.cache_namespaces)
-        if scope is None:
-            return None
-        key = page_key(view.cache_namespaces, request, scope, namespace_generations)
+        schema = token["tenant"]
+
+        def key(schema_name, name):
+            return schema_key(schema_name, name, backend.key_prefix, backend.version)
+
+        path, query = page_key_parts(request)
         throttles = view.throttles_counting(request, token)
-        counted = count_requests([throttle.window() for throttle in throttles], also_get=key)
-        if counted is None:
+        keys = [
+            key(get_public_schema_name(), generation_key(HOSTS)), key(schema, generation_key(AUTH)),
+            key(schema, grant_key(token["sid"])), *(key(schema, generation_key(ns)) for ns in view.cache_namespaces),
+            *(key(schema, throttle.key) for throttle in throttles),
+        ]
+        arguments = [
+            hostname, str(token[jwt_settings.USER_ID_CLAIM]), str(token[jwt_settings.REVOKE_TOKEN_CLAIM]),
+            key(schema, f"{PAGE}:{schema}:"), f"{path}|{query}|", len(view.cache_namespaces), *view.cache_namespaces,
+            *(value for throttle in throttles for value in (throttle.duration, throttle.num_requests)),
+        ]
+        try:
+            client = backend.client.get_client(write=True)
+            answer = self.script(client)(keys=keys, args=arguments, client=client)
+        except RedisError as error:
+            log.warning("A cached page was not answered from Redis: %s", error)
             return None
-        counts, entry = counted
-        # From here the throttles have counted this request: the full stack must not count it again.
-        request.throttles_counted = True
-        refused = any(count > throttle.num_requests for throttle, count in zip(throttles, counts, strict=True))
-        if entry is None or refused:
-            return None
-        return cached_response(entry)
+        if answer[0] == 2:
+            # The throttles have counted this request: the full stack must not count it again.
+            request.throttles_counted = True
+            if not answer[2]:
+                return cached_response(backend.client.decode(answer[1]))
+        return None
+
+    def script(self, client):
+        # One per Redis client: redis-py sends EVALSHA, and the script itself only when Redis does not know it.
+        if id(client) not in self.scripts:
+            self.scripts[id(client)] = client.register_script(ANSWER)
+        return self.scripts[id(client)]
 
     def verified_token(self, request):
         raw_token = self.authenticator.get_raw_token(self.authenticator.get_header(request))
@@ -107,8 +165,10 @@ class CachedPageMiddleware:
         try:
             token = signature_checked(raw_token)
             token.check_exp(current_time=aware_utcnow())
-            check_tenant(token)
-        except (TokenError, AuthenticationFailed):
+        except TokenError:
+            return None
+        claims = ("tenant", "sid", jwt_settings.USER_ID_CLAIM, jwt_settings.REVOKE_TOKEN_CLAIM)
+        if any(token.get(claim) is None for claim in claims) or token["tenant"] == get_public_schema_name():
             return None
         return token
 
@@ -152,8 +212,15 @@ class TokenUser:
 
 def cached_list_view(path):
     """The CachedListView serving GET `path` on a company's host, or None if that list is not answered here."""
+    return _cached_list_view(path, settings.ROOT_URLCONF)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_list_view(path, urlconf):
+    # Kept per path: URL patterns do not change while a process runs. Any path may be asked for, so the
+    # cache is bounded; an evicted path is only resolved again.
     try:
-        match = resolve(path, urlconf=settings.ROOT_URLCONF)
+        match = resolve(path, urlconf=urlconf)
     except Resolver404:
         return None
     view_class, actions = getattr(match.func, "cls", None), getattr(match.func, "actions", None) or {}

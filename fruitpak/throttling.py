@@ -27,31 +27,21 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
-def count_requests(windows, also_get=None):
-    """Count one request in each (key, seconds) window, and read the cached value of `also_get`: one round trip.
-
-    Returns the counts (in order) and the value, or None when Redis cannot be reached.
-    """
+def count_requests(windows):
+    """Count one request in each (key, seconds) window, in one round trip: the counts, or None without Redis."""
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return None
     client = backend.client
     try:
         pipeline = client.get_client(write=True).pipeline(transaction=True)
-        if also_get is not None:
-            pipeline.get(client.make_key(also_get))
         for key, seconds in windows:
             redis_key = client.make_key(key)
             pipeline.incr(redis_key)
             pipeline.expire(redis_key, seconds, nx=True)
-        results = pipeline.execute()
+        return pipeline.execute()[0::2]
     except RedisError:
         return None
-    value = None
-    if also_get is not None:
-        stored, results = results[0], results[1:]
-        value = None if stored is None else client.decode(stored)
-    return results[0::2], value
 
 
 class CountingThrottleMixin:
@@ -64,18 +54,15 @@ class CountingThrottleMixin:
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        # CachedPageMiddleware counted this request already before handing it on (it refuses nothing itself).
+        # fruitpak.cached_pages.CachedPageMiddleware counted this request already (it refuses nothing itself).
         count = self.cache.get(self.key) if getattr(request, "throttles_counted", False) else self._count()
         if count is None or count <= self.num_requests:
             return True
         return self.throttle_failure()
 
     def _count(self):
-        counted = count_requests([self.window()])
-        return None if counted is None else counted[0][0]
-
-    def window(self):
-        return self.key, self.duration
+        counted = count_requests([(self.key, self.duration)])
+        return None if counted is None else counted[0]
 
     def wait(self):
         remaining = self.cache.ttl(self.key)

@@ -104,18 +104,17 @@ def _company_fields():
 
 
 def company_for_host(hostname):
-    """The company serving `hostname` (active or not), or raise Domain.DoesNotExist. Call it in the public schema."""
+    """The company serving `hostname` (active or not), or raise Domain.DoesNotExist. Call it in the public schema.
+
+    The company's `hosts_generation` is the generation read before the answer was (accounts/grants.py).
+    """
     company, hosts_generation = _cached_company(hostname)
     if company is None:
         company = Domain.objects.select_related("tenant").get(domain=hostname).tenant
         values = [getattr(company, name) for name in _company_fields()]
         cache.set(_host_key(hostname), stamped(hosts_generation, values), TTL)
+    company.hosts_generation = hosts_generation
     return company
-
-
-def cached_company_for_host(hostname):
-    """The company serving `hostname` if Redis knows it, else None; no query. Call it in the public schema."""
-    return _cached_company(hostname)[0]
 
 
 def _cached_company(hostname):

@@ -172,7 +172,7 @@ def cache_from_env(env):
     """
     redis_url = env.str("REDIS_URL", default="")
     tenant_keys = {
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "KEY_FUNCTION": "fruitpak.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         "TIMEOUT": 300,
     }

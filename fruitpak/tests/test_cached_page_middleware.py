@@ -19,12 +19,15 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import grants, services
 from accounts.models import ApiSession, User
+from fruitpak.cache import generation
 from fruitpak.testing import redis_down_caches
 from growers.tests.factories import GrowerFactory
+from tenants.models import HOSTS, Company
 
 from .test_cached_lists import committed  # noqa: F401 (a fixture)
 
@@ -220,22 +223,47 @@ def test_a_withdrawn_permission_is_refused_on_the_next_request(acme, withdraw):
 
 
 def test_a_committed_revocation_retires_the_grant_a_racing_request_made_before_it(acme, committed):  # noqa: F811
-    """A request reads the generation, asks the database (yes), and only writes its grant after a logout commits."""
+    """A request reads the generations, asks the database (yes), and only writes its grant after a logout commits."""
     client = warm(acme)
     with acme:
-        generation_before = grants.current_generation()
+        auth_generation = grants.current_generation()
+        hosts_generation = acme_hosts_generation(acme)
         token = AccessToken(client._credentials["HTTP_AUTHORIZATION"].split()[1])
         user = acme.user("Clerk")
-        user.permission_names = []
         user._perm_cache = {"growers.view_grower"}
         with committed():
             services.revoke_api_session(ApiSession.objects.get(id=token["sid"]), "test")
-        grants.remember(token, user, generation_before)  # the racing request's late write
+        # The racing request's late write, with what it read before the commit.
+        grants.remember(token, user, auth_generation=auth_generation, hosts_generation=hosts_generation,
+                        hostname=acme.host)
 
-        scope, _ = grants.lookup(token, ["growers"])
+    response, sql = queries_of(client, GROWERS)
 
-    assert scope is None
-    assert client.get(GROWERS).status_code == 401
+    assert response.status_code == 401
+    assert sql  # the full stack answered
+
+
+def test_a_grant_made_before_a_company_is_suspended_does_not_answer(acme):
+    client = warm(acme)
+    connection.set_schema_to_public()
+    Company.objects.filter(pk=acme.company.pk).update(is_active=False)  # no bump: the cached host still says active
+    with acme:
+        token = AccessToken(client._credentials["HTTP_AUTHORIZATION"].split()[1])
+        stale_hosts_generation = acme_hosts_generation(acme)
+    acme.company.refresh_from_db()
+    acme.company.save()  # the bump, as the admin's save makes it
+
+    response = client.get(GROWERS)
+
+    assert response.status_code == 404
+    with acme:
+        assert stale_hosts_generation != acme_hosts_generation(acme)
+        assert token["tenant"] == acme.schema
+
+
+def acme_hosts_generation(acme):
+    with schema_context(get_public_schema_name()):
+        return generation(HOSTS)
 
 
 def test_a_new_login_keeps_the_other_sessions_grants(acme):
