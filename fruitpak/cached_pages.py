@@ -39,6 +39,9 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
 from django.urls import Resolver404, resolve
+from django_guid.config import settings as guid_settings
+from django_guid.context import guid
+from django_guid.utils import generate_guid, validate_guid
 from django_redis.cache import RedisCache
 from django_tenants.utils import get_public_schema_name
 from redis.exceptions import RedisError
@@ -96,13 +99,15 @@ class CachedPageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.authenticator = TenantJWTAuthentication()
-        self.request_id_header = settings.DJANGO_GUID["GUID_HEADER_NAME"]
+        self.request_id_header = guid_settings.guid_header_name
+        self.request_id_meta = "HTTP_" + self.request_id_header.upper().replace("-", "_")
         self.scripts = {}
 
     def __call__(self, request):
         if request.method == "GET" and "HTTP_AUTHORIZATION" in request.META and request.path_info.startswith("/api/"):
             response = self.cached_page(request)
             if response is not None:
+                response[self.request_id_header] = self.request_id(request)
                 return response
         response = self.get_response(request)
         key = getattr(response, "page_cache_key", None)
@@ -151,6 +156,16 @@ class CachedPageMiddleware:
             if not answer[2]:
                 return cached_response(backend.client.decode(answer[1]))
         return None
+
+    def request_id(self, request):
+        """What django-guid's middleware (below this one) would give the request: the client's valid id, or a new one.
+
+        Set for the log lines of the request too, as the middleware does.
+        """
+        given = request.META.get(self.request_id_meta)
+        request_id = given if given and (not guid_settings.validate_guid or validate_guid(given)) else generate_guid()
+        guid.set(request_id)
+        return request_id
 
     def script(self, client):
         # One per Redis client: redis-py sends EVALSHA, and the script itself only when Redis does not know it.

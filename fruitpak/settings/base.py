@@ -90,11 +90,12 @@ MIDDLEWARE = [
     "fruitpak.bench_baseline.BaselineMiddleware",
     # Health answers before anything looks at the host, the database or Redis.
     "fruitpak.middleware.HealthCheckMiddleware",
-    # X-Request-ID in and out, then the request kept for the log filter (fruitpak/audit.py).
-    "django_guid.middleware.guid_middleware",
     # Cached API list pages: stored with the headers the middleware below gives them, and answered
     # from Redis alone to a Bearer token when the stack would answer the same (fruitpak/cached_pages.py).
+    # It gives its own answers their request id, as django-guid does.
     "fruitpak.cached_pages.CachedPageMiddleware",
+    # X-Request-ID in and out, then the request kept for the log filter (fruitpak/audit.py).
+    "django_guid.middleware.guid_middleware",
     "fruitpak.audit.AuditMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",

@@ -9,6 +9,7 @@ itself as well as at the commit, so the next request already sees them gone.
 """
 
 import copy
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -71,6 +72,27 @@ def test_the_answer_is_the_full_stacks_bytes_and_headers(acme):
     assert fast_headers == full_headers
     assert {"Allow", "X-Frame-Options", "X-Content-Type-Options", "Content-Security-Policy"} <= set(fast_headers)
     assert fast["X-Request-ID"] and fast["X-Request-ID"] != full["X-Request-ID"]
+
+
+def test_the_answer_carries_the_clients_request_id_or_a_new_one_as_django_guid_would(acme):
+    client = warm(acme)
+    given = uuid.uuid4().hex
+
+    echoed = answered_from_redis_with(client, HTTP_X_REQUEST_ID=given)
+    replaced = answered_from_redis_with(client, HTTP_X_REQUEST_ID="not-a-uuid\r\nInjected: 1")
+    fresh = answered_from_redis_with(client)
+
+    assert echoed["X-Request-ID"] == given
+    assert replaced["X-Request-ID"] != "not-a-uuid\r\nInjected: 1" and uuid.UUID(replaced["X-Request-ID"])
+    assert uuid.UUID(fresh["X-Request-ID"]) and fresh["X-Request-ID"] != replaced["X-Request-ID"]
+    assert "Injected" not in replaced
+
+
+def answered_from_redis_with(client, **headers):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(GROWERS, **headers)
+    assert response.status_code == 200 and captured.captured_queries == []
+    return response
 
 
 def test_another_query_or_another_role_is_not_answered_from_the_others_page(acme):
