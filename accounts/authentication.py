@@ -55,16 +55,19 @@ class TenantJWTAuthentication(JWTAuthentication):
     """Bearer tokens of this company only; one query fetches the user, checks the session and loads the permissions."""
 
     def authenticate(self, request):
-        # Read before the database is asked (see accounts/grants.py). Only reads are answered from grants.
+        # simplejwt's authenticate, with a grant remembered for a GET (accounts/grants.py): what Redis holds is
+        # read before the database is asked, and written only when the answer differs from it.
+        raw_token = self.get_raw_token(self.get_header(request) or b"")
+        if raw_token is None:
+            return None
+        token = self.get_validated_token(raw_token)
         tenant = getattr(request, "tenant", None)
         hosts_generation = getattr(tenant, "hosts_generation", None)
-        auth_generation = grants.current_generation() if request.method == "GET" and hosts_generation else None
-        result = super().authenticate(request)
-        if result is not None and auth_generation is not None:
-            user, token = result
-            grants.remember(token, user, auth_generation=auth_generation, hosts_generation=hosts_generation,
-                            hostname=tenant.domain_url)
-        return result
+        before = grants.read(token) if request.method == "GET" and hosts_generation else None
+        user = self.get_user(token)
+        if before is not None:
+            grants.remember(token, user, before, hosts_generation=hosts_generation, hostname=tenant.domain_url)
+        return user, token
 
     def get_validated_token(self, raw_token):
         token = super().get_validated_token(raw_token)

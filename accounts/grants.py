@@ -10,7 +10,7 @@ list page without the database.
 A grant is only as safe as its invalidation, so it is not left to each
 writer. Every write to a table that answer reads (users, API sessions,
 group memberships, user and group permissions, groups, permissions, content
-types) passes through the database connection, where `watch_auth_writes`
+types) passes through the database connection, where fruitpak/write_watch.py
 sees it and bumps the company's "auth" generation: the admin, the services,
 QuerySet.update(), cascading deletes and raw SQL through Django alike. A
 grant stores the generation it was made under and counts only while that
@@ -27,7 +27,6 @@ must not retire every grant of the company).
 """
 
 import logging
-import re
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
@@ -38,7 +37,8 @@ from django_tenants.utils import schema_context
 from redis.exceptions import RedisError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from fruitpak.cache import generation, increment, permission_scope
+from fruitpak import write_watch
+from fruitpak.cache import generation_key, increment, permission_scope
 
 from .models import ApiSession, User
 
@@ -48,45 +48,14 @@ AUTH = "auth"
 GRANT_TTL = 60
 
 
-def _watched_tables():
-    return [
+def watch_writes():
+    """Forget a company's grants on every write to what the database's answer reads (fruitpak/write_watch.py)."""
+    tables = [
         User._meta.db_table, ApiSession._meta.db_table, User.groups.through._meta.db_table,
         User.user_permissions.through._meta.db_table, Group.permissions.through._meta.db_table,
         Group._meta.db_table, Permission._meta.db_table, ContentType._meta.db_table,
     ]
-
-
-_watched = None
-_harmless_insert = None
-
-
-def _patterns():
-    global _watched, _harmless_insert
-    if _watched is None:
-        names = "|".join(re.escape(name) for name in _watched_tables())
-        # \b: "accounts_user" must not match inside "accounts_user_groups" (an underscore is a word character).
-        _watched = re.compile(rf"\b({names})\b", re.IGNORECASE)
-        inserts = "|".join(re.escape(name) for name in (User._meta.db_table, ApiSession._meta.db_table))
-        _harmless_insert = re.compile(rf'\s*INSERT\s+INTO\s+"?({inserts})"?[\s(]', re.IGNORECASE)
-    return _watched, _harmless_insert
-
-
-def changes_grants(sql):
-    """Whether a statement may take something away from a grant: any write to a watched table but an INSERT of a
-    user or session."""
-    head = sql.lstrip()[:6].upper()
-    if head == "SELECT" or head.startswith("SET"):
-        return False
-    watched, harmless_insert = _patterns()
-    return bool(watched.search(sql)) and not harmless_insert.match(sql)
-
-
-def watch_auth_writes(execute, sql, params, many, context):
-    """Execute wrapper (installed on every connection by AccountsConfig): bumps "auth" on a write changing grants."""
-    result = execute(sql, params, many, context)
-    if changes_grants(sql):
-        forget_grants(context["connection"].schema_name)
-    return result
+    write_watch.watch(tables, forget_grants, harmless_inserts=[User._meta.db_table, ApiSession._meta.db_table])
 
 
 def forget_grants(schema_name):
@@ -106,27 +75,43 @@ def grant_key(session_id):
     return f"grant:{session_id}"
 
 
-def current_generation():
-    """Read before asking the database about a token, for `remember`."""
-    return generation(AUTH)
+def read(token):
+    """The company's auth generation and the session's grant as Redis holds it, in one round trip, or None.
+
+    Read before the database is asked about the token, so that a grant never claims a generation newer than the
+    answer it holds.
+    """
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    client = backend.client
+    try:
+        stored_generation, stored = client.get_client(write=False).mget(
+            [client.make_key(generation_key(AUTH)), client.make_key(grant_key(token.get("sid")))])
+    except RedisError:
+        return None
+    return (1 if stored_generation is None else client.decode(stored_generation)), stored
 
 
-def remember(token, user, *, auth_generation, hosts_generation, hostname):
+def remember(token, user, before, *, hosts_generation, hostname):
     """The database said yes to `token` for `user` on `hostname`: remember it for GRANT_TTL seconds.
 
-    `auth_generation` was read before the database was asked, `hosts_generation` before the hostname was
-    looked up. The grant counts only while both are current, for the same session, user and password
-    claim, on the same hostname. The hostname stands for the host lookup: a grant was made on a host that
-    served this token's company, and any change to companies or domains bumps the hosts generation.
+    `before` is what `read` found before the database was asked: the auth generation, and the grant
+    already stored (rewritten only when it differs). `hosts_generation` was read before the hostname was
+    looked up. The grant counts only while both generations are current, for the same session, user
+    and password claim, on the same hostname. The hostname stands for the host lookup: a grant was made
+    on a host that served this token's company, and any change to companies or domains bumps the hosts
+    generation.
 
     Stored as plain text, one field per line, because fruitpak/cached_pages.py reads it inside Redis.
     """
+    auth_generation, stored = before
     fields = (auth_generation, hosts_generation, hostname, token.get(jwt_settings.USER_ID_CLAIM),
               token.get(jwt_settings.REVOKE_TOKEN_CLAIM), permission_scope(user))
     text = "\n".join(str(field) for field in fields)
-    backend = caches["default"]
-    if not isinstance(backend, RedisCache) or None in fields or text.count("\n") != len(fields) - 1:
+    if None in fields or text.count("\n") != len(fields) - 1 or text.encode() == stored:
         return
+    backend = caches["default"]
     try:
         backend.client.get_client(write=True).set(backend.client.make_key(grant_key(token.get("sid"))), text,
                                                   ex=GRANT_TTL)

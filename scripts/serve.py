@@ -20,9 +20,9 @@ environment get local defaults here when they are not set:
   on this machine, and a browser never sends a secure cookie over plain HTTP. Production keeps
   the secure defaults (docs/PERFORMANCE.md, "Running the production shape").
 
-WEB_CONCURRENCY (workers per app server) defaults to the 2 x cores + 1 of gunicorn.conf.py
-shared out among the app servers, so the box runs the same number of workers with one
-app server or three.
+WEB_CONCURRENCY (workers per app server) defaults to gunicorn.conf.py's one per core, shared
+out among the app servers (at least one each), so the box runs about the same number of
+workers with one app server or three.
 """
 
 import argparse
@@ -88,7 +88,7 @@ def app_environment(layout, app_ports):
     env.setdefault("SESSION_COOKIE_SECURE", "false")
     env.setdefault("CSRF_COOKIE_SECURE", "false")
     env.setdefault("SECURE_HSTS_SECONDS", "0")
-    env.setdefault("WEB_CONCURRENCY", str(max(1, math.ceil((2 * cores() + 1) / len(app_ports)))))
+    env.setdefault("WEB_CONCURRENCY", str(max(1, math.ceil(cores() / len(app_ports)))))
     env.setdefault("FORWARDED_ALLOW_IPS", "127.0.0.1")
     return env
 

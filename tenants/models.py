@@ -8,6 +8,7 @@ from django.db import connection, models, transaction
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from fruitpak import write_watch
 from fruitpak.cache import TTL, generations_and_entries, increment, stamped, unstamped
 
 # Lower-case letters, digits and underscores, starting with a letter: a name
@@ -16,23 +17,7 @@ SCHEMA_NAME_RE = r"^[a-z][a-z0-9_]{1,39}$"
 RESERVED_SCHEMA_NAMES = frozenset({"public", "information_schema", "template"})
 
 
-class ForgetsHostsOnChange(models.Model):
-    """A row the hostname cache reads (see company_for_host): every save or delete makes the cache stale."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        forget_hosts()
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        forget_hosts()
-        return result
-
-
-class Company(ForgetsHostsOnChange, TenantMixin):
+class Company(TenantMixin):
     """A packing company: one tenant, one PostgreSQL schema."""
 
     name = models.CharField(max_length=200)
@@ -78,7 +63,7 @@ class Company(ForgetsHostsOnChange, TenantMixin):
         return domain.domain if domain else None
 
 
-class Domain(ForgetsHostsOnChange, DomainMixin):
+class Domain(DomainMixin):
     """A hostname that routes to one company."""
 
     def __str__(self):
@@ -89,11 +74,11 @@ class Domain(ForgetsHostsOnChange, DomainMixin):
 #
 # Every request asks; the answer changes only when a platform admin edits a
 # company or a domain. Entries live in Redis under the public schema's prefix,
-# keyed by the "hosts" generation, so any save or delete of a Company or a
-# Domain (above) makes every cached answer stale once it commits: a suspended
-# company's hosts answer 404 on the very next request. QuerySet.update() and
-# raw SQL bypass save(); change companies and domains through the models.
-# With Redis down every request asks the database, as before.
+# stamped with the "hosts" generation, so any write to the companies or
+# domains tables through Django (save, delete, QuerySet.update(), raw SQL;
+# fruitpak/write_watch.py sees them all) makes every cached answer stale, and
+# again once it commits: a suspended company's hosts answer 404 on the very
+# next request. With Redis down every request asks the database, as before.
 
 HOSTS = "hosts"
 
@@ -129,6 +114,10 @@ def _cached_company(hostname):
 
 def _host_key(hostname):
     return f"host:{hostname}"
+
+
+def watch_writes():
+    write_watch.watch([Company._meta.db_table, Domain._meta.db_table], lambda schema_name: forget_hosts())
 
 
 def forget_hosts():

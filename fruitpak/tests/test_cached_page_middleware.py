@@ -25,6 +25,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import grants, services
 from accounts.models import ApiSession, User
+from fruitpak import write_watch
 from fruitpak.cache import generation
 from fruitpak.testing import redis_down_caches
 from growers.tests.factories import GrowerFactory
@@ -248,16 +249,15 @@ def test_a_committed_revocation_retires_the_grant_a_racing_request_made_before_i
     """A request reads the generations, asks the database (yes), and only writes its grant after a logout commits."""
     client = warm(acme)
     with acme:
-        auth_generation = grants.current_generation()
-        hosts_generation = acme_hosts_generation(acme)
         token = AccessToken(client._credentials["HTTP_AUTHORIZATION"].split()[1])
+        before = grants.read(token)
+        hosts_generation = acme_hosts_generation(acme)
         user = acme.user("Clerk")
         user._perm_cache = {"growers.view_grower"}
         with committed():
             services.revoke_api_session(ApiSession.objects.get(id=token["sid"]), "test")
         # The racing request's late write, with what it read before the commit.
-        grants.remember(token, user, auth_generation=auth_generation, hosts_generation=hosts_generation,
-                        hostname=acme.host)
+        grants.remember(token, user, (before[0], None), hosts_generation=hosts_generation, hostname=acme.host)
 
     response, sql = queries_of(client, GROWERS)
 
@@ -288,6 +288,21 @@ def acme_hosts_generation(acme):
         return generation(HOSTS)
 
 
+def test_an_unchanged_grant_is_read_but_not_written_again(acme):
+    client = acme.api_client("Clerk")
+    assert client.get("/api/batches/").status_code == 200  # not a cached list: the full stack every time
+    with acme:
+        token = AccessToken(client._credentials["HTTP_AUTHORIZATION"].split()[1])
+        key = cache.client.make_key(grants.grant_key(token["sid"]))
+    raw = cache.client.get_client(write=True)
+    assert raw.ttl(key) > 0
+    raw.persist(key)  # a rewrite would give it its TTL again
+
+    assert client.get("/api/batches/").status_code == 200
+
+    assert raw.ttl(key) == -1
+
+
 def test_a_new_login_keeps_the_other_sessions_grants(acme):
     client = warm(acme)
 
@@ -312,7 +327,9 @@ def test_a_new_login_keeps_the_other_sessions_grants(acme):
     ('UPDATE "accounts_user_whatever_else" SET "x" = 1', False),
 ])
 def test_which_statements_retire_grants(sql, changes):
-    assert grants.changes_grants(sql) is changes
+    [grants_watch] = [watched for watched in write_watch._watches if watched.on_write is grants.forget_grants]
+
+    assert (not write_watch.is_read(sql) and grants_watch.written_by(sql)) is changes
 
 
 # --- Throttles and Redis ---------------------------------------------------------------------------------

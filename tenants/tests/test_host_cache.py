@@ -1,8 +1,9 @@
 """Which company a hostname serves, cached in Redis (tenants.models.company_for_host).
 
-A warm host costs no query; any save or delete of a Company or a Domain
-makes the next request ask the database again, so a suspension or a removed
-domain counts at once. Writes run inside
+A warm host costs no query; any write to companies or domains through Django
+(save, delete, QuerySet.update(), raw SQL: fruitpak/write_watch.py) makes the
+next request ask the database again, so a suspension or a removed domain
+counts at once. Writes run inside
 django_capture_on_commit_callbacks(execute=True), as if they committed.
 """
 
@@ -88,6 +89,26 @@ def test_suspension_counts_inside_the_same_transaction_too(acme):
     with public():
         acme.company.is_active = False
         acme.company.save()
+
+    assert client.get("/login/").status_code == 404
+
+
+def test_a_suspension_by_queryset_update_counts_at_once(acme):
+    client = acme.api_client("Clerk")
+    assert client.get("/api/growers/").status_code == 200  # host, grant and page cached
+
+    with public():
+        type(acme.company).objects.filter(pk=acme.company.pk).update(is_active=False)
+
+    assert client.get("/api/growers/").status_code == 404
+
+
+def test_a_domain_moved_away_by_raw_sql_counts_at_once(acme):
+    client = acme.client()
+    assert client.get("/login/").status_code == 200
+
+    with public(), connection.cursor() as cursor:
+        cursor.execute("UPDATE tenants_domain SET domain = 'gone.' || domain WHERE domain = %s", [acme.host])
 
     assert client.get("/login/").status_code == 404
 
