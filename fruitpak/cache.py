@@ -36,7 +36,6 @@ def generation_key(namespace):
     return f"gen:{namespace}"
 
 
-
 def generation(namespace):
     """The namespace's current generation (1 when unknown, or when Redis is down)."""
     return cache.get(generation_key(namespace)) or 1

@@ -27,19 +27,18 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
-def count_requests(windows):
-    """Count one request in each (key, seconds) window, in one round trip: the counts, or None without Redis."""
+def count_request(key, seconds):
+    """Count one request in the window of `key` (opened for `seconds`), in one round trip: the count, or None."""
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return None
     client = backend.client
+    redis_key = client.make_key(key)
     try:
         pipeline = client.get_client(write=True).pipeline(transaction=True)
-        for key, seconds in windows:
-            redis_key = client.make_key(key)
-            pipeline.incr(redis_key)
-            pipeline.expire(redis_key, seconds, nx=True)
-        return pipeline.execute()[0::2]
+        pipeline.incr(redis_key)
+        pipeline.expire(redis_key, seconds, nx=True)
+        return pipeline.execute()[0]
     except RedisError:
         return None
 
@@ -55,14 +54,13 @@ class CountingThrottleMixin:
         if self.key is None:
             return True
         # fruitpak.cached_pages.CachedPageMiddleware counted this request already (it refuses nothing itself).
-        count = self.cache.get(self.key) if getattr(request, "throttles_counted", False) else self._count()
+        if getattr(request, "throttles_counted", False):
+            count = self.cache.get(self.key)
+        else:
+            count = count_request(self.key, self.duration)
         if count is None or count <= self.num_requests:
             return True
         return self.throttle_failure()
-
-    def _count(self):
-        counted = count_requests([(self.key, self.duration)])
-        return None if counted is None else counted[0]
 
     def wait(self):
         remaining = self.cache.ttl(self.key)

@@ -91,7 +91,8 @@ def _company_fields():
 def company_for_host(hostname):
     """The company serving `hostname` (active or not), or raise Domain.DoesNotExist. Call it in the public schema.
 
-    The company's `hosts_generation` is the generation read before the answer was (accounts/grants.py).
+    It carries `hosts_generation`, the generation read before the answer was looked up (grants record it:
+    accounts/grants.py).
     """
     company, hosts_generation = _cached_company(hostname)
     if company is None:

@@ -1,4 +1,4 @@
-"""Cached API pages answered from Redis alone (fruitpak.middleware.CachedPageMiddleware, accounts/grants.py).
+"""Cached API pages answered from Redis alone (fruitpak.cached_pages.CachedPageMiddleware, accounts/grants.py).
 
 The middleware answers a Bearer token's repeated GET of a cached list without the database. These tests
 hold it to the full stack: the same bytes and headers, the same refusals, and every way a token or a
