@@ -93,6 +93,17 @@ def read(token):
     return (1 if stored_generation is None else client.decode(stored_generation)), stored
 
 
+def who(hostname, token):
+    """Who a grant is for, as one text: the hostname, the user id and the password claim, one per line.
+
+    None when a part is missing or could break the lines apart.
+    """
+    parts = (hostname, token.get(jwt_settings.USER_ID_CLAIM), token.get(jwt_settings.REVOKE_TOKEN_CLAIM))
+    if any(part is None or "\n" in str(part) or not str(part) for part in parts):
+        return None
+    return "\n".join(map(str, parts))
+
+
 def remember(token, user, before, *, hosts_generation, hostname):
     """The database said yes to `token` for `user` on `hostname`: remember it for GRANT_TTL seconds.
 
@@ -103,13 +114,15 @@ def remember(token, user, before, *, hosts_generation, hostname):
     on a host that served this token's company, and any change to companies or domains bumps the hosts
     generation.
 
-    Stored as plain text, one field per line, because fruitpak/cached_pages.py reads it inside Redis.
+    Stored as plain text, one field per line (the generations, `who`, the scope), because
+    fruitpak/cached_pages.py reads it inside Redis.
     """
     auth_generation, stored = before
-    fields = (auth_generation, hosts_generation, hostname, token.get(jwt_settings.USER_ID_CLAIM),
-              token.get(jwt_settings.REVOKE_TOKEN_CLAIM), permission_scope(user))
-    text = "\n".join(str(field) for field in fields)
-    if None in fields or text.count("\n") != len(fields) - 1 or text.encode() == stored:
+    asker = who(hostname, token)
+    if asker is None:
+        return
+    text = f"{auth_generation}\n{hosts_generation}\n{asker}\n{permission_scope(user)}"
+    if text.encode() == stored:
         return
     backend = caches["default"]
     try:

@@ -2,7 +2,8 @@
 
 The full stack costs a cached page about a millisecond of Python and two
 SQL statements (the search_path, the token's user) before the page comes
-out of Redis. CachedPageMiddleware sits just below the request id and
+out of Redis. CachedPageMiddleware sits at the top of the stack, above
+django-guid (it gives its answers the request id django-guid would), and
 answers a repeated GET of a cached list with one Redis round trip (a Lua
 script) and no SQL, but only when the full stack would give the same answer:
 
@@ -50,8 +51,8 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
+from accounts import grants
 from accounts.authentication import TenantJWTAuthentication
-from accounts.grants import AUTH, grant_key
 from tenants.models import HOSTS
 
 from .cache import PAGE, cached_response, generation_key, page_key_parts, schema_key, store_page
@@ -62,34 +63,30 @@ log = logging.getLogger(__name__)
 
 # KEYS: the hosts generation (public schema), the company's auth generation, the grant, the namespaces'
 #       generations, the throttles' counters.
-# ARGV: hostname, user id, password claim, the page key up to its versions, the digest's text up to the scope,
-#       the number of namespaces, each namespace's name, then each throttle's window (seconds) and limit.
+# ARGV: who asks (hostname, user id and password claim, one per line, as the grant holds them), the page key
+#       up to its versions, the digest's text up to the scope, the number of namespaces, each namespace's
+#       name, then each throttle's window (seconds) and limit.
 # Returns {0} without a grant, {1} without the page, {2, page, refused} with both (the throttles counted).
 ANSWER = """
-local hosts_generation = redis.call("GET", KEYS[1]) or "1"
-local auth_generation = redis.call("GET", KEYS[2]) or "1"
-local grant = redis.call("GET", KEYS[3])
-if not grant then return {0} end
-local fields = {}
-for field in string.gmatch(grant, "[^\\n]+") do fields[#fields + 1] = field end
-if #fields ~= 6 or fields[1] ~= auth_generation or fields[2] ~= hosts_generation or fields[3] ~= ARGV[1]
-        or fields[4] ~= ARGV[2] or fields[5] ~= ARGV[3] then
-    return {0}
-end
-local namespaces = tonumber(ARGV[6])
+local namespaces = tonumber(ARGV[4])
+local found = redis.call("MGET", unpack(KEYS, 1, 3 + namespaces))
+if not found[3] then return {0} end
+local auth, hosts, who, scope = string.match(found[3], "^(%d+)\\n(%d+)\\n(.+)\\n(%x+)$")
+if auth ~= (found[2] or "1") or hosts ~= (found[1] or "1") or who ~= ARGV[1] then return {0} end
 local versions = {}
 for i = 1, namespaces do
-    versions[i] = ARGV[6 + i] .. "." .. (redis.call("GET", KEYS[3 + i]) or "1")
+    versions[i] = ARGV[4 + i] .. "." .. (found[3 + i] or "1")
 end
-local digest = string.sub(redis.sha1hex(ARGV[5] .. fields[6]), 1, 32)
-local page = redis.call("GET", ARGV[4] .. table.concat(versions, ",") .. ":" .. digest)
+local digest = string.sub(redis.sha1hex(ARGV[3] .. scope), 1, 32)
+local page = redis.call("GET", ARGV[2] .. table.concat(versions, ",") .. ":" .. digest)
 if not page then return {1} end
 local refused = 0
 for j = 1, #KEYS - 3 - namespaces do
     local key = KEYS[3 + namespaces + j]
     local count = redis.call("INCR", key)
-    redis.call("EXPIRE", key, ARGV[6 + namespaces + 2 * j - 1], "NX")
-    if count > tonumber(ARGV[6 + namespaces + 2 * j]) then refused = 1 end
+    -- Atomic with the INCR inside the script: the request that opens the window sets its end.
+    if count == 1 then redis.call("EXPIRE", key, ARGV[4 + namespaces + 2 * j - 1]) end
+    if count > tonumber(ARGV[4 + namespaces + 2 * j]) then refused = 1 end
 end
 return {2, page, refused}
 """
@@ -101,7 +98,7 @@ class CachedPageMiddleware:
         self.authenticator = TenantJWTAuthentication()
         self.request_id_header = guid_settings.guid_header_name
         self.request_id_meta = "HTTP_" + self.request_id_header.upper().replace("-", "_")
-        self.scripts = {}
+        self.script = None
 
     def __call__(self, request):
         if request.method == "GET" and "HTTP_AUTHORIZATION" in request.META and request.path_info.startswith("/api/"):
@@ -125,7 +122,8 @@ class CachedPageMiddleware:
         except DisallowedHost:
             return None
         token = self.verified_token(request)
-        if token is None:
+        asker = None if token is None else grants.who(hostname, token)
+        if asker is None:
             return None
         schema = token["tenant"]
 
@@ -135,18 +133,21 @@ class CachedPageMiddleware:
         path, query = page_key_parts(request)
         throttles = view.throttles_counting(request, token)
         keys = [
-            key(get_public_schema_name(), generation_key(HOSTS)), key(schema, generation_key(AUTH)),
-            key(schema, grant_key(token["sid"])), *(key(schema, generation_key(ns)) for ns in view.cache_namespaces),
+            key(get_public_schema_name(), generation_key(HOSTS)), key(schema, generation_key(grants.AUTH)),
+            key(schema, grants.grant_key(token["sid"])),
+            *(key(schema, generation_key(namespace)) for namespace in view.cache_namespaces),
             *(key(schema, throttle.key) for throttle in throttles),
         ]
         arguments = [
-            hostname, str(token[jwt_settings.USER_ID_CLAIM]), str(token[jwt_settings.REVOKE_TOKEN_CLAIM]),
-            key(schema, f"{PAGE}:{schema}:"), f"{path}|{query}|", len(view.cache_namespaces), *view.cache_namespaces,
+            asker, key(schema, f"{PAGE}:{schema}:"), f"{path}|{query}|",
+            len(view.cache_namespaces), *view.cache_namespaces,
             *(value for throttle in throttles for value in (throttle.duration, throttle.num_requests)),
         ]
         try:
             client = backend.client.get_client(write=True)
-            answer = self.script(client)(keys=keys, args=arguments, client=client)
+            # redis-py sends EVALSHA, and the script itself only when Redis does not know it yet.
+            self.script = self.script or client.register_script(ANSWER)
+            answer = self.script(keys=keys, args=arguments, client=client)
         except RedisError as error:
             log.warning("A cached page was not answered from Redis: %s", error)
             return None
@@ -166,12 +167,6 @@ class CachedPageMiddleware:
         request_id = given if given and (not guid_settings.validate_guid or validate_guid(given)) else generate_guid()
         guid.set(request_id)
         return request_id
-
-    def script(self, client):
-        # One per Redis client: redis-py sends EVALSHA, and the script itself only when Redis does not know it.
-        if id(client) not in self.scripts:
-            self.scripts[id(client)] = client.register_script(ANSWER)
-        return self.scripts[id(client)]
 
     def verified_token(self, request):
         raw_token = self.authenticator.get_raw_token(self.authenticator.get_header(request))
