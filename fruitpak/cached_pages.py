@@ -33,7 +33,9 @@ server, not a cluster; Redis 7 for EXPIRE NX.
 """
 
 import functools
+import hashlib
 import logging
+import time
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -45,7 +47,9 @@ from django_guid.context import guid
 from django_guid.utils import generate_guid, validate_guid
 from django_redis.cache import RedisCache
 from django_tenants.utils import get_public_schema_name
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
@@ -64,32 +68,98 @@ log = logging.getLogger(__name__)
 # KEYS: the hosts generation (public schema), the company's auth generation, the grant, the namespaces'
 #       generations, the throttles' counters.
 # ARGV: who asks (hostname, user id and password claim, one per line, as the grant holds them), the page key
-#       up to its versions, the digest's text up to the scope, the number of namespaces, each namespace's
-#       name, then each throttle's window (seconds) and limit.
-# Returns {0} without a grant, {1} without the page, {2, page, refused} with both (the throttles counted).
+#       up to its versions, the digest's text up to the scope, the page key this process holds a copy of
+#       (or ""), the number of namespaces, each namespace's name, then each throttle's window and limit.
+# Returns {0} without a grant, {1} without the page; with both (the throttles counted): {2, refused, page,
+# page key, milliseconds it has left}, or {3, refused} when the page is the one this process holds.
 ANSWER = """
-local namespaces = tonumber(ARGV[4])
+local namespaces = tonumber(ARGV[5])
 local found = redis.call("MGET", unpack(KEYS, 1, 3 + namespaces))
 if not found[3] then return {0} end
 local auth, hosts, who, scope = string.match(found[3], "^(%d+)\\n(%d+)\\n(.+)\\n(%x+)$")
 if auth ~= (found[2] or "1") or hosts ~= (found[1] or "1") or who ~= ARGV[1] then return {0} end
 local versions = {}
 for i = 1, namespaces do
-    versions[i] = ARGV[4 + i] .. "." .. (found[3 + i] or "1")
+    versions[i] = ARGV[5 + i] .. "." .. (found[3 + i] or "1")
 end
-local digest = string.sub(redis.sha1hex(ARGV[3] .. scope), 1, 32)
-local page = redis.call("GET", ARGV[2] .. table.concat(versions, ",") .. ":" .. digest)
-if not page then return {1} end
+local page_key = ARGV[2] .. table.concat(versions, ",") .. ":" .. string.sub(redis.sha1hex(ARGV[3] .. scope), 1, 32)
+local page, lifetime = false, 0
+if page_key ~= ARGV[4] then
+    page = redis.call("GET", page_key)
+    if not page then return {1} end
+    lifetime = redis.call("PTTL", page_key)
+end
 local refused = 0
 for j = 1, #KEYS - 3 - namespaces do
     local key = KEYS[3 + namespaces + j]
     local count = redis.call("INCR", key)
     -- Atomic with the INCR inside the script: the request that opens the window sets its end.
-    if count == 1 then redis.call("EXPIRE", key, ARGV[4 + namespaces + 2 * j - 1]) end
-    if count > tonumber(ARGV[4 + namespaces + 2 * j]) then refused = 1 end
+    if count == 1 then redis.call("EXPIRE", key, ARGV[5 + namespaces + 2 * j - 1]) end
+    if count > tonumber(ARGV[5 + namespaces + 2 * j]) then refused = 1 end
 end
-return {2, page, refused}
+if page then return {2, refused, page, page_key, lifetime} end
+return {3, refused}
 """
+
+
+ANSWER_SHA = hashlib.sha1(ANSWER.encode()).hexdigest()
+
+
+def run_script(client, keys, arguments):
+    """EVALSHA of ANSWER on one of the client's pooled connections; the script is sent when Redis lacks it.
+
+    Straight on the connection, without redis-py's per-command retry and metrics layers: they were a
+    quarter of the client's cost of the round trip. A failure is the caller's (the full stack answers).
+    """
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:
+        try:
+            connection.send_command("EVALSHA", ANSWER_SHA, len(keys), *keys, *arguments)
+            return connection.read_response()
+        except NoScriptError:  # an error reply: the connection is still in step
+            connection.send_command("EVAL", ANSWER, len(keys), *keys, *arguments)
+            return connection.read_response()
+    except (RedisConnectionError, RedisTimeoutError):
+        connection.disconnect()  # never handed out again half-read
+        raise
+    finally:
+        pool.release(connection)
+
+
+class LocalPages:
+    """Pages this process has fetched, by their full Redis key, so that a repeated request moves no page bytes.
+
+    A page key names one page: the schema, the list's generations, the path, the query and the permission
+    scope. The script still checks the grant and the generations on every request, computes the current key,
+    and says whether it is the one held here. A copy is kept no longer than the Redis entry it came from had
+    left to live. Bounded: when full, it starts again empty.
+    """
+
+    SIZE = 256
+
+    def __init__(self):
+        self.pages = {}
+        self.held = {}
+
+    def hint(self, asked):
+        """The page key held for this (schema, session, path, query), if its copy is still alive, else ""."""
+        key = self.held.get(asked, "")
+        return key if self.page(key) is not None else ""
+
+    def page(self, key):
+        entry = self.pages.get(key)
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1]
+
+    def keep(self, asked, key, page, milliseconds):
+        if milliseconds <= 0:
+            return
+        if len(self.pages) >= self.SIZE or len(self.held) >= 4 * self.SIZE:
+            self.pages, self.held = {}, {}
+        self.pages[key] = (time.monotonic() + milliseconds / 1000, page)
+        self.held[asked] = key
 
 
 class CachedPageMiddleware:
@@ -98,7 +168,7 @@ class CachedPageMiddleware:
         self.authenticator = TenantJWTAuthentication()
         self.request_id_header = guid_settings.guid_header_name
         self.request_id_meta = "HTTP_" + self.request_id_header.upper().replace("-", "_")
-        self.script = None
+        self.local_pages = LocalPages()
 
     def __call__(self, request):
         if request.method == "GET" and "HTTP_AUTHORIZATION" in request.META and request.path_info.startswith("/api/"):
@@ -131,6 +201,7 @@ class CachedPageMiddleware:
             return schema_key(schema_name, name, backend.key_prefix, backend.version)
 
         path, query = page_key_parts(request)
+        asked = (schema, token["sid"], path, query)
         throttles = view.throttles_counting(request, token)
         keys = [
             key(get_public_schema_name(), generation_key(HOSTS)), key(schema, generation_key(grants.AUTH)),
@@ -139,24 +210,27 @@ class CachedPageMiddleware:
             *(key(schema, throttle.key) for throttle in throttles),
         ]
         arguments = [
-            asker, key(schema, f"{PAGE}:{schema}:"), f"{path}|{query}|",
+            asker, key(schema, f"{PAGE}:{schema}:"), f"{path}|{query}|", self.local_pages.hint(asked),
             len(view.cache_namespaces), *view.cache_namespaces,
             *(value for throttle in throttles for value in (throttle.duration, throttle.num_requests)),
         ]
         try:
-            client = backend.client.get_client(write=True)
-            # redis-py sends EVALSHA, and the script itself only when Redis does not know it yet.
-            self.script = self.script or client.register_script(ANSWER)
-            answer = self.script(keys=keys, args=arguments, client=client)
+            answer = run_script(backend.client.get_client(write=True), keys, arguments)
         except RedisError as error:
             log.warning("A cached page was not answered from Redis: %s", error)
             return None
-        if answer[0] == 2:
-            # The throttles have counted this request: the full stack must not count it again.
-            request.throttles_counted = True
-            if not answer[2]:
-                return cached_response(backend.client.decode(answer[1]))
-        return None
+        if answer[0] < 2:
+            return None
+        # The throttles have counted this request: the full stack must not count it again.
+        request.throttles_counted = True
+        if answer[1]:
+            return None
+        if answer[0] == 3:
+            page = self.local_pages.page(arguments[3])
+        else:
+            page = backend.client.decode(answer[2])
+            self.local_pages.keep(asked, answer[3].decode(), page, answer[4])
+        return None if page is None else cached_response(page)
 
     def request_id(self, request):
         """What django-guid's middleware (below this one) would give the request: the client's valid id, or a new one.

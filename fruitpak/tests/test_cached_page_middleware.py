@@ -9,6 +9,7 @@ itself as well as at the commit, so the next request already sees them gone.
 """
 
 import copy
+import time
 import uuid
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connection
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -26,7 +27,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts import grants, services
 from accounts.models import ApiSession, User
 from fruitpak import write_watch
-from fruitpak.cache import generation
+from fruitpak.cache import generation, page_key, permission_scope
 from fruitpak.testing import redis_down_caches
 from growers.tests.factories import GrowerFactory
 from tenants.models import HOSTS, Company
@@ -330,6 +331,50 @@ def test_which_statements_retire_grants(sql, changes):
     [grants_watch] = [watched for watched in write_watch._watches if watched.on_write is grants.forget_grants]
 
     assert (not write_watch.is_read(sql) and grants_watch.written_by(sql)) is changes
+
+
+# --- The process's own copies of pages -------------------------------------------------------------------
+
+
+def growers_page_key(tenant, role="Clerk"):
+    """The Redis key of the growers page for `role`, as the full stack stores it."""
+    with tenant:
+        scope = permission_scope(tenant.user(role))
+        return cache.client.make_key(page_key(("growers",), RequestFactory().get(GROWERS), scope))
+
+
+def raw_redis():
+    return cache.client.get_client(write=True)
+
+
+def test_a_repeated_page_comes_from_the_process_copy_once_redis_has_vouched_for_it(acme):
+    client = warm(acme)  # the second request fetched the page and kept a copy
+    # The bytes are gone from Redis, but the key is still the current one.
+    assert raw_redis().delete(growers_page_key(acme)) == 1
+
+    again = answered_from_redis(client)
+
+    assert again.status_code == 200 and again.json()["total"] == 0
+
+
+def test_a_process_copy_lives_no_longer_than_the_redis_entry_it_came_from(acme):
+    client = acme.api_client("Clerk")
+    assert client.get(GROWERS).status_code == 200  # the full stack stores the page
+    assert raw_redis().pexpire(growers_page_key(acme), 300)
+    answered_from_redis(client)  # fetched with 0.3 s left, and kept as long
+
+    time.sleep(0.4)
+    response, sql = queries_of(client, GROWERS)
+
+    assert response.status_code == 200
+    assert sql  # neither Redis nor the process had it: the full stack answered
+
+
+def test_a_script_redis_has_forgotten_is_sent_again(acme):
+    client = warm(acme)
+    raw_redis().script_flush()
+
+    answered_from_redis(client)
 
 
 # --- Throttles and Redis ---------------------------------------------------------------------------------
