@@ -51,19 +51,27 @@ def password_unchanged(token, user):
     return token.get(jwt_settings.REVOKE_TOKEN_CLAIM) == get_md5_hash_password(user.password)
 
 
+def answers_cached_pages(request):
+    """Whether the view's action is a cached list (fruitpak.cache.cached): only those are answered from grants."""
+    view = (request.parser_context or {}).get("view")
+    action = getattr(view, getattr(view, "action", None) or "", None)
+    return getattr(action, "cache_namespaces", None) is not None
+
+
 class TenantJWTAuthentication(JWTAuthentication):
     """Bearer tokens of this company only; one query fetches the user, checks the session and loads the permissions."""
 
     def authenticate(self, request):
-        # simplejwt's authenticate, with a grant remembered for a GET (accounts/grants.py): what Redis holds is
-        # read before the database is asked, and written only when the answer differs from it.
+        # simplejwt's authenticate, with a grant remembered for a GET of a cached list (accounts/grants.py): what
+        # Redis holds is read before the database is asked, and written only when the answer differs from it.
         raw_token = self.get_raw_token(self.get_header(request) or b"")
         if raw_token is None:
             return None
         token = self.get_validated_token(raw_token)
         tenant = getattr(request, "tenant", None)
         hosts_generation = getattr(tenant, "hosts_generation", None)
-        before = grants.read(token) if request.method == "GET" and hosts_generation else None
+        wanted = request.method == "GET" and hosts_generation and answers_cached_pages(request)
+        before = grants.read(token) if wanted else None
         user = self.get_user(token)
         if before is not None:
             grants.remember(token, user, before, hosts_generation=hosts_generation, hostname=tenant.domain_url)

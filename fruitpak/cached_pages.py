@@ -47,9 +47,7 @@ from django_guid.context import guid
 from django_guid.utils import generate_guid, validate_guid
 from django_redis.cache import RedisCache
 from django_tenants.utils import get_public_schema_name
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
@@ -120,7 +118,9 @@ def run_script(client, keys, arguments):
         except NoScriptError:  # an error reply: the connection is still in step
             connection.send_command("EVAL", ANSWER, len(keys), *keys, *arguments)
             return connection.read_response()
-    except (RedisConnectionError, RedisTimeoutError):
+    except ResponseError:  # an error reply, read whole: the connection is still in step
+        raise
+    except BaseException:
         connection.disconnect()  # never handed out again half-read
         raise
     finally:
@@ -172,7 +172,12 @@ class CachedPageMiddleware:
 
     def __call__(self, request):
         if request.method == "GET" and "HTTP_AUTHORIZATION" in request.META and request.path_info.startswith("/api/"):
-            response = self.cached_page(request)
+            try:
+                response = self.cached_page(request)
+            except Exception:
+                # A shortcut must never cost a request: the full stack answers, and the log says why.
+                log.exception("A cached page was not answered before the stack")
+                response = None
             if response is not None:
                 response[self.request_id_header] = self.request_id(request)
                 return response

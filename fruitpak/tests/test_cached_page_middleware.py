@@ -26,7 +26,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import grants, services
 from accounts.models import ApiSession, User
-from fruitpak import write_watch
+from fruitpak import cached_pages, write_watch
 from fruitpak.cache import generation, page_key, permission_scope
 from fruitpak.testing import redis_down_caches
 from growers.tests.factories import GrowerFactory
@@ -291,17 +291,29 @@ def acme_hosts_generation(acme):
 
 def test_an_unchanged_grant_is_read_but_not_written_again(acme):
     client = acme.api_client("Clerk")
-    assert client.get("/api/batches/").status_code == 200  # not a cached list: the full stack every time
+    assert client.get("/api/growers/?limit=1").status_code == 200  # the full stack, which makes the grant
     with acme:
         token = AccessToken(client._credentials["HTTP_AUTHORIZATION"].split()[1])
         key = cache.client.make_key(grants.grant_key(token["sid"]))
-    raw = cache.client.get_client(write=True)
+    raw = raw_redis()
     assert raw.ttl(key) > 0
     raw.persist(key)  # a rewrite would give it its TTL again
 
-    assert client.get("/api/batches/").status_code == 200
+    assert client.get("/api/growers/?limit=2").status_code == 200  # another page: the full stack again
 
     assert raw.ttl(key) == -1
+
+
+def test_only_cached_lists_make_grants(acme):
+    client = acme.api_client("Clerk")
+    with acme:
+        token = AccessToken(client._credentials["HTTP_AUTHORIZATION"].split()[1])
+        key = cache.client.make_key(grants.grant_key(token["sid"]))
+
+    assert client.get("/api/batches/").status_code == 200
+    assert not raw_redis().exists(key)
+    assert client.get(GROWERS).status_code == 200
+    assert raw_redis().exists(key)
 
 
 def test_a_new_login_keeps_the_other_sessions_grants(acme):
@@ -368,6 +380,20 @@ def test_a_process_copy_lives_no_longer_than_the_redis_entry_it_came_from(acme):
 
     assert response.status_code == 200
     assert sql  # neither Redis nor the process had it: the full stack answered
+
+
+def test_a_fault_in_the_shortcut_is_logged_and_the_full_stack_answers(acme, monkeypatch, caplog):
+    client = warm(acme)
+
+    def broken(raw_token):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cached_pages, "signature_checked", broken)
+    response, sql = queries_of(client, GROWERS)
+
+    assert response.status_code == 200 and response.json()["total"] == 0
+    assert sql  # the full stack
+    assert "not answered before the stack" in caplog.text and "a bug" in caplog.text
 
 
 def test_a_script_redis_has_forgotten_is_sent_again(acme):
