@@ -2,7 +2,9 @@
 # and `nginx` (nginx.conf, with collectstatic's output baked in). docker-compose.yml runs three app
 # replicas behind one nginx, with PostgreSQL 15 and Redis 7.
 
-FROM python:3.11-slim AS app
+# A registry mirror or a local build of the same Python can stand in: --build-arg PYTHON_IMAGE=...
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE} AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
