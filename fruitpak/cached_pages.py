@@ -9,7 +9,7 @@ script) and no SQL, but only when the full stack would give the same answer:
 
 - a GET with a Bearer token, for a URL whose view action is
   `fruitpak.cache.cached`, whose first authenticator is
-  TenantJWTAuthentication and whose throttles are ours;
+  TenantJWTAuthentication and whose throttles are ours, that takes JSON;
 - a token that verifies as the full stack verifies it (signature, expiry,
   type), of a company other than the public schema;
 - a current grant for the token's session, user and password, made on this
@@ -190,7 +190,7 @@ class CachedPageMiddleware:
     def cached_page(self, request):
         backend = caches["default"]
         view = cached_list_view(request.path_info)
-        if view is None or not isinstance(backend, RedisCache):
+        if view is None or not isinstance(backend, RedisCache) or not wants_json(request):
             return None
         try:
             hostname = TenantMiddleware.hostname_from_request(request)
@@ -260,6 +260,24 @@ class CachedPageMiddleware:
         if any(token.get(claim) is None for claim in claims) or token["tenant"] == get_public_schema_name():
             return None
         return token
+
+
+JSON_RANGES = {"*/*", "application/*", "application/json"}
+
+
+def wants_json(request):
+    """Whether DRF would answer this request with JSON, the only renderer: no format override, and an Accept
+    that is absent or takes JSON plainly. Anything else (a 406, a 404 for ?format=xml) is the full stack's."""
+    if "format=" in request.META.get("QUERY_STRING", ""):
+        return False
+    accept = request.META.get("HTTP_ACCEPT")
+    if not accept:
+        return True
+    for media_range in accept.split(","):
+        media_type, *parameters = (part.strip() for part in media_range.split(";"))
+        if media_type in JSON_RANGES and all(parameter.startswith("q=") for parameter in parameters):
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=1024)

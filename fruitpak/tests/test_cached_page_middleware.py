@@ -97,6 +97,22 @@ def answered_from_redis_with(client, **headers):
     return response
 
 
+@pytest.mark.parametrize("accept", ["application/json", "*/*", "text/html, application/json;q=0.9", None])
+def test_a_client_taking_json_is_answered_from_redis(acme, accept):
+    client = warm(acme)
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+
+    assert answered_from_redis_with(client, **headers).json()["total"] == 0
+
+
+@pytest.mark.parametrize("accept, query, status", [("text/html", "", 406), (None, "?format=xml", 404)])
+def test_what_drf_refuses_is_refused_with_the_page_cached(acme, accept, query, status):
+    client = warm(acme)
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+
+    assert client.get(GROWERS + query, **headers).status_code == status
+
+
 def test_another_query_or_another_role_is_not_answered_from_the_others_page(acme):
     with acme:
         GrowerFactory.create_batch(3)
