@@ -125,3 +125,25 @@ def globex(db):
 def outsider(globex):
     """A user of the other company (globex) when the test is about acme."""
     return globex.user("Manager")
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run the block as if it committed: its on_commit callbacks (the generation bumps) run at the end."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def batch_with_payment(acme):
+    """acme with one batch and an advance paid to its grower: something on every page that lists things."""
+    from decimal import Decimal
+
+    from batches.tests.factories import BatchFactory
+    from fruitpak.tenancy import company_today
+    from payments import services as payment_services
+
+    with acme:
+        batch = BatchFactory()
+        payment_services.record_payment(grower=batch.grower, payment_type="advance", amount=Decimal("10"),
+                                        reference="R-1", paid_date=company_today())
+    return batch

@@ -207,6 +207,7 @@ class CachedPageMiddleware:
 
         path, query = page_key_parts(request)
         asked = (schema, token["sid"], path, query)
+        held = self.local_pages.hint(asked)
         throttles = view.throttles_counting(request, token)
         keys = [
             key(get_public_schema_name(), generation_key(HOSTS)), key(schema, generation_key(grants.AUTH)),
@@ -215,7 +216,7 @@ class CachedPageMiddleware:
             *(key(schema, throttle.key) for throttle in throttles),
         ]
         arguments = [
-            asker, key(schema, f"{PAGE}:{schema}:"), f"{path}|{query}|", self.local_pages.hint(asked),
+            asker, key(schema, f"{PAGE}:{schema}:"), f"{path}|{query}|", held,
             len(view.cache_namespaces), *view.cache_namespaces,
             *(value for throttle in throttles for value in (throttle.duration, throttle.num_requests)),
         ]
@@ -231,7 +232,7 @@ class CachedPageMiddleware:
         if answer[1]:
             return None
         if answer[0] == 3:
-            page = self.local_pages.page(arguments[3])
+            page = self.local_pages.page(held)
         else:
             page = backend.client.decode(answer[2])
             self.local_pages.keep(asked, answer[3].decode(), page, answer[4])

@@ -6,16 +6,11 @@ being listed here.
 """
 
 from collections import deque
-from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.test import Client
-
-from batches.tests.factories import BatchFactory
-from fruitpak.tenancy import company_today
-from payments import services as payment_services
 
 pytestmark = pytest.mark.django_db
 
@@ -68,12 +63,8 @@ def crawl(client, start):
 
 
 @pytest.fixture
-def world(acme):
-    with acme:
-        batch = BatchFactory()
-        payment_services.record_payment(grower=batch.grower, payment_type="advance", amount=Decimal("10"),
-                                        reference="R-1", paid_date=company_today())
-    return batch
+def world(batch_with_payment):
+    return batch_with_payment
 
 
 def post_forms(pages):

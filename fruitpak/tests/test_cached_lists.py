@@ -46,12 +46,6 @@ def apple_price():
                                   price_per_kg=Decimal("5"))
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run the block as if it committed: its on_commit callbacks (the generation bumps) run at the end."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 # --- A write is visible on the very next read ------------------------------------------------------
 
 

@@ -1,15 +1,12 @@
 """Every HTML page: the roles that may, the roles that may not (403), anonymous (to login), the other company (404)."""
 
 import datetime as dt
-from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
 from django.test import Client
 
-from batches.tests.factories import BatchFactory
 from fruitpak.tenancy import company_today
-from payments import services as payment_services
 
 pytestmark = pytest.mark.django_db
 
@@ -51,11 +48,8 @@ ACTIONS = {
 
 
 @pytest.fixture
-def world(acme):
-    with acme:
-        batch = BatchFactory()
-        payment_services.record_payment(grower=batch.grower, payment_type="advance", amount=Decimal("10"),
-                                        reference="R-1", paid_date=company_today())
+def world(batch_with_payment):
+    batch = batch_with_payment
     return SimpleNamespace(batch=batch.pk, grower=batch.grower_id, packhouse=batch.packhouse_id)
 
 

@@ -7,7 +7,6 @@ counts at once. Writes run inside
 django_capture_on_commit_callbacks(execute=True), as if they committed.
 """
 
-import pytest
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -17,11 +16,6 @@ from fruitpak.testing import redis_down_caches
 from tenants.models import Domain
 
 DOMAIN_QUERY = '"tenants_domain"'
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def sql_of(client, path="/login/"):
