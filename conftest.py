@@ -139,7 +139,7 @@ def batch_with_payment(acme):
     from decimal import Decimal
 
     from batches.tests.factories import BatchFactory
-    from fruitpak.tenancy import company_today
+    from core.tenancy import company_today
     from payments import services as payment_services
 
     with acme:

@@ -1,8 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from tenants.admin import platform_admin
-
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import User
 
@@ -32,5 +30,5 @@ class UserAdmin(DjangoUserAdmin):
         return self.readonly_fields + ("is_superuser", "user_permissions")
 
 
+# The platform admin registers it too (tenants/admin.py), for platform staff on the public schema.
 admin.site.register(User, UserAdmin)
-platform_admin.register(User, UserAdmin)

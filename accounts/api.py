@@ -22,7 +22,8 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from fruitpak import audit
+from core import audit
+from core.clients import client_ip_address
 
 from . import services
 from .authentication import (
@@ -33,7 +34,7 @@ from .authentication import (
     password_unchanged,
     refuse,
 )
-from .lockout import client_ip_address, locked_out
+from .lockout import locked_out
 from .models import ApiSession
 
 

@@ -52,7 +52,7 @@ def password_unchanged(token, user):
 
 
 def answers_cached_pages(request):
-    """Whether the view's action is a cached list (fruitpak.cache.cached): only those are answered from grants."""
+    """Whether the view's action is a cached list (core.cache.cached): only those are answered from grants."""
     view = (request.parser_context or {}).get("view")
     action = getattr(view, getattr(view, "action", None) or "", None)
     return getattr(action, "cache_namespaces", None) is not None

@@ -4,13 +4,13 @@ TenantJWTAuthentication asks the database on every request whether a token
 still stands: the user is active, the API session ("sid") is not revoked,
 the password is the one the token was minted under, and what the user may
 do. A grant remembers a yes for one API session, with the user's permission
-scope, so that fruitpak.cached_pages.CachedPageMiddleware can answer a cached
+scope, so that core.cached_pages.CachedPageMiddleware can answer a cached
 list page without the database.
 
 A grant is only as safe as its invalidation, so it is not left to each
 writer. Every write to a table that answer reads (users, API sessions,
 group memberships, user and group permissions, groups, permissions, content
-types) passes through the database connection, where fruitpak/write_watch.py
+types) passes through the database connection, where core/write_watch.py
 sees it and bumps the company's "auth" generation: the admin, the services,
 QuerySet.update(), cascading deletes and raw SQL through Django alike. A
 grant stores the generation it was made under and counts only while that
@@ -37,8 +37,8 @@ from django_tenants.utils import schema_context
 from redis.exceptions import RedisError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from fruitpak import write_watch
-from fruitpak.cache import generation_key, increment, permission_scope
+from core import write_watch
+from core.cache import generation_key, increment, permission_scope
 
 from .models import ApiSession, User
 
@@ -49,7 +49,7 @@ GRANT_TTL = 60
 
 
 def watch_writes():
-    """Forget a company's grants on every write to what the database's answer reads (fruitpak/write_watch.py)."""
+    """Forget a company's grants on every write to what the database's answer reads (core/write_watch.py)."""
     tables = [
         User._meta.db_table, ApiSession._meta.db_table, User.groups.through._meta.db_table,
         User.user_permissions.through._meta.db_table, Group.permissions.through._meta.db_table,
@@ -115,7 +115,7 @@ def remember(token, user, before, *, hosts_generation, hostname):
     generation.
 
     Stored as plain text, one field per line (the generations, `who`, the scope), because
-    fruitpak/cached_pages.py reads it inside Redis.
+    core/cached_pages.py reads it inside Redis.
     """
     auth_generation, stored = before
     asker = who(hostname, token)

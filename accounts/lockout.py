@@ -11,6 +11,9 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 
+from core import audit
+from core.clients import client_ip_address
+
 LOCKED_OUT = "Too many failed logins. Try again in {minutes} minutes."
 
 
@@ -24,29 +27,12 @@ def username_of(request, credentials):
     return str(username).strip().lower()[:254] if username else None
 
 
-def client_ip_address(request):
-    """The client's address; behind TRUSTED_PROXY_COUNT proxies, the entry the nearest trusted one appended.
-
-    The same rule as DRF's NUM_PROXIES, so lockout and throttling agree on who the client is.
-    Entries further left are whatever the client claims, and are ignored.
-    """
-    hops = settings.TRUSTED_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if hops and forwarded:
-        addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
-        if addresses:
-            return addresses[-min(hops, len(addresses))]
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def retry_after_seconds():
     return int(settings.AXES_COOLOFF_TIME.total_seconds())
 
 
 def locked_out(request, original_response=None, credentials=None):
     """Axes's lockout response: JSON {detail, code} on the API, our page on HTML; 429 with Retry-After."""
-    from fruitpak import audit
-
     seconds = retry_after_seconds()
     detail = LOCKED_OUT.format(minutes=max(1, seconds // 60))
     audit.event(

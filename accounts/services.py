@@ -6,7 +6,7 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
-from fruitpak import audit
+from core import audit
 
 from .models import User
 from .roles import MANAGER, ROLES

@@ -1,7 +1,7 @@
 """Admin for batches: intake and corrections through batches.services, history read-only.
 
 Adding a batch is `record_intake`, changing one is `edit` with the changed
-fields only (see fruitpak.admin.ServiceForm for how the service's errors
+fields only (see core.admin.ServiceForm for how the service's errors
 reach the fields). Status moves and pack-out are done in the app and the API;
 here they, the batch code and the net weight are shown read-only.
 """
@@ -9,7 +9,7 @@ here they, the batch code and the net weight are shown read-only.
 from django import forms
 from django.contrib import admin
 
-from fruitpak.admin import ServiceAdmin, ServiceForm
+from core.admin import ServiceAdmin, ServiceForm
 
 from . import services
 from .models import Batch, BatchHistory

@@ -1,6 +1,6 @@
 import django_filters
 
-from fruitpak.filters import StableOrderingFilter
+from core.filters import StableOrderingFilter
 
 from .models import Batch, FruitType, Status
 

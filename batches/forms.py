@@ -1,6 +1,6 @@
 from django import forms
 
-from fruitpak.tenancy import company_today
+from core.tenancy import company_today
 from growers.fields import GrowerCodeField
 from packhouses.models import Packhouse
 

@@ -43,7 +43,7 @@ from tqdm import tqdm
 
 from accounts.models import User
 from accounts.roles import CLERK, FINANCE
-from fruitpak.cache import bump
+from core.cache import bump
 from growers.models import Grower
 from growers.services import create_grower
 from packhouses.models import Packhouse

@@ -8,11 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from fruitpak import audit
-from fruitpak.cache import bump
-from fruitpak.errors import Conflict
-from fruitpak.services import apply_changes
-from fruitpak.tenancy import company_date, company_today
+from core import audit
+from core.cache import bump
+from core.errors import Conflict
+from core.services import apply_changes
+from core.tenancy import company_date, company_today
 from reconciliation.services import schedule_intake_refresh
 
 from .models import PACKOUT_FIELDS, TRANSITIONS, Batch, BatchHistory, Status

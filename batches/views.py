@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from fruitpak.csv import stream_csv
-from fruitpak.errors import Conflict
-from fruitpak.forms import add_service_error
-from fruitpak.views import list_query
+from core.csv import stream_csv
+from core.errors import Conflict
+from core.forms import add_service_error
+from core.views import list_query
 
 from . import services
 from .filters import BatchFilterSet

@@ -20,5 +20,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
 ]
 
-handler404 = "fruitpak.views.page_not_found"
-handler500 = "fruitpak.views.server_error"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

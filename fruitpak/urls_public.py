@@ -10,5 +10,5 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 
-handler404 = "fruitpak.views.page_not_found"
-handler500 = "fruitpak.views.server_error"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

@@ -1,8 +1,8 @@
-"""Admin for growers. Writes go through growers.services (see fruitpak.admin.ServiceForm)."""
+"""Admin for growers. Writes go through growers.services (see core.admin.ServiceForm)."""
 
 from django.contrib import admin
 
-from fruitpak.admin import ServiceAdmin, ServiceForm
+from core.admin import ServiceAdmin, ServiceForm
 
 from . import services
 from .models import Grower

@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from fruitpak.filters import StableOrderingFilter, StrictBooleanFilter
+from core.filters import StableOrderingFilter, StrictBooleanFilter
 
 from .models import Grower
 

@@ -3,8 +3,8 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from fruitpak.cache import bump
-from fruitpak.services import apply_changes
+from core.cache import bump
+from core.services import apply_changes
 
 from .models import Grower
 

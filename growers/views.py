@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 
 from batches.models import Batch
-from fruitpak.forms import add_service_error
-from fruitpak.views import list_query
+from core.forms import add_service_error
+from core.views import list_query
 from payments.models import GrowerPayment
 from reconciliation.models import VIEW_PERMISSION as VIEW_RECONCILIATION
 from reconciliation.report import default_period, grower_statement

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from fruitpak.admin import ServiceAdmin, ServiceForm
+from core.admin import ServiceAdmin, ServiceForm
 
 from . import services
 from .models import Packhouse

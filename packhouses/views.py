@@ -5,8 +5,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
 from batches.models import Batch
-from fruitpak.forms import add_service_error
-from fruitpak.views import list_query
+from core.forms import add_service_error
+from core.views import list_query
 
 from . import services
 from .filters import PackhouseFilterSet

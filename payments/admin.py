@@ -9,7 +9,7 @@ prices and from when are fixed once made.
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 
-from fruitpak.admin import ServiceAdmin, ServiceForm
+from core.admin import ServiceAdmin, ServiceForm
 
 from . import services
 from .models import GrowerPayment, PriceAgreement

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 
 from batches.models import FruitType
-from fruitpak.filters import StableOrderingFilter
+from core.filters import StableOrderingFilter
 
 from .models import Grade, GrowerPayment, PaymentType, PriceAgreement
 

@@ -3,11 +3,11 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from fruitpak import audit
-from fruitpak.cache import bump
-from fruitpak.errors import Conflict
-from fruitpak.services import apply_changes
-from fruitpak.tenancy import company_today
+from core import audit
+from core.cache import bump
+from core.errors import Conflict
+from core.services import apply_changes
+from core.tenancy import company_today
 
 from .models import OVERLAP_MESSAGE, GrowerPayment, PaymentType, PriceAgreement
 

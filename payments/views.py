@@ -4,10 +4,10 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
-from fruitpak.errors import Conflict
-from fruitpak.forms import add_service_error
-from fruitpak.tenancy import company_today
-from fruitpak.views import list_query
+from core.errors import Conflict
+from core.forms import add_service_error
+from core.tenancy import company_today
+from core.views import list_query
 
 from . import services
 from .filters import GrowerPaymentFilterSet

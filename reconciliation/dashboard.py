@@ -6,8 +6,8 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 
 from batches.models import Batch, Status
-from fruitpak.cache import cached_data
-from fruitpak.tenancy import company_today
+from core.cache import cached_data
+from core.tenancy import company_today
 
 from .models import DailyGrowerIntake
 from .report import default_period, reconcile

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from batches.models import FruitType
-from fruitpak.csv import Echo, safe_cell
+from core.csv import Echo, safe_cell
 
 from .report import CENT, GrowerStatement, ReconciliationReport
 

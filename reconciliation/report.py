@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from batches.models import FruitType
-from fruitpak.tenancy import company_timezone, company_today
+from core.tenancy import company_timezone, company_today
 from payments.models import GrowerPayment
 
 from . import sql

@@ -51,8 +51,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, tenant_context
 
-from fruitpak.cache import bump
-from fruitpak.tenancy import company_timezone
+from core.cache import bump
+from core.tenancy import company_timezone
 
 log = logging.getLogger(__name__)
 

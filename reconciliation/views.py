@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 
-from fruitpak.forms import add_service_error
+from core.forms import add_service_error
 from growers.views import get_grower
 
 from .dashboard import dashboard_data

@@ -6,6 +6,9 @@ admin (`admin.site`), so no tenant user can reach them.
 
 from django.contrib import admin
 
+from accounts.admin import UserAdmin
+from accounts.models import User
+
 from .models import Company, Domain
 
 
@@ -16,6 +19,8 @@ class PlatformAdminSite(admin.AdminSite):
 
 
 platform_admin = PlatformAdminSite(name="platform_admin")
+# Platform staff are users of the public schema.
+platform_admin.register(User, UserAdmin)
 
 
 class DomainInline(admin.TabularInline):

@@ -8,8 +8,8 @@ from django.db import connection, models, transaction
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from fruitpak import write_watch
-from fruitpak.cache import TTL, generations_and_entries, increment, stamped, unstamped
+from core import write_watch
+from core.cache import TTL, generations_and_entries, increment, stamped, unstamped
 
 # Lower-case letters, digits and underscores, starting with a letter: a name
 # that needs no quoting anywhere and cannot collide with pg_* or information_schema.
@@ -76,7 +76,7 @@ class Domain(DomainMixin):
 # company or a domain. Entries live in Redis under the public schema's prefix,
 # stamped with the "hosts" generation, so any write to the companies or
 # domains tables through Django (save, delete, QuerySet.update(), raw SQL;
-# fruitpak/write_watch.py sees them all) makes every cached answer stale, and
+# core/write_watch.py sees them all) makes every cached answer stale, and
 # again once it commits: a suspended company's hosts answer 404 on the very
 # next request. With Redis down every request asks the database, as before.
 

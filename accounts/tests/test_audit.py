@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from batches.tests.factories import BatchFactory
 from conftest import PASSWORD
-from fruitpak import audit as fruitpak_audit
-from fruitpak.audit import ContextFilter
+from core import audit as fruitpak_audit
+from core.audit import ContextFilter
 from growers.tests.factories import GrowerFactory
 
 pytestmark = pytest.mark.django_db

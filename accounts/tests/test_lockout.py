@@ -15,9 +15,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import services
-from accounts.lockout import client_ip_address
 from conftest import PASSWORD
-from fruitpak.testing import redis_down_caches
+from core.clients import client_ip_address
+from core.testing import redis_down_caches
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from fruitpak.api import idempotency_key, idempotency_key_parameter
+from core.api import idempotency_key, idempotency_key_parameter
 
 from .. import services
 from ..filters import BatchFilterSet

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from batches.models import Batch, BatchHistory
-from fruitpak.tenancy import company_today
+from core.tenancy import company_today
 from growers.tests.factories import GrowerFactory
 from packhouses.tests.factories import PackhouseFactory
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from batches import services
 from batches.models import Batch, BatchCodeCounter, BatchHistory, FruitType, Status
-from fruitpak.tenancy import company_date, company_today
+from core.tenancy import company_date, company_today
 from growers.models import Grower
 from packhouses.models import Packhouse
 from payments.models import GrowerPayment, PaymentType, PriceAgreement

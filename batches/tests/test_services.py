@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from batches import services
 from batches.models import Batch, BatchHistory, Status
-from fruitpak.errors import Conflict
-from fruitpak.tenancy import company_today
+from core.errors import Conflict
+from core.tenancy import company_today
 from growers.tests.factories import GrowerFactory
 from packhouses.tests.factories import PackhouseFactory
 

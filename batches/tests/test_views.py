@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from batches import services
 from batches.models import Batch, BatchHistory
-from fruitpak.tenancy import company_today
+from core.tenancy import company_today
 from growers.tests.factories import GrowerFactory
 from packhouses.tests.factories import PackhouseFactory
 

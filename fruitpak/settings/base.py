@@ -89,19 +89,19 @@ BENCH_BASELINE_DIR = env.str("BENCH_BASELINE_DIR", default="")
 MIDDLEWARE = [
     "fruitpak.bench_baseline.BaselineMiddleware",
     # Health answers before anything looks at the host, the database or Redis.
-    "fruitpak.middleware.HealthCheckMiddleware",
+    "core.middleware.HealthCheckMiddleware",
     # Cached API list pages: stored with the headers the middleware below gives them, and answered
-    # from Redis alone to a Bearer token when the stack would answer the same (fruitpak/cached_pages.py).
+    # from Redis alone to a Bearer token when the stack would answer the same (core/cached_pages.py).
     # It gives its own answers their request id, as django-guid does.
-    "fruitpak.cached_pages.CachedPageMiddleware",
-    # X-Request-ID in and out, then the request kept for the log filter (fruitpak/audit.py).
+    "core.cached_pages.CachedPageMiddleware",
+    # X-Request-ID in and out, then the request kept for the log filter (core/audit.py).
     "django_guid.middleware.guid_middleware",
-    "fruitpak.audit.AuditMiddleware",
+    "core.audit.AuditMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Static files are the same on every host, so they are served before routing.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "fruitpak.middleware.TenantMiddleware",
+    "tenants.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -173,7 +173,7 @@ def cache_from_env(env):
     """
     redis_url = env.str("REDIS_URL", default="")
     tenant_keys = {
-        "KEY_FUNCTION": "fruitpak.cache.make_key",
+        "KEY_FUNCTION": "core.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
         "TIMEOUT": 300,
     }
@@ -302,7 +302,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = False
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
-AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip_address"
+AXES_CLIENT_IP_CALLABLE = "core.clients.client_ip_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
 # Successful logins are in the audit log; a row per login would only grow.
 AXES_DISABLE_ACCESS_LOG = True
@@ -316,17 +316,17 @@ REST_FRAMEWORK = {
         "accounts.authentication.TenantJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["fruitpak.permissions.RolePermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.RolePermissions"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["fruitpak.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "fruitpak.pagination.EnvelopePagination",
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.EnvelopePagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "fruitpak.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Counted in Redis; with Redis down a throttle reads nothing and lets the request through.
-    "DEFAULT_THROTTLE_CLASSES": ["fruitpak.throttling.AnonThrottle", "fruitpak.throttling.UserThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.AnonThrottle", "core.throttling.UserThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "user": env.str("API_THROTTLE_USER", default="1200/minute"),
@@ -370,8 +370,8 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "fruitpak.api.add_error_responses",
-        "fruitpak.openapi.allow_empty_query_values",
+        "core.api.add_error_responses",
+        "core.openapi.allow_empty_query_values",
     ],
 }
 
@@ -390,7 +390,7 @@ DJANGO_GUID = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "fruitpak.audit.ContextFilter"}},
+    "filters": {"context": {"()": "core.audit.ContextFilter"}},
     "formatters": {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s request_id=%(request_id)s tenant=%(tenant)s "

@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from batches.tests.factories import BatchFactory
-from fruitpak.tenancy import company_today
+from core.tenancy import company_today
 from payments import services as payment_services
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from batches import services as batch_services
 from batches.models import Batch
 from batches.tests.factories import BatchFactory
-from fruitpak.tenancy import company_today
+from core.tenancy import company_today
 from growers.tests.factories import GrowerFactory
 from packhouses.tests.factories import PackhouseFactory
 from payments import services as payment_services

@@ -1,4 +1,4 @@
-"""The cached API lists (fruitpak.cache.cached) against the real Redis.
+"""The cached API lists (core.cache.cached) against the real Redis.
 
 Services bump generations in on_commit, and every test runs in a
 transaction that is rolled back, so writes are made inside
@@ -20,7 +20,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from batches.tests.factories import BatchFactory
-from fruitpak.testing import redis_down_caches
+from core.testing import redis_down_caches
 from growers.services import create_grower
 from growers.tests.factories import GrowerFactory
 from packhouses.services import create_packhouse
@@ -233,7 +233,7 @@ def test_a_cached_hit_costs_the_same_queries_whatever_the_page_size(acme, page_s
     assert response.content == miss.content
     assert response["Content-Type"] == miss["Content-Type"] == "application/json"
     if credentials == "bearer token":
-        # fruitpak.cached_pages.CachedPageMiddleware: the token's grant and the page come from Redis.
+        # core.cached_pages.CachedPageMiddleware: the token's grant and the page come from Redis.
         assert sql == []
     else:
         # The search_path for the company, the session, the user with their permissions. No domain lookup
@@ -356,7 +356,7 @@ def test_a_write_and_read_cycle_sends_only_get_set_and_incr(acme, committed):
 
     assert monitor.commands, "MONITOR saw nothing of this test's keys"
     # GET/MGET to read, SET (NX for add) to store, django-redis's incr: an EVAL of EXISTS + INCRBY, the
-    # throttles' INCR with EXPIRE NX (fruitpak/throttling.py), and the cached-page script (fruitpak/cached_pages.py),
+    # throttles' INCR with EXPIRE NX (core/throttling.py), and the cached-page script (core/cached_pages.py),
     # which reads with MGET, GET and PTTL and counts with INCR and EXPIRE.
     allowed = {"GET", "MGET", "SET", "EVAL", "EVALSHA", "EXISTS", "INCRBY", "INCR", "EXPIRE", "PTTL"}
     assert monitor.verbs() <= allowed, monitor.commands

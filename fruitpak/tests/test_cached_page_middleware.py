@@ -1,4 +1,4 @@
-"""Cached API pages answered from Redis alone (fruitpak.cached_pages.CachedPageMiddleware, accounts/grants.py).
+"""Cached API pages answered from Redis alone (core.cached_pages.CachedPageMiddleware, accounts/grants.py).
 
 The middleware answers a Bearer token's repeated GET of a cached list without the database. These tests
 hold it to the full stack: the same bytes and headers, the same refusals, and every way a token or a
@@ -26,9 +26,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import grants, services
 from accounts.models import ApiSession, User
-from fruitpak import cached_pages, write_watch
-from fruitpak.cache import generation, page_key, permission_scope
-from fruitpak.testing import redis_down_caches
+from core import cached_pages, write_watch
+from core.cache import generation, page_key, permission_scope
+from core.testing import redis_down_caches
 from growers.tests.factories import GrowerFactory
 from tenants.models import HOSTS, Company
 

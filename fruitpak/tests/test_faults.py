@@ -21,7 +21,7 @@ import pytest
 from django.db import connection
 from django.db import utils as db_errors
 
-from fruitpak.testing import redis_down_caches
+from core.testing import redis_down_caches
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -219,7 +219,7 @@ def test_a_transition_cut_off_after_its_update_leaves_no_status_change_and_no_bu
     from batches import services
     from batches.models import Batch, BatchHistory
     from batches.tests.factories import BatchFactory
-    from fruitpak.cache import generation
+    from core.cache import generation
 
     batch = BatchFactory()
     history_before = BatchHistory.objects.filter(batch=batch).count()
@@ -264,8 +264,8 @@ def test_a_transition_cut_off_in_the_api_is_a_503_and_changes_nothing(in_acme):
 
 def test_a_payment_cut_off_after_its_insert_leaves_no_payment_and_no_side_effects(
         in_acme, django_capture_on_commit_callbacks):
-    from fruitpak.cache import generation
-    from fruitpak.tenancy import company_today
+    from core.cache import generation
+    from core.tenancy import company_today
     from growers.tests.factories import GrowerFactory
     from payments import services
     from payments.models import GrowerPayment
@@ -303,7 +303,7 @@ def test_with_redis_down_a_clerk_logs_in_works_and_logs_out(acme):
 
     from batches.models import Batch
     from batches.tests.factories import BatchFactory
-    from fruitpak.tenancy import company_today
+    from core.tenancy import company_today
     from growers.tests.factories import GrowerFactory
     from packhouses.tests.factories import PackhouseFactory
 

@@ -20,7 +20,7 @@ from django.utils.html import escape
 from batches import services as batch_services
 from batches.models import Batch
 from batches.tests.factories import BatchFactory
-from fruitpak.tenancy import company_today
+from core.tenancy import company_today
 from growers.models import Grower
 from growers.tests.factories import GrowerFactory
 from packhouses.models import Packhouse

@@ -30,7 +30,7 @@ from accounts import services as account_services
 from accounts.models import User
 from batches.models import Batch
 from batches.tests.factories import BatchFactory, packed_batch
-from fruitpak.tenancy import company_today
+from core.tenancy import company_today
 from growers.models import Grower
 from growers.tests.factories import GrowerFactory
 from packhouses.models import Packhouse

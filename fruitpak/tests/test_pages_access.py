@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from django.test import Client
 
-from fruitpak.tenancy import company_today
+from core.tenancy import company_today
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from fruitpak.serializers import FastRepresentationMixin
+from core.serializers import FastRepresentationMixin
 
 from ..models import Grower
 

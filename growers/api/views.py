@@ -1,6 +1,6 @@
 from rest_framework import mixins, viewsets
 
-from fruitpak.cache import cached
+from core.cache import cached
 
 from .. import services
 from ..filters import GrowerFilterSet

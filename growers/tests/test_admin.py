@@ -2,8 +2,8 @@
 
 import pytest
 
-from fruitpak.cache import generation
-from fruitpak.testing import form_errors, queries_for
+from core.cache import generation
+from core.testing import form_errors, queries_for
 from growers import services
 from growers.models import Grower
 

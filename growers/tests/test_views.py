@@ -100,7 +100,7 @@ def test_grower_page_shows_the_balance_to_finance_only(acme):
     from decimal import Decimal
 
     from batches.tests.factories import BatchFactory
-    from fruitpak.tenancy import company_today
+    from core.tenancy import company_today
     from payments import services
 
     with acme:

@@ -2,8 +2,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from fruitpak.api import idempotency_key, idempotency_key_parameter
-from fruitpak.cache import cached
+from core.api import idempotency_key, idempotency_key_parameter
+from core.cache import cached
 
 from .. import services
 from ..filters import GrowerPaymentFilterSet, PriceAgreementFilterSet

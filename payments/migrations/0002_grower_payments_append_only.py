@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from fruitpak.migration_ops import append_only
+from core.migration_ops import append_only
 
 
 class Migration(migrations.Migration):

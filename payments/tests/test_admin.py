@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from fruitpak.tenancy import company_today
-from fruitpak.testing import form_errors, queries_for
+from core.tenancy import company_today
+from core.testing import form_errors, queries_for
 from growers.services import create_grower
 from payments import services
 from payments.models import OVERLAP_MESSAGE, GrowerPayment, PriceAgreement

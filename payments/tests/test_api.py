@@ -1,6 +1,6 @@
 import pytest
 
-from fruitpak.tenancy import company_today
+from core.tenancy import company_today
 from growers.tests.factories import GrowerFactory
 from payments.models import GrowerPayment
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from fruitpak.tenancy import company_today
+from core.tenancy import company_today
 from growers.tests.factories import GrowerFactory
 from payments import services
 from payments.models import GrowerPayment

@@ -5,8 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from fruitpak.errors import Conflict
-from fruitpak.tenancy import company_today
+from core.errors import Conflict
+from core.tenancy import company_today
 from growers.tests.factories import GrowerFactory
 from payments import services
 from payments.models import GrowerPayment, PriceAgreement

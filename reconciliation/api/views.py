@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from batches.models import FruitType
-from fruitpak.pagination import DEFAULT_LIMIT, MAX_LIMIT, EnvelopePagination, _whole_number
+from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, EnvelopePagination, _whole_number
 
 from ..filters import DailyIntakeFilterSet, ReconciliationForm
 from ..models import VIEW_PERMISSION, DailyGrowerIntake

@@ -1,7 +1,7 @@
 """Which company a hostname serves, cached in Redis (tenants.models.company_for_host).
 
 A warm host costs no query; any write to companies or domains through Django
-(save, delete, QuerySet.update(), raw SQL: fruitpak/write_watch.py) makes the
+(save, delete, QuerySet.update(), raw SQL: core/write_watch.py) makes the
 next request ask the database again, so a suspension or a removed domain
 counts at once. Writes run inside
 django_capture_on_commit_callbacks(execute=True), as if they committed.
@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from fruitpak.testing import redis_down_caches
+from core.testing import redis_down_caches
 from tenants.models import Domain
 
 DOMAIN_QUERY = '"tenants_domain"'

@@ -1,4 +1,4 @@
-"""drf-spectacular postprocessing hooks of our own (fruitpak.api.add_error_responses is the other)."""
+"""drf-spectacular postprocessing hooks of our own (core.api.add_error_responses is the other)."""
 
 
 def allow_empty_query_values(result, generator, request, public):

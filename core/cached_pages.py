@@ -8,7 +8,7 @@ answers a repeated GET of a cached list with one Redis round trip (a Lua
 script) and no SQL, but only when the full stack would give the same answer:
 
 - a GET with a Bearer token, for a URL whose view action is
-  `fruitpak.cache.cached`, whose first authenticator is
+  `core.cache.cached`, whose first authenticator is
   TenantJWTAuthentication and whose throttles are ours, that takes JSON;
 - a token that verifies as the full stack verifies it (signature, expiry,
   type), of a company other than the public schema;
@@ -46,6 +46,7 @@ from django_guid.config import settings as guid_settings
 from django_guid.context import guid
 from django_guid.utils import generate_guid, validate_guid
 from django_redis.cache import RedisCache
+from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 from rest_framework_simplejwt.exceptions import TokenError
@@ -58,7 +59,6 @@ from accounts.authentication import TenantJWTAuthentication
 from tenants.models import HOSTS
 
 from .cache import PAGE, cached_response, generation_key, page_key_parts, schema_key, store_page
-from .middleware import TenantMiddleware
 from .throttling import CountingThrottleMixin
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class CachedPageMiddleware:
         if view is None or not isinstance(backend, RedisCache) or not wants_json(request):
             return None
         try:
-            hostname = TenantMiddleware.hostname_from_request(request)
+            hostname = TenantMainMiddleware.hostname_from_request(request)
         except DisallowedHost:
             return None
         token = self.verified_token(request)

@@ -72,4 +72,4 @@ def _install(sender, connection, **kwargs):
         connection.execute_wrappers.insert(0, watch_writes)
 
 
-connection_created.connect(_install, weak=False, dispatch_uid="fruitpak.write_watch")
+connection_created.connect(_install, weak=False, dispatch_uid="core.write_watch")

@@ -25,6 +25,8 @@ from django.dispatch import receiver
 from django.utils.functional import empty
 from django_guid import get_guid
 
+from .clients import client_ip_address
+
 audit_log = logging.getLogger("fruitpak.audit")
 
 _current_request = contextvars.ContextVar("fruitpak_request", default=None)
@@ -95,12 +97,6 @@ def event_on_commit(name, *, user=None, **fields):
     transaction.on_commit(lambda: _emit(logging.INFO, context, name, fields), robust=True)
 
 
-def client_ip(request):
-    from accounts.lockout import client_ip_address
-
-    return client_ip_address(request)
-
-
 class AuditMiddleware:
     """Keeps the request reachable by the log filter, and logs every 403 as a permission denial."""
 
@@ -117,23 +113,23 @@ class AuditMiddleware:
         return response
 
 
-@receiver(request_finished, dispatch_uid="fruitpak.audit.request_finished")
+@receiver(request_finished, dispatch_uid="core.audit.request_finished")
 def _forget_request(sender, **kwargs):
     _current_request.set(None)
 
 
-@receiver(user_logged_in, dispatch_uid="fruitpak.audit.logged_in")
+@receiver(user_logged_in, dispatch_uid="core.audit.logged_in")
 def _logged_in(sender, request, user, **kwargs):
-    event("login.succeeded", user=user, channel="html", ip=client_ip(request) if request else NOBODY)
+    event("login.succeeded", user=user, channel="html", ip=client_ip_address(request) if request else NOBODY)
 
 
-@receiver(user_login_failed, dispatch_uid="fruitpak.audit.login_failed")
+@receiver(user_login_failed, dispatch_uid="core.audit.login_failed")
 def _login_failed(sender, credentials, request=None, **kwargs):
     path = getattr(request, "path", "") if request is not None else ""
     event(
         "login.failed", level=logging.WARNING,
         channel="api" if path.startswith("/api/") else "html",
         email=str(credentials.get("username") or credentials.get("email") or "")[:254],
-        ip=client_ip(request) if request is not None else NOBODY,
+        ip=client_ip_address(request) if request is not None else NOBODY,
         locked_out=bool(getattr(request, "axes_locked_out", False)),
     )

@@ -94,7 +94,7 @@ def permission_scope(user):
 
 def _data_key(name, namespaces, parts):
     versions = ",".join(f"{ns}.{gen}" for ns, gen in zip(namespaces, generations(namespaces), strict=True))
-    # SHA-1 because fruitpak/cached_pages.py computes the same digest in Redis (redis.sha1hex).
+    # SHA-1 because core/cached_pages.py computes the same digest in Redis (redis.sha1hex).
     digest = hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:32]
     # The key function prefixes the schema too; naming it here as well costs nothing.
     return f"{name}:{connection.schema_name}:{versions}:{digest}"
@@ -123,7 +123,7 @@ PAGE = "response"
 def page_key(namespaces, request, scope):
     """The cache key of a list page: the namespaces' generations, the path, the normalized query, the scope.
 
-    fruitpak/cached_pages.py builds the same key inside Redis; a change here is a change there.
+    core/cached_pages.py builds the same key inside Redis; a change here is a change there.
     """
     return _data_key(PAGE, namespaces, (*page_key_parts(request), scope))
 
@@ -149,7 +149,7 @@ def cached(*namespaces):
     authenticated the user and checked permissions before the action runs,
     so a refused request never reaches the cache.
 
-    Only a 200 is stored, by fruitpak.cached_pages.CachedPageMiddleware as
+    Only a 200 is stored, by core.cached_pages.CachedPageMiddleware as
     the response leaves the stack: its bytes and its headers. The action
     marks it with `page_cache_key`. The middleware also answers repeated
     requests for these pages before the stack; `cache_namespaces` on the

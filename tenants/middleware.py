@@ -1,28 +1,9 @@
-from django.http import HttpResponseNotAllowed
 from django.utils import timezone
 from django_tenants.middleware.main import TenantMainMiddleware
 
-from tenants.models import company_for_host
+from core.views import unknown_host
 
-from . import health
-from .views import unknown_host
-
-HEALTH_ENDPOINTS = {"/health": health.live, "/health/ready": health.ready}
-
-
-class HealthCheckMiddleware:
-    """Answers /health and /health/ready before tenant routing, on any host."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        endpoint = HEALTH_ENDPOINTS.get(request.path_info.rstrip("/") or "/")
-        if endpoint is None:
-            return self.get_response(request)
-        if request.method not in ("GET", "HEAD"):
-            return HttpResponseNotAllowed(["GET", "HEAD"])
-        return endpoint()
+from .models import company_for_host
 
 
 class TenantMiddleware(TenantMainMiddleware):

@@ -1,0 +1,1 @@
+"""Shared infrastructure, the ground floor: it imports no domain app (docs/ARCHITECTURE.md)."""
