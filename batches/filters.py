@@ -1,8 +1,9 @@
 import django_filters
 
 from core.filters import StableOrderingFilter
+from growers.models import FruitType
 
-from .models import Batch, FruitType, Status
+from .models import Batch, Status
 
 
 class BatchFilterSet(django_filters.FilterSet):

@@ -2,9 +2,8 @@ from django import forms
 
 from core.tenancy import company_today
 from growers.fields import GrowerCodeField
+from growers.models import FruitType
 from packhouses.models import Packhouse
-
-from .models import FruitType
 
 
 def kg(label, **kwargs):

@@ -7,18 +7,10 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
+from growers.models import FruitType
+
 KG = {"max_digits": 10, "decimal_places": 2}
 ZERO_KG = Decimal("0.00")
-
-
-class FruitType(models.TextChoices):
-    APPLE = "apple", "Apple"
-    PEAR = "pear", "Pear"
-    CITRUS = "citrus", "Citrus"
-    STONE_FRUIT = "stone_fruit", "Stone fruit"
-    GRAPE = "grape", "Grape"
-    AVOCADO = "avocado", "Avocado"
-    KIWIFRUIT = "kiwifruit", "Kiwifruit"
 
 
 class Status(models.TextChoices):

@@ -44,7 +44,7 @@ from tqdm import tqdm
 from accounts.models import User
 from accounts.roles import CLERK, FINANCE
 from core.cache import bump
-from growers.models import Grower
+from growers.models import FruitType, Grower
 from growers.services import create_grower
 from packhouses.models import Packhouse
 from packhouses.services import create_packhouse
@@ -52,7 +52,7 @@ from payments.models import GrowerPayment, PaymentType, PriceAgreement
 from payments.services import create_price_agreement
 from reconciliation.services import bulk_batch_load
 
-from .models import Batch, BatchHistory, FruitType, Status
+from .models import Batch, BatchHistory, Status
 
 CHUNK = 50_000  # batches per COPY round trip (and per counter upsert)
 SEASON_DAYS = 365  # today and the 364 days before it, in the company's time zone

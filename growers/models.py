@@ -7,6 +7,16 @@ CODE_VALIDATOR = RegexValidator(
 GGN_VALIDATOR = RegexValidator(r"^\d{13}$", "A GlobalG.A.P. number (GGN) has 13 digits.")
 
 
+class FruitType(models.TextChoices):
+    APPLE = "apple", "Apple"
+    PEAR = "pear", "Pear"
+    CITRUS = "citrus", "Citrus"
+    STONE_FRUIT = "stone_fruit", "Stone fruit"
+    GRAPE = "grape", "Grape"
+    AVOCADO = "avocado", "Avocado"
+    KIWIFRUIT = "kiwifruit", "Kiwifruit"
+
+
 class Grower(models.Model):
     """A farm business that delivers fruit and is paid for it."""
 

@@ -1,8 +1,8 @@
 import django_filters
 from django.db.models import Q
 
-from batches.models import FruitType
 from core.filters import StableOrderingFilter
+from growers.models import FruitType
 
 from .models import Grade, GrowerPayment, PaymentType, PriceAgreement
 

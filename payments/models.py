@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.utils import timezone
 
-from batches.models import FruitType
+from growers.models import FruitType
 
 
 class Grade(models.TextChoices):

@@ -16,8 +16,8 @@ import csv
 from collections.abc import Iterator
 from decimal import Decimal
 
-from batches.models import FruitType
 from core.csv import Echo, safe_cell
+from growers.models import FruitType
 
 from .report import CENT, GrowerStatement, ReconciliationReport
 

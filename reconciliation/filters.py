@@ -14,8 +14,7 @@ an ordinary FilterSet like every other list.
 import django_filters
 from django import forms
 
-from batches.models import FruitType
-from growers.models import Grower
+from growers.models import FruitType, Grower
 from packhouses.models import Packhouse
 
 from .models import DailyGrowerIntake

@@ -6,7 +6,7 @@ agreements and payments (see report.py).
 
 from django.db import models
 
-from batches.models import FruitType
+from growers.models import FruitType
 
 VIEW_PERMISSION = "reconciliation.view_reconciliation"
 

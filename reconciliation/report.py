@@ -19,8 +19,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from batches.models import FruitType
 from core.tenancy import company_timezone, company_today
+from growers.models import FruitType
 from payments.models import GrowerPayment
 
 from . import sql

@@ -2,11 +2,11 @@ from rest_framework import serializers
 
 from core.serializers import FastRepresentationMixin
 from growers.api.serializers import GrowerRefSerializer
-from growers.models import Grower
+from growers.models import FruitType, Grower
 from packhouses.api.serializers import PackhouseRefSerializer
 from packhouses.models import Packhouse
 
-from ..models import Batch, BatchHistory, FruitType, Status
+from ..models import Batch, BatchHistory, Status
 
 
 def kg(**kwargs):

@@ -4,7 +4,8 @@ from decimal import Decimal
 import factory
 
 from batches import services
-from batches.models import Batch, FruitType
+from batches.models import Batch
+from growers.models import FruitType
 from growers.tests.factories import GrowerFactory
 from packhouses.tests.factories import PackhouseFactory
 

@@ -11,9 +11,9 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from batches import services
-from batches.models import Batch, BatchCodeCounter, BatchHistory, FruitType, Status
+from batches.models import Batch, BatchCodeCounter, BatchHistory, Status
 from core.tenancy import company_date, company_today
-from growers.models import Grower
+from growers.models import FruitType, Grower
 from packhouses.models import Packhouse
 from payments.models import GrowerPayment, PaymentType, PriceAgreement
 

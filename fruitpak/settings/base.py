@@ -363,7 +363,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "FruitTypeEnum": "batches.models.FruitType",
+        "FruitTypeEnum": "growers.models.FruitType",
         "StatusEnum": "batches.models.Status",
         "PaymentTypeEnum": "payments.models.PaymentType",
         "GradeEnum": "payments.models.Grade",

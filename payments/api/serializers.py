@@ -1,8 +1,7 @@
 from rest_framework import serializers
 
-from batches.models import FruitType
 from growers.api.serializers import GrowerRefSerializer
-from growers.models import Grower
+from growers.models import FruitType, Grower
 
 from ..models import Grade, GrowerPayment, PaymentType, PriceAgreement
 

@@ -2,8 +2,8 @@
 
 from rest_framework import serializers
 
-from batches.models import FruitType
 from growers.api.serializers import GrowerRefSerializer
+from growers.models import FruitType
 from packhouses.api.serializers import PackhouseRefSerializer
 
 

@@ -8,8 +8,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from batches.models import FruitType
 from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, EnvelopePagination, _whole_number
+from growers.models import FruitType
 
 from ..filters import DailyIntakeFilterSet, ReconciliationForm
 from ..models import VIEW_PERMISSION, DailyGrowerIntake
