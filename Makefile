@@ -88,6 +88,7 @@ bench-tenants: services web-tools pg-client
 	$(WITH_SERVICES) $(BIN)/python bench/tenants.py $(BENCH_ARGS)
 
 test: $(VENV)/.dev services chromium pg-client
+	$(BIN)/lint-imports --no-cache
 	$(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Re-vendor the front-end files (package.json pins them) into static/vendor/. Their output is committed,

@@ -14,7 +14,7 @@ REDIS_URL's server.
    (a few minutes once; a second run reuses it). Adds clerk@ and finance@bench.localhost when missing.
 2. starts `scripts/serve.py` (nginx on 127.0.0.1:8180, gunicorn on 8181 and 8182, production settings)
    with BENCH_BASELINE_DIR set, logs in (API tokens; a session through the login page, with CSRF);
-3. captures each scenario's response body once; the baseline middleware (fruitpak/bench_baseline.py)
+3. captures each scenario's response body once; the baseline middleware (bench/baseline.py, in fruitpak.settings.bench)
    then serves those same bytes from /__baseline__/<scenario>, through the same nginx and gunicorn;
 4. runs ApacheBench on each scenario and its baseline in turn, --rounds times (alternating which goes
    first), and reports the median of each number over the rounds;
@@ -310,7 +310,8 @@ def main(argv=None):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     baseline_dir = Path(tempfile.mkdtemp(prefix="baseline-", dir=VAR_DIR))
     env = dict(STARTING_ENVIRONMENT, DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL,
-               BENCH_BASELINE_DIR=str(baseline_dir), LOG_LEVEL="WARNING",
+               SERVE_SETTINGS_MODULE="fruitpak.settings.bench", BENCH_BASELINE_DIR=str(baseline_dir),
+               LOG_LEVEL="WARNING",
                # One user sends thousands of requests a minute here. The throttle still runs (its Redis
                # round trips are measured) but never refuses; a one-second window keeps its history list
                # (read and written whole on every request) about as long as production's 1200/minute.

@@ -11,6 +11,11 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 
+def limit_and_offset(request):
+    """The page asked for by ?limit= and ?offset=, or a 400 that says why."""
+    return min(_whole_number(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT), _whole_number(request, "offset", 0, 0)
+
+
 def _whole_number(request, name, default, minimum):
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -39,8 +44,7 @@ class EnvelopePagination(BasePagination):
     """
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.limit = min(_whole_number(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
-        self.offset = _whole_number(request, "offset", 0, 0)
+        self.limit, self.offset = limit_and_offset(request)
         self.total = self._count(queryset, view)
         if self.offset >= self.total:
             return []

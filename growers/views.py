@@ -5,12 +5,9 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 
-from batches.models import Batch
 from core.forms import add_service_error
+from core.panels import panels_for
 from core.views import list_query
-from payments.models import GrowerPayment
-from reconciliation.models import VIEW_PERMISSION as VIEW_RECONCILIATION
-from reconciliation.report import default_period, grower_statement
 
 from . import services
 from .filters import GrowerFilterSet
@@ -53,14 +50,8 @@ def search(request):
 @permission_required("growers.view_grower", raise_exception=True)
 def detail(request, pk):
     grower = get_grower(pk)
-    context = {"grower": grower, "batches": None, "payments": None}
-    if request.user.has_perm("batches.view_batch"):
-        context["batches"] = Batch.objects.filter(grower=grower).select_related("packhouse")[:20]
-    if request.user.has_perm("payments.view_growerpayment"):
-        context["payments"] = GrowerPayment.objects.filter(grower=grower)[:20]
-    if request.user.has_perm(VIEW_RECONCILIATION):
-        context["statement"] = grower_statement(grower, *default_period())
-    return render(request, "growers/detail.html", context)
+    panels = panels_for("grower", request.user, grower)
+    return render(request, "growers/detail.html", {"grower": grower, "panels": panels})
 
 
 def _save(request, form, grower=None):

@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
-from batches.models import Batch
 from core.forms import add_service_error
+from core.panels import panels_for
 from core.views import list_query
 
 from . import services
@@ -32,10 +32,8 @@ def packhouse_list(request):
 @permission_required("packhouses.view_packhouse", raise_exception=True)
 def detail(request, pk):
     packhouse = get_packhouse(pk)
-    batches = None
-    if request.user.has_perm("batches.view_batch"):
-        batches = Batch.objects.filter(packhouse=packhouse).select_related("grower")[:20]
-    return render(request, "packhouses/detail.html", {"packhouse": packhouse, "batches": batches})
+    panels = panels_for("packhouse", request.user, packhouse)
+    return render(request, "packhouses/detail.html", {"packhouse": packhouse, "panels": panels})
 
 
 def _save(form, packhouse=None):

@@ -74,7 +74,8 @@ class Layout:
 
 def app_environment(layout, app_ports):
     env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = "fruitpak.settings.prod"
+    # The bench serves its own profile (fruitpak.settings.bench); everything else, production.
+    env["DJANGO_SETTINGS_MODULE"] = env.get("SERVE_SETTINGS_MODULE") or "fruitpak.settings.prod"
     if not env.get("DATABASE_URL"):
         sys.exit("serve: DATABASE_URL is not set (the Makefile loads it from .var/services.env).")
     key_file = layout.var / "secret_key"

@@ -82,12 +82,7 @@ TENANT_LIMIT_SET_CALLS = True
 # The public host, where platform staff use the platform admin.
 PUBLIC_DOMAIN = env.str("PUBLIC_DOMAIN", default="localhost")
 
-# bench/ only: serves captured response bodies as the benchmark's baseline (fruitpak/bench_baseline.py).
-# Unset, the middleware removes itself at start-up.
-BENCH_BASELINE_DIR = env.str("BENCH_BASELINE_DIR", default="")
-
 MIDDLEWARE = [
-    "fruitpak.bench_baseline.BaselineMiddleware",
     # Health answers before anything looks at the host, the database or Redis.
     "core.middleware.HealthCheckMiddleware",
     # Cached API list pages: stored with the headers the middleware below gives them, and answered

@@ -1,8 +1,15 @@
-"""The benchmark's baseline middleware: off by default, and when on it serves only captured bodies."""
+"""The benchmark's baseline middleware: never in production's stack; in the bench's, it serves only captured bodies."""
 
 import pytest
 from django.conf import settings
 from django.test import Client, override_settings
+
+BASELINE = "bench.baseline.BaselineMiddleware"
+
+
+def bench_settings(directory):
+    """What fruitpak.settings.bench adds to the production stack."""
+    return override_settings(BENCH_BASELINE_DIR=str(directory), MIDDLEWARE=[BASELINE, *settings.MIDDLEWARE])
 
 
 @pytest.fixture
@@ -14,12 +21,13 @@ def baseline_dir(tmp_path):
     return tmp_path
 
 
-def test_off_unless_the_environment_names_a_directory():
-    assert settings.BENCH_BASELINE_DIR == ""
+def test_production_settings_do_not_install_it():
+    assert not any("baseline" in name.lower() for name in settings.MIDDLEWARE)
+    assert not hasattr(settings, "BENCH_BASELINE_DIR")
 
 
 @pytest.mark.django_db
-def test_off_by_default_the_path_is_an_ordinary_unknown_page(baseline_dir):
+def test_without_it_the_path_is_an_ordinary_unknown_page(baseline_dir):
     response = Client().get("/__baseline__/growers", HTTP_HOST="acme.localhost")
 
     assert response.status_code == 404
@@ -29,7 +37,7 @@ def test_off_by_default_the_path_is_an_ordinary_unknown_page(baseline_dir):
 @pytest.mark.parametrize("host", ["acme.localhost", "nobody.example"])
 def test_on_it_serves_the_captured_bytes_on_any_host_without_the_database(baseline_dir, host):
     # No django_db mark: a query here would raise, so the baseline touches neither tenant nor session.
-    with override_settings(BENCH_BASELINE_DIR=str(baseline_dir)):
+    with bench_settings(baseline_dir):
         client = Client()
         json_response = client.get("/__baseline__/growers", HTTP_HOST=host)
         html_response = client.get("/__baseline__/dashboard", HTTP_HOST=host)
@@ -43,7 +51,7 @@ def test_on_it_serves_the_captured_bytes_on_any_host_without_the_database(baseli
 
 @pytest.mark.parametrize("name", ["missing", "..%2F..%2Fetc%2Fpasswd", "../growers", "GROWERS", ""])
 def test_on_an_unknown_or_unsafe_name_is_404(baseline_dir, name):
-    with override_settings(BENCH_BASELINE_DIR=str(baseline_dir)):
+    with bench_settings(baseline_dir):
         response = Client().get(f"/__baseline__/{name}", HTTP_HOST="nobody.example")
 
     assert response.status_code == 404
@@ -52,7 +60,7 @@ def test_on_an_unknown_or_unsafe_name_is_404(baseline_dir, name):
 
 @pytest.mark.django_db
 def test_on_other_paths_go_through_the_app(baseline_dir):
-    with override_settings(BENCH_BASELINE_DIR=str(baseline_dir)):
+    with bench_settings(baseline_dir):
         response = Client().get("/health", HTTP_HOST="acme.localhost")
 
     assert response.json() == {"status": "ok"}

@@ -8,7 +8,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, EnvelopePagination, _whole_number
+from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, EnvelopePagination, limit_and_offset
 from growers.models import FruitType
 
 from ..filters import DailyIntakeFilterSet, ReconciliationForm
@@ -73,8 +73,7 @@ class ReconciliationView(APIView):
         parameters=_form_parameters(), responses={200: ReconciliationPageSerializer},
     )
     def get(self, request):
-        limit = min(_whole_number(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
-        offset = _whole_number(request, "offset", 0, 0)
+        limit, offset = limit_and_offset(request)
         form = ReconciliationForm(request.query_params)
         if not form.is_valid():
             raise ValidationError({

@@ -1,20 +1,18 @@
 """The benchmark's baseline: captured response bodies served by a bare Django middleware.
 
-bench/http.py compares each scenario with "the same bytes through the same gunicorn and nginx,
+bench/web.py compares each scenario with "the same bytes through the same gunicorn and nginx,
 with none of the app's work". It captures each scenario's response body into BENCH_BASELINE_DIR
 (`<name>.body`, plus `<name>.type` holding the Content-Type) and loads /__baseline__/<name>.
 
-Off unless the BENCH_BASELINE_DIR setting (from the environment variable of the same name) is set:
-then Django drops the middleware at start-up (MiddlewareNotUsed), so production pays nothing.
-When on, it is first in MIDDLEWARE and answers before the host, the session or the database is
-looked at: the baseline is Django's and the servers' own cost.
+Only the bench's settings (fruitpak.settings.bench) install it, first in MIDDLEWARE, so it answers
+before the host, the session or the database is looked at: the baseline is Django's and the
+servers' own cost. Production settings never name it.
 """
 
 import re
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpResponse, HttpResponseNotFound
 
 PREFIX = "/__baseline__/"
@@ -23,11 +21,8 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 class BaselineMiddleware:
     def __init__(self, get_response):
-        directory = getattr(settings, "BENCH_BASELINE_DIR", "")
-        if not directory:
-            raise MiddlewareNotUsed("BENCH_BASELINE_DIR is not set")
         self.get_response = get_response
-        self.directory = Path(directory)
+        self.directory = Path(settings.BENCH_BASELINE_DIR)
         self.bodies = {}
 
     def __call__(self, request):
