@@ -1,5 +1,6 @@
 from django import forms
 
+from core.forms import SubmittedOnce
 from core.tenancy import company_today
 from growers.fields import GrowerCodeField
 from growers.models import FruitType
@@ -13,8 +14,11 @@ def kg(label, **kwargs):
     )
 
 
-class IntakeForm(forms.Form):
-    """A delivery at the weighbridge. The rules live in batches.services.record_intake."""
+class IntakeForm(SubmittedOnce):
+    """A delivery at the weighbridge. The rules live in batches.services.record_intake.
+
+    Submitted once: a second press of Save (or a reload of the post) shows the first batch.
+    """
 
     grower = GrowerCodeField()
     packhouse = forms.ModelChoiceField(queryset=Packhouse.objects.filter(active=True), empty_label=None)

@@ -5,13 +5,14 @@ from decimal import Decimal
 
 import psycopg.errors
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from core import audit
 from core.cache import bump
 from core.errors import Conflict
-from core.services import apply_changes
+from core.idempotency import create_once
+from core.services import apply_changes, raise_if_invalid
 from core.tenancy import company_date, company_today
 from reconciliation.services import schedule_intake_refresh
 
@@ -108,30 +109,11 @@ INTAKE_IDENTITY = ("grower", "packhouse", "fruit_type", "variety", "harvest_date
 
 
 def record_intake_once(idempotency_key, **intake):
-    """record_intake for a client that may send the same delivery twice. Returns (batch, created).
-
-    A weighbridge that lost the response retries with the same key: the
-    first batch comes back and nothing is made. The same key with another
-    delivery is a Conflict. Two requests racing with one key: the unique
-    constraint lets one in, and the other gets its batch.
-    """
-    existing = Batch.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is None:
-        try:
-            return record_intake(**intake, idempotency_key=idempotency_key), True
-        except IntegrityError:
-            existing = Batch.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is None:
-                raise
-    variety = (intake.get("variety") or "").strip()
-    if any(getattr(existing, name) != (variety if name == "variety" else intake.get(name))
-           for name in INTAKE_IDENTITY):
-        raise Conflict(
-            f"This Idempotency-Key was already used for another delivery ({existing.batch_code}); "
-            "use a new key for a new delivery.",
-            code="idempotency_key_reused",
-        )
-    return existing, False
+    """record_intake for a client that may send the same delivery twice. Returns (batch, created)."""
+    identity = {name: intake.get(name) for name in INTAKE_IDENTITY}
+    identity["variety"] = (identity["variety"] or "").strip()
+    return create_once(Batch, idempotency_key, identity,
+                       lambda: record_intake(**intake, idempotency_key=idempotency_key), thing="delivery")
 
 
 def _full_clean(batch, errors):
@@ -141,15 +123,9 @@ def _full_clean(batch, errors):
     in this module with a message for its field, and the database enforces
     them anyway. Re-validating them would cost a query each on every intake.
     """
-    try:
-        batch.clean_fields(exclude=[
-            "batch_code", "grower", "packhouse", "created_by", "net_weight_kg", "idempotency_key", *errors,
-        ])
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, " ".join(messages))
-    if errors:
-        raise ValidationError(errors)
+    raise_if_invalid(batch, errors, constraints=False, exclude=[
+        "batch_code", "grower", "packhouse", "created_by", "net_weight_kg", "idempotency_key",
+    ])
 
 
 def _lock(batch, expected_version=None):

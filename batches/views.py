@@ -69,12 +69,16 @@ def batch_export(request):
 def intake(request):
     form = IntakeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
         try:
-            batch = services.record_intake(**form.cleaned_data, by=request.user)
-        except ValidationError as exc:
+            batch, created = services.record_intake_once(data.pop("idempotency_key"), **data, by=request.user)
+        except (ValidationError, Conflict) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, f"Batch {batch.batch_code} recorded.")
+            if created:
+                messages.success(request, f"Batch {batch.batch_code} recorded.")
+            else:
+                messages.info(request, f"Batch {batch.batch_code} was already recorded; nothing was added.")
             return redirect("batches:docket", pk=batch.pk)
     return render(request, "batches/intake.html", {"form": form})
 

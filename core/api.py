@@ -8,24 +8,24 @@ from django.db.models import ProtectedError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from .errors import Conflict
+from .idempotency import KEY_MAX_LENGTH
 from .views import RETRY_AFTER, SERVICE_UNAVAILABLE, database_is_down
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENCY_KEY_MAX_LENGTH = 128
 
 
 def idempotency_key_parameter(thing):
     """The Idempotency-Key header of a POST that creates `thing`, for the schema."""
     return OpenApiParameter(
         "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-        description=f"Any unique string up to {IDEMPOTENCY_KEY_MAX_LENGTH} characters. Sending the same key "
+        description=f"Any unique string up to {KEY_MAX_LENGTH} characters. Sending the same key "
                     f"again returns the first {thing} (200) and creates nothing; the same key with a different "
                     f"{thing} is a 409.",
     )
@@ -34,22 +34,11 @@ def idempotency_key_parameter(thing):
 def idempotency_key(request):
     """The request's Idempotency-Key header, or None; a 400 when it is too long."""
     key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key and len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+    if key and len(key) > KEY_MAX_LENGTH:
         raise exceptions.ValidationError(
-            {"Idempotency-Key": [f"Use at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters."]}
+            {"Idempotency-Key": [f"Use at most {KEY_MAX_LENGTH} characters."]}
         )
     return key
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every API error."""
-
-    detail = serializers.CharField(help_text="What went wrong, in a sentence.")
-    code = serializers.CharField(help_text="A stable, machine-readable code, e.g. invalid, not_found, conflict.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False,
-        help_text="For invalid input: the messages per field ('non_field_errors' for the whole request).",
-    )
 
 
 def _field_errors(detail):

@@ -1,9 +1,27 @@
-"""Showing a service's refusal on a form, beside the fields it names."""
+"""Form helpers: a service's refusal beside the fields it names, and forms that are submitted once."""
 
+import uuid
+
+from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.utils.text import capfirst
 
 from .errors import Conflict
+from .idempotency import KEY_MAX_LENGTH
+
+
+class SubmittedOnce(forms.Form):
+    """A form whose second press of Save returns what the first made (core/idempotency.py).
+
+    The hidden key is made when the form is first shown and goes back with every post of it.
+    """
+
+    idempotency_key = forms.CharField(max_length=KEY_MAX_LENGTH, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
 
 def add_service_error(form, exc):

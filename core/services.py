@@ -23,3 +23,24 @@ def apply_changes(instance, changes, editable):
 
 def _plain(value):
     return value if value is None or isinstance(value, (bool, int, str)) else str(value)
+
+
+def raise_if_invalid(instance, errors, *, exclude=(), constraints=True):
+    """Raise the service's own `errors` and Django's validation of `instance` as one ValidationError.
+
+    A field the service already refused is not validated again: its message is the clearer one.
+    With constraints=False only the fields are validated (clean_fields), for a service that checks
+    its model's CHECK constraints itself with a message per field, where full_clean would run a
+    query per constraint; the database enforces them anyway.
+    """
+    exclude = [*exclude, *errors]
+    try:
+        if constraints:
+            instance.full_clean(exclude=exclude)
+        else:
+            instance.clean_fields(exclude=exclude)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, " ".join(messages))
+    if errors:
+        raise ValidationError(errors)

@@ -7,11 +7,6 @@ from django.db import connection
 from django.utils import timezone
 
 
-def current_company():
-    """The Company of the current schema (django-tenants sets it per request)."""
-    return connection.tenant
-
-
 def company_timezone():
     return ZoneInfo(getattr(connection.tenant, "time_zone", None) or settings.DEFAULT_TIME_ZONE)
 

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core.cache import bump
-from core.services import apply_changes
+from core.services import apply_changes, raise_if_invalid
 
 from .models import Grower
 
@@ -25,12 +25,7 @@ def _save(grower):
     errors = {}
     if grower.ggn and Grower.objects.filter(ggn=grower.ggn).exclude(pk=grower.pk).exists():
         errors["ggn"] = "Another grower already has this GGN."
-    try:
-        grower.full_clean(exclude=list(errors))
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
+    raise_if_invalid(grower, errors)
     try:
         with transaction.atomic():
             grower.save()

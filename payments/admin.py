@@ -67,8 +67,7 @@ class GrowerPaymentForm(ServiceForm):
         fields = PAYMENT_FIELDS
 
     def create(self, data):
-        payment, _created = services.record_payment(**{name: data[name] for name in PAYMENT_FIELDS}, by=self.user)
-        return payment
+        return services.record_payment(**{name: data[name] for name in PAYMENT_FIELDS}, by=self.user)
 
 
 @admin.register(GrowerPayment)

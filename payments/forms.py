@@ -1,13 +1,12 @@
-import uuid
-
 from django import forms
 
+from core.forms import SubmittedOnce
 from growers.fields import GrowerCodeField
 
 from .models import PaymentType
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(SubmittedOnce):
     """A payment to a grower. The hidden key makes a second press of Save return the first payment."""
 
     grower = GrowerCodeField()
@@ -20,9 +19,3 @@ class PaymentForm(forms.Form):
     reference = forms.CharField(max_length=64, help_text="Unique, e.g. the bank transfer's reference.")
     paid_date = forms.DateField(label="Paid date", widget=forms.DateInput(attrs={"type": "date"}))
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
-    idempotency_key = forms.CharField(max_length=128, widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)

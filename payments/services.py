@@ -5,8 +5,8 @@ from django.db import IntegrityError, transaction
 
 from core import audit
 from core.cache import bump
-from core.errors import Conflict
-from core.services import apply_changes
+from core.idempotency import create_once
+from core.services import apply_changes, raise_if_invalid
 from core.tenancy import company_today
 
 from .models import OVERLAP_MESSAGE, GrowerPayment, PaymentType, PriceAgreement
@@ -14,25 +14,16 @@ from .models import OVERLAP_MESSAGE, GrowerPayment, PaymentType, PriceAgreement
 PRICE_EDITABLE = ("valid_to", "price_per_kg", "notes")
 
 
-def _same_payment(payment, grower, payment_type, amount, reference, paid_date):
-    return (payment.grower_id, payment.payment_type, payment.amount, payment.reference, payment.paid_date) == (
-        grower.pk, payment_type, amount, reference, paid_date,
-    )
+# What must match for a replayed Idempotency-Key to be the same payment.
+PAYMENT_IDENTITY = ("grower", "payment_type", "amount", "reference", "paid_date")
 
 
 def record_payment(*, grower, payment_type, amount, reference, paid_date, notes="", by=None, idempotency_key=None):
-    """Record money settled with a grower. Returns (payment, created).
+    """Record money settled with a grower. Immutable once made.
 
-    Immutable once made. With an idempotency key seen before, the first
-    payment comes back and nothing is created; the same key with a different
-    payment is a Conflict.
+    `idempotency_key` is stored with the payment; record_payment_once is the way to use one.
     """
     reference = (reference or "").strip()
-    if idempotency_key:
-        existing = GrowerPayment.objects.filter(idempotency_key=idempotency_key).first()
-        if existing:
-            return _replay(existing, grower, payment_type, amount, reference, paid_date), False
-
     errors = {}
     if payment_type not in PaymentType.values:
         errors["payment_type"] = f"'{payment_type}' is not a payment type."
@@ -50,15 +41,9 @@ def record_payment(*, grower, payment_type, amount, reference, paid_date, notes=
         grower=grower, payment_type=payment_type, amount=amount, reference=reference, paid_date=paid_date,
         notes=notes or "", created_by=by, idempotency_key=idempotency_key or None,
     )
-    try:
-        # The rules above cover the unique reference and the CHECK constraints, with
-        # messages per field; the database enforces them too.
-        payment.clean_fields(exclude=["grower", "created_by", "idempotency_key", *errors])
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, " ".join(messages))
-    if errors:
-        raise ValidationError(errors)
+    # The rules above cover the unique reference and the CHECK constraints, with
+    # messages per field; the database enforces them too.
+    raise_if_invalid(payment, errors, exclude=["grower", "created_by", "idempotency_key"], constraints=False)
 
     try:
         with transaction.atomic():
@@ -69,25 +54,20 @@ def record_payment(*, grower, payment_type, amount, reference, paid_date, notes=
                 amount=amount, reference=reference or "-",
             )
     except IntegrityError as exc:
-        # Lost a race with an identical request (same key) or a reused reference.
-        if idempotency_key:
-            existing = GrowerPayment.objects.filter(idempotency_key=idempotency_key).first()
-            if existing:
-                return _replay(existing, grower, payment_type, amount, reference, paid_date), False
+        if idempotency_key and GrowerPayment.objects.filter(idempotency_key=idempotency_key).exists():
+            raise  # a race with the same key: record_payment_once answers it
         raise ValidationError(
             {"reference": f"The reference '{reference}' is already used by another payment."}
         ) from exc
-    return payment, True
+    return payment
 
 
-def _replay(existing, grower, payment_type, amount, reference, paid_date):
-    if not _same_payment(existing, grower, payment_type, amount, reference, paid_date):
-        raise Conflict(
-            "This Idempotency-Key was already used for a different payment "
-            f"({existing.reference}); use a new key for a new payment.",
-            code="idempotency_key_reused",
-        )
-    return existing
+def record_payment_once(idempotency_key, **payment):
+    """record_payment for a client that may send the same payment twice. Returns (payment, created)."""
+    identity = {name: payment.get(name) for name in PAYMENT_IDENTITY}
+    identity["reference"] = (identity["reference"] or "").strip()
+    return create_once(GrowerPayment, idempotency_key, identity,
+                       lambda: record_payment(**payment, idempotency_key=idempotency_key), thing="payment")
 
 
 def _save_agreement(agreement):

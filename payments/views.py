@@ -31,7 +31,7 @@ def create(request):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            payment, created = services.record_payment(**data, by=request.user)
+            payment, created = services.record_payment_once(data.pop("idempotency_key"), **data, by=request.user)
         except (ValidationError, Conflict) as exc:
             add_service_error(form, exc)
         else:

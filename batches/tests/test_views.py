@@ -1,6 +1,7 @@
 import csv
 import io
 import re
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -27,9 +28,30 @@ def site(acme):
 def intake_form(site, **overrides):
     data = {"grower": "G0042", "packhouse": site["packhouse"].pk, "fruit_type": "apple", "variety": "Gala",
             "harvest_date": company_today().isoformat(), "bin_count": "10", "gross_weight_kg": "4200",
-            "tare_weight_kg": "400", "notes": ""}
+            "tare_weight_kg": "400", "notes": "", "idempotency_key": uuid.uuid4().hex}
     data.update(overrides)
     return data
+
+
+def test_pressing_save_twice_records_one_batch(acme, site):
+    client = acme.client("Clerk")
+    form = intake_form(site)
+
+    first = client.post("/batches/new/", form)
+    again = client.post("/batches/new/", form, follow=True)
+
+    assert "was already recorded; nothing was added" in again.content.decode()
+    assert again.redirect_chain[-1][0] == first["Location"]
+    with acme:
+        assert Batch.objects.count() == 1
+
+
+def test_the_intake_form_carries_a_new_key_each_time(acme, site):
+    client = acme.client("Clerk")
+
+    keys = {client.get("/batches/new/").context["form"].initial["idempotency_key"] for _ in range(2)}
+
+    assert len(keys) == 2
 
 
 def test_intake_records_the_batch_and_shows_the_docket(acme, site):

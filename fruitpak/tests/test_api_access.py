@@ -71,7 +71,7 @@ DETAIL = [name for name, (_, path, _, _) in ENDPOINTS.items() if "{" in path]
 def world(acme):
     with acme:
         batch = BatchFactory()
-        payment, _ = payment_services.record_payment(
+        payment = payment_services.record_payment(
             grower=batch.grower, payment_type="advance", amount=Decimal("1000.00"), reference="EFT-1",
             paid_date=company_today(),
         )

@@ -176,11 +176,11 @@ def test_payment_filters(acme, api):
     with acme:
         g1, g2 = GrowerFactory(), GrowerFactory()
         today = company_today()
-        p1, _ = payment_services.record_payment(grower=g1, payment_type="advance", amount=Decimal("10"),
+        p1 = payment_services.record_payment(grower=g1, payment_type="advance", amount=Decimal("10"),
                                                 reference="A-1", paid_date=today - dt.timedelta(days=40))
-        p2, _ = payment_services.record_payment(grower=g1, payment_type="final", amount=Decimal("20"),
+        p2 = payment_services.record_payment(grower=g1, payment_type="final", amount=Decimal("20"),
                                                 reference="F-1", paid_date=today)
-        p3, _ = payment_services.record_payment(grower=g2, payment_type="deduction", amount=Decimal("5"),
+        p3 = payment_services.record_payment(grower=g2, payment_type="deduction", amount=Decimal("5"),
                                                 reference="D-1", paid_date=today - dt.timedelta(days=3))
 
     assert sorted(ids(api.get(f"/api/payments/?grower={g1.pk}"))) == sorted([p1.pk, p2.pk])
@@ -313,7 +313,7 @@ def test_date_filters_are_the_dates_themselves_east_of_utc(acme, api):
     """Regression: a date range filter compared the date columns with local midnight in UTC (a day early)."""
     with acme:
         day = dt.date(2026, 3, 10)
-        payment, _ = payment_services.record_payment(grower=GrowerFactory(), payment_type="advance",
+        payment = payment_services.record_payment(grower=GrowerFactory(), payment_type="advance",
                                                      amount=Decimal("1"), reference="D-DAY", paid_date=day)
         batch = BatchFactory(harvest_date=day)
 

@@ -285,7 +285,8 @@ def test_a_payment_cut_off_after_its_insert_leaves_no_payment_and_no_side_effect
 
     # A retry with the same Idempotency-Key is not mistaken for a replay of the lost payment.
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        saved, created = services.record_payment(by=in_acme.user("Finance"), **payment)
+        saved, created = services.record_payment_once(payment.pop("idempotency_key"), by=in_acme.user("Finance"),
+                                                      **payment)
     assert created and saved.amount == Decimal("1000.00")
     assert GrowerPayment.objects.filter(grower=grower).count() == 1
     assert len(callbacks) >= 1

@@ -130,7 +130,7 @@ def world(acme, globex):
         packhouse = PackhouseFactory(code="WMB", name="Wombat Valley Packhouse")
         batch = packed_batch(grower=grower, packhouse=packhouse, variety="Numbat Red")
         BatchFactory(grower=grower, packhouse=packhouse, variety="Numbat Red")
-        payment, _ = payment_services.record_payment(
+        payment = payment_services.record_payment(
             grower=grower, payment_type="advance", amount=Decimal("1000.00"), reference="EFT-QUOLL-777",
             paid_date=company_today(), notes="dingo deal",
         )

@@ -29,7 +29,10 @@ class GrowerPaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         key = idempotency_key(request)
         body = PaymentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        payment, created = services.record_payment(**body.validated_data, by=request.user, idempotency_key=key)
+        if key is None:
+            payment, created = services.record_payment(**body.validated_data, by=request.user), True
+        else:
+            payment, created = services.record_payment_once(key, **body.validated_data, by=request.user)
         return Response(
             GrowerPaymentSerializer(payment).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )

@@ -155,7 +155,7 @@ def make_payments(tenant, grower, count, start=0):
         today = company_today()
         return [
             services.record_payment(grower=grower, payment_type="advance", amount=Decimal("100.00"),
-                                    reference=f"EFT-{start + n:04d}", paid_date=today)[0]
+                                    reference=f"EFT-{start + n:04d}", paid_date=today)
             for n in range(count)
         ]
 
@@ -287,7 +287,7 @@ def test_non_staff_and_anonymous_are_sent_to_the_admin_login(acme, grower, role)
 def test_the_other_companys_payment_and_agreement_are_not_found(acme, globex):
     with globex:
         outsider = create_grower(code="GX-1", name="Globex secret farm")
-        payment, _ = services.record_payment(grower=outsider, payment_type="advance", amount=Decimal("777.00"),
+        payment = services.record_payment(grower=outsider, payment_type="advance", amount=Decimal("777.00"),
                                              reference="GLOBEX-SECRET", paid_date=company_today() - timedelta(days=1))
         agreement = services.create_price_agreement(fruit_type="grape", variety="Globex secret grape",
                                                     grade="class1", valid_from=date(2025, 1, 1),

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def payment(acme):
     with acme:
-        payment, _ = services.record_payment(
+        payment = services.record_payment(
             grower=GrowerFactory(), payment_type="final", amount=Decimal("900.00"), reference="EFT-RAW",
             paid_date=company_today(),
         )

@@ -40,7 +40,7 @@ def reject(batch, reason="Fruit fly larvae found in sample"):
 
 
 def pay(grower, payment_type, amount, day, notes=""):
-    payment, _ = payment_services.record_payment(
+    payment = payment_services.record_payment(
         grower=grower, payment_type=payment_type, amount=Decimal(amount), paid_date=day,
         reference=f"REF-{next(_references):05d}", notes=notes,
     )
