@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from . import services
 from .forms import AdminUserChangeForm, AdminUserCreationForm
 from .models import User
 
@@ -28,6 +29,15 @@ class UserAdmin(DjangoUserAdmin):
         if request.user.is_superuser:
             return self.readonly_fields
         return self.readonly_fields + ("is_superuser", "user_permissions")
+
+    def save_model(self, request, obj, form, change):
+        """Unticking Active goes through the service, which also ends the user's sessions and API tokens."""
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            obj.is_active = True
+        super().save_model(request, obj, form, change)
+        if deactivating:
+            services.deactivate_user(obj)
 
 
 # The platform admin registers it too (tenants/admin.py), for platform staff on the public schema.

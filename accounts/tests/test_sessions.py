@@ -153,3 +153,26 @@ def test_reusing_a_refresh_token_revokes_every_generation_of_its_family(acme):
     bearer = APIClient(HTTP_HOST=acme.host)
     bearer.credentials(HTTP_AUTHORIZATION="Bearer " + unrelated["access_token"])
     assert bearer.get("/api/growers/").status_code == 200
+
+
+def test_a_manager_unticking_active_in_the_admin_ends_the_users_sessions_and_tokens(acme):
+    browser = logged_in(acme, "clerk@acme.test")
+    tokens = acme.tokens("Clerk")
+    manager = acme.client("Manager")
+    with acme:
+        clerk = acme.user("Clerk")
+        groups = [str(pk) for pk in clerk.groups.values_list("pk", flat=True)]
+
+    response = manager.post(f"/admin/accounts/user/{clerk.pk}/change/", {
+        "email": clerk.email, "full_name": "Clerk", "groups": groups, "_save": "Save",
+    })
+
+    assert response.status_code == 302, response.content[:500]
+    with acme:
+        clerk.refresh_from_db()
+        assert not clerk.is_active
+        assert not clerk.api_sessions.filter(revoked_at__isnull=True).exists()
+    assert not session_exists(acme, browser)
+    api = APIClient(HTTP_HOST=acme.host)
+    api.credentials(HTTP_AUTHORIZATION="Bearer " + tokens["access_token"])
+    assert api.get("/api/growers/").status_code == 401
