@@ -81,8 +81,9 @@ def run(company, repeat):
 
     from batches.models import Batch
     from reconciliation.models import DailyGrowerIntake
-    from reconciliation.report import default_period, explain, grower_statement, reconcile
+    from reconciliation.report import default_period, grower_statement, reconcile
     from reconciliation.services import refresh_intake_view
+    from reconciliation.tests.helpers import explain
 
     results = []
 

@@ -183,18 +183,12 @@ def reconcile(date_from, date_to, *, grower=None, packhouse=None, fruit_type=Non
     if errors:
         raise ValidationError(errors)
 
-    key = ordering.lstrip("-")
-    direction = "DESC NULLS LAST" if ordering.startswith("-") else "ASC NULLS LAST"
-    order_by = f"{ORDERINGS[key]} {direction}, grower_code, grower_id"
     tz = company_timezone().key
     sync_time_zone()
-    params = {
-        "tz": tz, "date_from": date_from, "date_to": date_to, "grower": _pk(grower), "packhouse": _pk(packhouse),
-        "fruit_type": fruit_type, "threshold_amount": threshold_amount, "threshold_percent": threshold_percent,
-        "flagged": flagged, "limit": limit, "offset": offset,
-    }
     with connection.cursor() as cursor:
-        cursor.execute(sql.REPORT.replace("{order_by}", order_by), params)
+        cursor.execute(*statement(date_from, date_to, grower=grower, packhouse=packhouse, fruit_type=fruit_type,
+                                  threshold_amount=threshold_amount, threshold_percent=threshold_percent,
+                                  flagged=flagged, ordering=ordering, limit=limit, offset=offset))
         columns = [col.name for col in cursor.description]
         found = [dict(zip(columns, record, strict=True)) for record in cursor.fetchall()]
 
@@ -212,22 +206,18 @@ def reconcile(date_from, date_to, *, grower=None, packhouse=None, fruit_type=Non
     )
 
 
-def explain(date_from, date_to, *, analyze=False, **filters):
-    """EXPLAIN of the report's statement with these parameters, as text lines (for docs/ and tests)."""
-    threshold_amount, threshold_percent = resolve_thresholds(
-        filters.pop("threshold_amount", None), filters.pop("threshold_percent", None),
-    )
+def statement(date_from, date_to, *, grower=None, packhouse=None, fruit_type=None, threshold_amount=None,
+              threshold_percent=None, flagged=None, ordering="grower_code", limit=None, offset=0):
+    """The report's SQL and its parameters, for parameters `reconcile` has checked."""
+    threshold_amount, threshold_percent = resolve_thresholds(threshold_amount, threshold_percent)
+    key = ordering.lstrip("-")
+    direction = "DESC NULLS LAST" if ordering.startswith("-") else "ASC NULLS LAST"
     params = {
-        "tz": company_timezone().key, "date_from": date_from, "date_to": date_to,
-        "grower": _pk(filters.get("grower")), "packhouse": _pk(filters.get("packhouse")),
-        "fruit_type": filters.get("fruit_type"), "threshold_amount": threshold_amount,
-        "threshold_percent": threshold_percent, "flagged": None, "limit": filters.get("limit", 50), "offset": 0,
+        "tz": company_timezone().key, "date_from": date_from, "date_to": date_to, "grower": _pk(grower),
+        "packhouse": _pk(packhouse), "fruit_type": fruit_type, "threshold_amount": threshold_amount,
+        "threshold_percent": threshold_percent, "flagged": flagged, "limit": limit, "offset": offset,
     }
-    options = "ANALYZE, BUFFERS, " if analyze else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN ({options}COSTS) " + sql.REPORT.replace("{order_by}", "grower_code, grower_id"),
-                       params)
-        return [line for (line,) in cursor.fetchall()]
+    return sql.REPORT.replace("{order_by}", f"{ORDERINGS[key]} {direction}, grower_code, grower_id"), params
 
 
 # --- the grower statement ---------------------------------------------------------------

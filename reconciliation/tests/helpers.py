@@ -5,8 +5,11 @@ import itertools
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+
 from batches import services as batch_services
 from payments import services as payment_services
+from reconciliation.report import statement
 
 SAST = ZoneInfo("Africa/Johannesburg")  # acme's time zone: UTC+2 all year
 _references = itertools.count(1)
@@ -52,3 +55,13 @@ def price(fruit, grade, per_kg, valid_from, valid_to=None, variety=""):
         fruit_type=fruit, grade=grade, variety=variety, valid_from=valid_from, valid_to=valid_to,
         price_per_kg=Decimal(per_kg),
     )
+
+
+def explain(date_from, date_to, *, analyze=False, **filters):
+    """EXPLAIN of the report's statement with these parameters, as text lines (tests and bench/reconciliation.py)."""
+    filters.setdefault("limit", 50)
+    query, params = statement(date_from, date_to, **filters)
+    options = "ANALYZE, BUFFERS, " if analyze else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN ({options}COSTS) {query}", params)
+        return [line for (line,) in cursor.fetchall()]

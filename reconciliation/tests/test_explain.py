@@ -16,7 +16,8 @@ from batches.models import Batch
 from growers.models import Grower
 from packhouses.models import Packhouse
 from payments.models import GrowerPayment
-from reconciliation.report import explain, reconcile
+from reconciliation.report import reconcile
+from reconciliation.tests.helpers import explain
 
 from .conftest import MARCH
 from .helpers import SAST
