@@ -18,6 +18,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -153,3 +154,22 @@ def logout(request):
     session = ApiSession.objects.get(id=request.auth.get("sid"))
     services.revoke_api_session(session, "logout")
     return Response(status=204)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def api_root(request):
+    """Who is asking, for which company, and what the API offers (the endpoints by their URL names)."""
+    names = ["grower", "packhouse", "batch", "payment", "price"]
+    endpoints = {name: reverse(f"{name}-list", request=request) for name in names}
+    endpoints.update(
+        reconciliation=reverse("reconciliation", request=request),
+        intake_daily=reverse("intake-daily", request=request),
+    )
+    return Response({
+        "company": {"name": request.tenant.name, "schema": request.tenant.schema_name},
+        "user": {"email": request.user.email, "role": request.user.role},
+        "endpoints": endpoints,
+        "docs": reverse("api-docs", request=request),
+    })

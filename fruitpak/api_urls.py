@@ -1,12 +1,7 @@
 """Everything under /api/ on a company's host."""
 
 from django.urls import path
-from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.decorators import api_view, permission_classes
-from rest_framework.permissions import IsAuthenticated
-from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.routers import SimpleRouter
 
 from accounts import api as auth_api
@@ -24,27 +19,8 @@ router.register("payments", GrowerPaymentViewSet, basename="payment")
 router.register("prices", PriceAgreementViewSet, basename="price")
 
 
-@extend_schema(exclude=True)
-@api_view(["GET"])
-@permission_classes([IsAuthenticated])
-def api_root(request):
-    """Who is asking, for which company, and what the API offers."""
-    names = ["grower", "packhouse", "batch", "payment", "price"]
-    endpoints = {name: reverse(f"{name}-list", request=request) for name in names}
-    endpoints.update(
-        reconciliation=reverse("reconciliation", request=request),
-        intake_daily=reverse("intake-daily", request=request),
-    )
-    return Response({
-        "company": {"name": request.tenant.name, "schema": request.tenant.schema_name},
-        "user": {"email": request.user.email, "role": request.user.role},
-        "endpoints": endpoints,
-        "docs": reverse("api-docs", request=request),
-    })
-
-
 urlpatterns = [
-    path("", api_root, name="api-root"),
+    path("", auth_api.api_root, name="api-root"),
     path("auth/login", auth_api.login, name="api-login"),
     path("auth/refresh", auth_api.refresh, name="api-refresh"),
     path("auth/logout", auth_api.logout, name="api-logout"),
