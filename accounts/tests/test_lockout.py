@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from accounts import services
 from conftest import PASSWORD
 from core.clients import client_ip_address
-from core.testing import redis_down_caches
+from core.tests.helpers import redis_down_caches
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from batches import services
 from batches.models import Batch, BatchCodeCounter, BatchHistory, Status
 from core.tenancy import company_date, company_today
-from core.testing import form_errors, queries_for
+from core.tests.helpers import form_errors, queries_for
 from growers.services import create_grower, update_grower
 from packhouses.services import create_packhouse
 

@@ -20,7 +20,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from batches.tests.factories import BatchFactory
-from core.testing import redis_down_caches
+from core.tests.helpers import redis_down_caches
 from growers.services import create_grower
 from growers.tests.factories import GrowerFactory
 from packhouses.services import create_packhouse

@@ -28,7 +28,7 @@ from accounts import grants, services
 from accounts.models import ApiSession, User
 from core import cached_pages, write_watch
 from core.cache import generation, page_key, permission_scope
-from core.testing import redis_down_caches
+from core.tests.helpers import redis_down_caches
 from growers.tests.factories import GrowerFactory
 from tenants.models import HOSTS, Company
 

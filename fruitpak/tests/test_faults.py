@@ -21,7 +21,7 @@ import pytest
 from django.db import connection
 from django.db import utils as db_errors
 
-from core.testing import redis_down_caches
+from core.tests.helpers import redis_down_caches
 
 ROOT = Path(__file__).resolve().parents[2]
 

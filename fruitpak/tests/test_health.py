@@ -4,7 +4,7 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from core.testing import redis_down_caches
+from core.tests.helpers import redis_down_caches
 
 
 @pytest.mark.parametrize("host", ["acme.localhost", "localhost", "nobody.example", "evil.localhost"])

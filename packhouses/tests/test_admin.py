@@ -3,7 +3,7 @@
 import pytest
 
 from core.cache import generation
-from core.testing import form_errors, queries_for
+from core.tests.helpers import form_errors, queries_for
 from packhouses import services
 from packhouses.models import Packhouse
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from core.tenancy import company_today
-from core.testing import form_errors, queries_for
+from core.tests.helpers import form_errors, queries_for
 from growers.services import create_grower
 from payments import services
 from payments.models import OVERLAP_MESSAGE, GrowerPayment, PriceAgreement

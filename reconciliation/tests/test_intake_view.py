@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import override_settings
 from django_tenants.utils import schema_context, tenant_context
 
-from core.testing import redis_down_caches
+from core.tests.helpers import redis_down_caches
 from reconciliation.management.commands.refresh_intake_view import Command
 from reconciliation.models import DailyGrowerIntake
 from reconciliation.services import PENDING_KEY, IntakeRefreshScheduler, refresh_intake_view

@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from core.testing import redis_down_caches
+from core.tests.helpers import redis_down_caches
 from tenants.models import Domain
 
 DOMAIN_QUERY = '"tenants_domain"'
