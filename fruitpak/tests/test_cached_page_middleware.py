@@ -29,8 +29,7 @@ from accounts import services
 from accounts.models import ApiSession, User
 from core import write_watch
 from core.cache import generation, page_key, permission_scope
-from core.fastpath import grants
-from core.fastpath import middleware as cached_pages
+from core.fastpath import grants, middleware
 from core.fastpath.formats import HOSTS, grant_key
 from core.testing import redis_down_caches
 from growers.tests.factories import GrowerFactory
@@ -402,7 +401,7 @@ def test_a_fault_in_the_shortcut_is_logged_and_the_full_stack_answers(acme, monk
     def broken(raw_token):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(cached_pages, "signature_checked", broken)
+    monkeypatch.setattr(middleware, "signature_checked", broken)
     response, sql = queries_of(client, GROWERS)
 
     assert response.status_code == 200 and response.json()["total"] == 0
