@@ -13,9 +13,10 @@
 local namespaces = tonumber(ARGV[5])
 local found = redis.call("MGET", unpack(KEYS, 1, 5 + namespaces))
 if not found[3] then return {0} end
--- formats.grant_text; a missing generation reads as formats.FIRST_GENERATION or NO_SCOPED_GENERATION.
+-- formats.grant_text. A missing auth or hosts generation reads as formats.FIRST_GENERATION; a missing
+-- user's or session's one as "", which matches no grant (formats.new_scoped_generation is never empty).
 local auth, hosts, user, session, who, scope =
-    string.match(found[3], "^(%d+)\n(%d+)\n(%x*)\n(%x*)\n(.+)\n(%x+)$")
+    string.match(found[3], "^(%d+)\n(%d+)\n(%x+)\n(%x+)\n(.+)\n(%x+)$")
 if auth ~= (found[2] or "1") or hosts ~= (found[1] or "1") or user ~= (found[4] or "")
     or session ~= (found[5] or "") or who ~= ARGV[1] then
     return {0}

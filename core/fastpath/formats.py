@@ -15,9 +15,9 @@ PAGE = "response"
 # A page stored by the view with DRF's headers only (the stack adds the rest each time it serves one).
 VIEW_PAGE = "view-response"
 
-# What a generation reads as before its first bump; answer.lua reads a missing key the same way.
+# What a namespace's generation reads as before its first bump; answer.lua reads a missing key the same way.
+# A user's or a session's generation has no such value: answer.lua reads a missing one as "", which no grant holds.
 FIRST_GENERATION = 1
-NO_SCOPED_GENERATION = ""
 
 
 def schema_key(schema_name, key, key_prefix, version):
@@ -38,7 +38,7 @@ def session_generation_key(session_id):
 
 
 def new_scoped_generation():
-    """A user's or a session's next generation: random, so that it never repeats one that expired."""
+    """A user's or a session's next generation: random, so that it never repeats one a grant holds."""
     return secrets.token_hex(8)
 
 

@@ -23,9 +23,12 @@ what it read before the commit, and the second bump retires it.
 
 A write made outside Django (psql), or a bump lost while Redis was down, is
 not seen: a grant lives GRANT_TTL seconds at most. A user's or a session's
-generation lives SCOPED_GENERATION_TTL seconds, far longer than any grant
-it could retire, and each bump draws a new random value, so a generation
-that expired never comes back as one an old grant holds.
+generation is a random value, drawn anew by each bump and by `read` when
+Redis has none, so a grant matches only while Redis still holds the very
+value it read: one that expired or was evicted matches no grant. It lives
+SCOPED_GENERATION_TTL seconds, so that ended sessions' keys go; when it
+lapses, the next request through the stack draws another (and makes a new
+grant).
 """
 
 import contextlib
@@ -95,25 +98,31 @@ class Before:
 
 
 def read(token):
-    """The token's generations and its session's grant, in one round trip; None when Redis cannot say."""
+    """The token's generations and its session's grant, in one round trip; None when Redis cannot say.
+
+    A user's or a session's generation Redis lacks is drawn here (SET NX): a grant only ever holds one that
+    Redis held, so one that expired or was evicted matches no grant.
+    """
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return None
     client = backend.client
-    keys = (
-        formats.generation_key(formats.AUTH),
-        formats.user_generation_key(token.get(jwt_settings.USER_ID_CLAIM)),
-        formats.session_generation_key(token.get("sid")),
-        formats.grant_key(token.get("sid")),
-    )
+    pipeline = client.get_client(write=True).pipeline(transaction=False)
+    pipeline.mget([client.make_key(formats.generation_key(formats.AUTH)),
+                   client.make_key(formats.grant_key(token.get("sid")))])
+    drawn = [formats.new_scoped_generation(), formats.new_scoped_generation()]
+    scoped = (formats.user_generation_key(token.get(jwt_settings.USER_ID_CLAIM)),
+              formats.session_generation_key(token.get("sid")))
+    for key, generation in zip(scoped, drawn, strict=True):
+        pipeline.set(client.make_key(key), generation, nx=True, get=True, ex=SCOPED_GENERATION_TTL)
     try:
-        auth, user, session, grant = client.get_client(write=False).mget([client.make_key(key) for key in keys])
+        (auth, grant), user, session = pipeline.execute()
     except RedisError:
         return None
     return Before(
         auth=str(formats.FIRST_GENERATION) if auth is None else auth.decode(),
-        user=formats.NO_SCOPED_GENERATION if user is None else user.decode(),
-        session=formats.NO_SCOPED_GENERATION if session is None else session.decode(),
+        user=drawn[0] if user is None else user.decode(),
+        session=drawn[1] if session is None else session.decode(),
         grant=grant,
     )
 

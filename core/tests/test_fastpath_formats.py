@@ -41,22 +41,26 @@ def test_the_script_names_the_module_that_owns_its_formats():
 
 def test_a_grant_and_a_page_made_in_python_are_read_by_the_script(client):
     session_id = str(uuid.uuid4())
-    user_generation = formats.new_scoped_generation()
+    user_generation, session_generation = formats.new_scoped_generation(), formats.new_scoped_generation()
     page = key(formats.page_key(formats.PAGE, SCHEMA, formats.versions(["growers"], [3]), PATH, QUERY, SCOPE))
     grant = formats.grant_text(auth=formats.FIRST_GENERATION, hosts=formats.FIRST_GENERATION, user=user_generation,
-                               session=formats.NO_SCOPED_GENERATION, asker=ASKER, scope=SCOPE)
-    written = [page, key(formats.grant_key(session_id)), key(formats.generation_key("growers")),
-               key(formats.user_generation_key(7))]
+                               session=session_generation, asker=ASKER, scope=SCOPE)
+    user_key, session_key = key(formats.user_generation_key(7)), key(formats.session_generation_key(session_id))
+    written = [page, key(formats.grant_key(session_id)), key(formats.generation_key("growers")), user_key, session_key]
     try:
         client.set(page, b"the page", ex=60)
         client.set(key(formats.generation_key("growers")), 3, ex=60)
-        client.set(key(formats.user_generation_key(7)), user_generation, ex=60)
+        client.set(user_key, user_generation, ex=60)
+        client.set(session_key, session_generation, ex=60)
         client.set(key(formats.grant_key(session_id)), grant, ex=60)
 
         answer = ask(client, session_id)
         assert answer[0] == 2 and answer[2] == b"the page" and answer[3].decode() == page
 
-        client.set(key(formats.user_generation_key(7)), formats.new_scoped_generation(), ex=60)
+        client.delete(session_key)
+        assert ask(client, session_id) == [0]  # expired or evicted: it matches no grant
+        client.set(session_key, session_generation, ex=60)
+        client.set(user_key, formats.new_scoped_generation(), ex=60)
         assert ask(client, session_id) == [0]  # the user's generation moved on: the grant is retired
     finally:
         client.delete(*written)

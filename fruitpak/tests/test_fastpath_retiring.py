@@ -19,7 +19,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import services
 from accounts.models import ApiSession, User
-from core.fastpath.formats import grant_key
+from core.fastpath.formats import grant_key, session_generation_key, user_generation_key
 from core.fastpath.grants import GRANT_TTL, retiring
 from fruitpak.tests.test_cached_lists import RedisMonitor
 
@@ -139,6 +139,21 @@ def test_a_write_no_scope_covers_retires_every_grant_of_the_company(acme, commit
     for client in (a, b):
         response, sql = sql_of(client)
         assert response.status_code == 200 and sql
+
+
+@pytest.mark.parametrize("scoped_key, claim", [(user_generation_key, "user_id"), (session_generation_key, "sid")],
+                         ids=["user", "session"])
+def test_a_scoped_generation_redis_lost_matches_no_grant(acme, scoped_key, claim):
+    """Expired or evicted (volatile-lru evicts keys with a TTL): the grant stops counting, it never comes back."""
+    token = AccessToken(acme.tokens("Clerk")["access_token"])
+    client = warm(acme, str(token))
+    with acme:
+        lost = cache.client.make_key(scoped_key(token[claim]))
+    assert cache.client.get_client(write=True).delete(lost) == 1
+
+    response, sql = sql_of(client)
+    assert response.status_code == 200 and sql  # the full stack, which draws a new generation and a new grant
+    answered_from_redis(client)
 
 
 def test_a_retiring_scope_names_one_user_or_one_session():
