@@ -25,6 +25,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from core import audit
 from core.clients import client_ip_address
+from core.fastpath.grants import retiring
 
 from . import services
 from .authentication import (
@@ -101,7 +102,7 @@ def login(request):
     with transaction.atomic():
         session = ApiSession(id=uuid.uuid4(), user=user)
         tokens = _issue(user, session)
-        # An INSERT only: an UPDATE of API sessions would retire every grant of the company (accounts/grants.py).
+        # An INSERT only: a new session takes nothing away from any grant (core/fastpath/grants.py).
         session.save(force_insert=True)
     audit.event("login.succeeded", user=user, channel="api", ip=client_ip_address(request), api_session=session.id)
     return Response(tokens)
@@ -124,8 +125,12 @@ def refresh(request):
     except TokenError:
         refuse()
     check_tenant(token)
-    with transaction.atomic():
-        session = ApiSession.objects.select_for_update().select_related("user").filter(id=token.get("sid")).first()
+    session_id = token.get("sid")
+    if session_id is None:
+        refuse()
+    # Whatever happens to the session retires its own grants only.
+    with retiring(session_id=session_id), transaction.atomic():
+        session = ApiSession.objects.select_for_update().select_related("user").filter(id=session_id).first()
         if session is None or session.revoked_at is not None:
             refused = TOKEN_REFUSED
         elif session.refresh_jti != token[jwt_settings.JTI_CLAIM]:

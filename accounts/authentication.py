@@ -11,11 +11,11 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from . import grants
+from core.fastpath.grants import GrantingAuthentication
+
 from .models import User
 
 TOKEN_REFUSED = "The token is invalid, expired or revoked. Log in again."
@@ -51,31 +51,12 @@ def password_unchanged(token, user):
     return token.get(jwt_settings.REVOKE_TOKEN_CLAIM) == get_md5_hash_password(user.password)
 
 
-def answers_cached_pages(request):
-    """Whether the view's action is a cached list (core.cache.cached): only those are answered from grants."""
-    view = (request.parser_context or {}).get("view")
-    action = getattr(view, getattr(view, "action", None) or "", None)
-    return getattr(action, "cache_namespaces", None) is not None
+class TenantJWTAuthentication(GrantingAuthentication):
+    """Bearer tokens of this company only; one query fetches the user, checks the session and loads the permissions.
 
-
-class TenantJWTAuthentication(JWTAuthentication):
-    """Bearer tokens of this company only; one query fetches the user, checks the session and loads the permissions."""
-
-    def authenticate(self, request):
-        # simplejwt's authenticate, with a grant remembered for a GET of a cached list (accounts/grants.py): what
-        # Redis holds is read before the database is asked, and written only when the answer differs from it.
-        raw_token = self.get_raw_token(self.get_header(request) or b"")
-        if raw_token is None:
-            return None
-        token = self.get_validated_token(raw_token)
-        tenant = getattr(request, "tenant", None)
-        hosts_generation = getattr(tenant, "hosts_generation", None)
-        wanted = request.method == "GET" and hosts_generation and answers_cached_pages(request)
-        before = grants.read(token) if wanted else None
-        user = self.get_user(token)
-        if before is not None:
-            grants.remember(token, user, before, hosts_generation=hosts_generation, hostname=tenant.domain_url)
-        return user, token
+    A GrantingAuthentication: the database's yes to a GET of a cached list is remembered as a grant
+    (core/fastpath/grants.py), for what these two methods check.
+    """
 
     def get_validated_token(self, raw_token):
         token = super().get_validated_token(raw_token)

@@ -1,4 +1,8 @@
-"""The only code that creates or changes users and their roles."""
+"""The only code that creates or changes users and their roles.
+
+Each change to a user or an API session is made inside core.fastpath's `retiring` scope for that user or
+session, so that it retires only their grants on cached pages, not the whole company's.
+"""
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group
@@ -7,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import audit
+from core.fastpath.grants import retiring
 
 from .models import User
 from .roles import MANAGER, ROLES
@@ -23,7 +28,8 @@ def create_user(*, email, password, role, full_name=""):
     user = User.objects.create_user(
         email=email, password=password, full_name=full_name, is_staff=(role == MANAGER),
     )
-    user.groups.add(Group.objects.get(name=role))
+    with retiring(user_id=user.pk):
+        user.groups.add(Group.objects.get(name=role))
     return user
 
 
@@ -33,14 +39,26 @@ def ensure_user(*, email, password, role, full_name=""):
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         return create_user(email=email, password=password, role=role, full_name=full_name)
-    user.set_password(password)
-    user.is_active = True
-    user.is_staff = role == MANAGER
-    user.full_name = full_name or user.full_name
-    user.save()
-    user.groups.set([Group.objects.get(name=role)])
-    user.__dict__.pop("role", None)
+    with retiring(user_id=user.pk):
+        user.set_password(password)
+        user.is_active = True
+        user.full_name = full_name or user.full_name
+        user.save()
+        set_role(user, role)
     return user
+
+
+@transaction.atomic
+def set_role(user, role):
+    """The user's one role from now on; managers may also use the company's Django admin."""
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    with retiring(user_id=user.pk):
+        if user.is_staff != (role == MANAGER):
+            user.is_staff = role == MANAGER
+            user.save(update_fields=["is_staff"])
+        user.groups.set([Group.objects.get(name=role)])
+    user.__dict__.pop("role", None)
 
 
 def revoke_api_session(session, reason):
@@ -48,24 +66,27 @@ def revoke_api_session(session, reason):
     if session.revoked_at is None:
         session.revoked_at = timezone.now()
         session.revoked_reason = reason[:100]
-        session.save(update_fields=["revoked_at", "revoked_reason"])
+        with retiring(session_id=session.id):
+            session.save(update_fields=["revoked_at", "revoked_reason"])
         audit.event_on_commit("api_session.revoked", user=session.user, api_session=session.id, reason=reason)
 
 
 @transaction.atomic
 def deactivate_user(user):
     """The user can no longer log in; their sessions and API tokens end now."""
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    _end_everything(user, "user deactivated")
+    with retiring(user_id=user.pk):
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        _end_everything(user, "user deactivated")
 
 
 @transaction.atomic
 def set_password(user, password):
     """A new password ends every session and API token of the user."""
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    _end_everything(user, "password changed")
+    with retiring(user_id=user.pk):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        _end_everything(user, "password changed")
 
 
 def _end_everything(user, reason):

@@ -17,28 +17,25 @@ from django.db import connection, transaction
 from django.http import HttpResponse
 from django.utils.http import urlencode
 
+from core.fastpath import formats
+
 log = logging.getLogger(__name__)
 
 TTL = 300
 
+# Set by core.fastpath's middleware on every request it passes down: it stores the request's cached page on
+# its way out, with every header the stack gives it, and grants are worth making.
+FAST_PATH_ABOVE = "fast_path_above"
+
 
 def make_key(key, key_prefix, version):
     """The cache's KEY_FUNCTION: the key in the current schema's keyspace (the format of django_tenants.cache)."""
-    return schema_key(connection.schema_name, key, key_prefix, version)
-
-
-def schema_key(schema_name, key, key_prefix, version):
-    """`key` as stored in Redis for that schema, whatever schema the connection is on now."""
-    return f"{schema_name}:{key_prefix}:{version}:{key}"
-
-
-def generation_key(namespace):
-    return f"gen:{namespace}"
+    return formats.schema_key(connection.schema_name, key, key_prefix, version)
 
 
 def generation(namespace):
     """The namespace's current generation (1 when unknown, or when Redis is down)."""
-    return cache.get(generation_key(namespace)) or 1
+    return cache.get(formats.generation_key(namespace)) or formats.FIRST_GENERATION
 
 
 def generations(namespaces):
@@ -48,8 +45,9 @@ def generations(namespaces):
 
 def generations_and_entries(namespaces, keys):
     """The namespaces' generations and the cached values of `keys` (None when missing), in one round trip."""
-    found = cache.get_many([*(generation_key(namespace) for namespace in namespaces), *keys])
-    return [found.get(generation_key(namespace)) or 1 for namespace in namespaces], [found.get(key) for key in keys]
+    names = [formats.generation_key(namespace) for namespace in namespaces]
+    found = cache.get_many([*names, *keys])
+    return [found.get(name) or formats.FIRST_GENERATION for name in names], [found.get(key) for key in keys]
 
 
 def stamped(generation, value):
@@ -71,14 +69,14 @@ def unstamped(entry, generation):
 def increment(*namespaces):
     """Make every cached page of these namespaces stale now; `bump` is what services call."""
     for namespace in namespaces:
-        key = generation_key(namespace)
+        key = formats.generation_key(namespace)
         try:
             # add() is a no-op if the key exists; incr() is atomic in Redis.
-            cache.add(key, 1, timeout=None)
+            cache.add(key, formats.FIRST_GENERATION, timeout=None)
             cache.incr(key)
         except ValueError:
             # The key vanished between add and incr (eviction) or the cache is off.
-            cache.set(key, 2, timeout=None)
+            cache.set(key, formats.FIRST_GENERATION + 1, timeout=None)
 
 
 def bump(*namespaces):
@@ -92,17 +90,14 @@ def permission_scope(user):
     return hashlib.sha256(f"{user.is_superuser}|{perms}".encode()).hexdigest()[:16]
 
 
-def _data_key(name, namespaces, parts):
-    versions = ",".join(f"{ns}.{gen}" for ns, gen in zip(namespaces, generations(namespaces), strict=True))
-    # SHA-1 because core/cached_pages.py computes the same digest in Redis (redis.sha1hex).
-    digest = hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:32]
-    # The key function prefixes the schema too; naming it here as well costs nothing.
-    return f"{name}:{connection.schema_name}:{versions}:{digest}"
+def _versions(namespaces):
+    return formats.versions(namespaces, generations(namespaces))
 
 
 def cached_data(name, namespaces, parts, compute):
     """compute()'s plain data, cached for TTL seconds under the namespaces' generations and `parts`."""
-    key = _data_key(name, namespaces, parts)
+    # The key function prefixes the schema too; naming it in the key as well costs nothing.
+    key = formats.data_key(name, connection.schema_name, _versions(namespaces), parts)
     data = cache.get(key)
     if data is None:
         data = compute()
@@ -117,15 +112,9 @@ def normalized_query(request):
     return urlencode(sorted(request.GET.lists()), doseq=True)
 
 
-PAGE = "response"
-
-
-def page_key(namespaces, request, scope):
-    """The cache key of a list page: the namespaces' generations, the path, the normalized query, the scope.
-
-    core/cached_pages.py builds the same key inside Redis; a change here is a change there.
-    """
-    return _data_key(PAGE, namespaces, (*page_key_parts(request), scope))
+def page_key(namespaces, request, scope, name=formats.PAGE):
+    """The cache key of a list page: the namespaces' generations, the path, the normalized query, the scope."""
+    return formats.page_key(name, connection.schema_name, _versions(namespaces), *page_key_parts(request), scope)
 
 
 def page_key_parts(request):
@@ -149,27 +138,41 @@ def cached(*namespaces):
     authenticated the user and checked permissions before the action runs,
     so a refused request never reaches the cache.
 
-    Only a 200 is stored, by core.cached_pages.CachedPageMiddleware as
-    the response leaves the stack: its bytes and its headers. The action
-    marks it with `page_cache_key`. The middleware also answers repeated
-    requests for these pages before the stack; `cache_namespaces` on the
-    action tells it which.
+    Only a 200 is stored, as its bytes and headers. Below core.fastpath's
+    middleware (FAST_PATH_ABOVE), the action marks it with `page_cache_key`
+    and the middleware stores it as it leaves the stack, with every header;
+    it also answers repeated requests for these pages before the stack
+    (`cache_namespaces` on the action tells it which). Without the
+    middleware (CACHED_PAGE_FAST_PATH off), the view stores the page once
+    DRF has rendered it, under another name, and the stack adds its own
+    headers each time it serves one: a page the middleware could answer
+    always carries the whole stack's headers.
     """
     def decorate(action):
         @functools.wraps(action)
         def wrapper(view, request, *args, **kwargs):
-            key = page_key(namespaces, request, permission_scope(request.user))
+            above = getattr(request, FAST_PATH_ABOVE, False)
+            name = formats.PAGE if above else formats.VIEW_PAGE
+            key = page_key(namespaces, request, permission_scope(request.user), name)
             hit = cache.get(key)
             if hit is not None:
                 return cached_response(hit)
             response = action(view, request, *args, **kwargs)
-            response.page_cache_key = key
+            if above:
+                response.page_cache_key = key
+            else:
+                response.add_post_render_callback(functools.partial(_store_rendered, key))
             return response
 
         wrapper.cache_namespaces = namespaces
         return wrapper
 
     return decorate
+
+
+def _store_rendered(key, response):
+    if response.status_code == 200:
+        store_page(key, response)
 
 
 def store_page(key, response, leave_out=()):

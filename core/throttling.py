@@ -53,7 +53,7 @@ class CountingThrottleMixin:
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        # core.cached_pages.CachedPageMiddleware counted this request already (it refuses nothing itself).
+        # core.fastpath.middleware.CachedPageMiddleware counted this request already (it refuses nothing itself).
         if getattr(request, "throttles_counted", False):
             count = self.cache.get(self.key)
         else:

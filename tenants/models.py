@@ -10,6 +10,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from core import write_watch
 from core.cache import TTL, generations_and_entries, increment, stamped, unstamped
+from core.fastpath.formats import HOSTS
 
 # Lower-case letters, digits and underscores, starting with a letter: a name
 # that needs no quoting anywhere and cannot collide with pg_* or information_schema.
@@ -80,8 +81,6 @@ class Domain(DomainMixin):
 # again once it commits: a suspended company's hosts answer 404 on the very
 # next request. With Redis down every request asks the database, as before.
 
-HOSTS = "hosts"
-
 
 @functools.cache
 def _company_fields():
@@ -92,7 +91,7 @@ def company_for_host(hostname):
     """The company serving `hostname` (active or not), or raise Domain.DoesNotExist. Call it in the public schema.
 
     It carries `hosts_generation`, the generation read before the answer was looked up (grants record it:
-    accounts/grants.py).
+    core/fastpath/grants.py).
     """
     company, hosts_generation = _cached_company(hostname)
     if company is None:

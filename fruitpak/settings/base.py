@@ -82,13 +82,17 @@ TENANT_LIMIT_SET_CALLS = True
 # The public host, where platform staff use the platform admin.
 PUBLIC_DOMAIN = env.str("PUBLIC_DOMAIN", default="localhost")
 
+# The shortcut that answers a token's repeated GET of a cached list from Redis alone (core/fastpath/).
+# Off, every request goes through DRF, and the lists are still cached.
+CACHED_PAGE_FAST_PATH = env.bool("CACHED_PAGE_FAST_PATH", default=True)
+
 MIDDLEWARE = [
     # Health answers before anything looks at the host, the database or Redis.
     "core.middleware.HealthCheckMiddleware",
     # Cached API list pages: stored with the headers the middleware below gives them, and answered
-    # from Redis alone to a Bearer token when the stack would answer the same (core/cached_pages.py).
-    # It gives its own answers their request id, as django-guid does.
-    "core.cached_pages.CachedPageMiddleware",
+    # from Redis alone to a Bearer token when the stack would answer the same (core/fastpath/).
+    # It gives its own answers their request id, as django-guid does. Off: CACHED_PAGE_FAST_PATH.
+    "core.fastpath.middleware.CachedPageMiddleware",
     # X-Request-ID in and out, then the request kept for the log filter (core/audit.py).
     "django_guid.middleware.guid_middleware",
     "core.audit.AuditMiddleware",

@@ -233,7 +233,7 @@ def test_a_cached_hit_costs_the_same_queries_whatever_the_page_size(acme, page_s
     assert response.content == miss.content
     assert response["Content-Type"] == miss["Content-Type"] == "application/json"
     if credentials == "bearer token":
-        # core.cached_pages.CachedPageMiddleware: the token's grant and the page come from Redis.
+        # core.fastpath.middleware.CachedPageMiddleware: the token's grant and the page come from Redis.
         assert sql == []
     else:
         # The search_path for the company, the session, the user with their permissions. No domain lookup
@@ -356,7 +356,7 @@ def test_a_write_and_read_cycle_sends_only_get_set_and_incr(acme, committed):
 
     assert monitor.commands, "MONITOR saw nothing of this test's keys"
     # GET/MGET to read, SET (NX for add) to store, django-redis's incr: an EVAL of EXISTS + INCRBY, the
-    # throttles' INCR with EXPIRE NX (core/throttling.py), and the cached-page script (core/cached_pages.py),
+    # throttles' INCR with EXPIRE NX (core/throttling.py), and the cached-page script (core/fastpath/answer.lua),
     # which reads with MGET, GET and PTTL and counts with INCR and EXPIRE.
     allowed = {"GET", "MGET", "SET", "EVAL", "EVALSHA", "EXISTS", "INCRBY", "INCR", "EXPIRE", "PTTL"}
     assert monitor.verbs() <= allowed, monitor.commands

@@ -1,32 +1,36 @@
-"""Cached API list pages, stored and answered at the top of the middleware stack.
+"""CachedPageMiddleware: cached API list pages, stored and answered at the top of the middleware stack.
 
 The full stack costs a cached page about a millisecond of Python and two
 SQL statements (the search_path, the token's user) before the page comes
-out of Redis. CachedPageMiddleware sits at the top of the stack, above
+out of Redis. This middleware sits at the top of the stack, above
 django-guid (it gives its answers the request id django-guid would), and
-answers a repeated GET of a cached list with one Redis round trip (a Lua
-script) and no SQL, but only when the full stack would give the same answer:
+answers a repeated GET of a cached list with one Redis round trip (answer.lua)
+and no SQL, but only when the full stack would give the same answer:
 
 - a GET with a Bearer token, for a URL whose view action is
-  `core.cache.cached`, whose first authenticator is
-  TenantJWTAuthentication and whose throttles are ours, that takes JSON;
+  `core.cache.cached`, whose first authenticator is a GrantingAuthentication
+  and whose throttles are ours, that takes JSON;
 - a token that verifies as the full stack verifies it (signature, expiry,
   type), of a company other than the public schema;
 - a current grant for the token's session, user and password, made on this
   hostname: the database said yes to it, on a host serving the token's
-  company, since the last change to users, sessions, permissions,
-  companies or domains (accounts/grants.py);
+  company, since the last change to that user, that session, the company's
+  permissions, companies or domains (grants.py);
 - that grant's permission scope has the page cached: a request of the same
   scope passed the view's permission checks and stored it;
 - the view's throttles let the request through; they count it here.
 
 Anything else goes on to the full stack, which also gives every refusal.
 
-The middleware also stores the pages: a @cached action marks its 200
-(`page_cache_key`), and the response is stored on its way out, with every
-header the stack gave it but the request id. So a page answered here
-carries the same headers as the full stack's (security headers, CSP, DRF's
-Allow), without running the middleware that made them.
+The middleware also stores the pages: it marks every request it passes down
+(FAST_PATH_ABOVE), a @cached action then marks its 200 (`page_cache_key`),
+and the response is stored on its way out, with every header the stack gave
+it but the request id. So a page answered here carries the same headers as
+the full stack's (security headers, CSP, DRF's Allow), without running the
+middleware that made them.
+
+With CACHED_PAGE_FAST_PATH off it leaves the stack at start-up, and the view
+stores and serves its pages itself (core.cache.cached).
 
 The script reads keys it builds itself (the page's), so it needs one Redis
 server, not a cluster; Redis 7 for EXPIRE NX.
@@ -36,11 +40,12 @@ import functools
 import hashlib
 import logging
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.exceptions import DisallowedHost
+from django.core.exceptions import DisallowedHost, MiddlewareNotUsed
 from django.urls import Resolver404, resolve
 from django_guid.config import settings as guid_settings
 from django_guid.context import guid
@@ -49,57 +54,21 @@ from django_redis.cache import RedisCache
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 from redis.exceptions import NoScriptError, RedisError, ResponseError
+from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from accounts import grants
-from accounts.authentication import TenantJWTAuthentication
-from tenants.models import HOSTS
+from core.cache import FAST_PATH_ABOVE, cached_response, page_key_parts, store_page
+from core.throttling import CountingThrottleMixin
 
-from .cache import PAGE, cached_response, generation_key, page_key_parts, schema_key, store_page
-from .throttling import CountingThrottleMixin
+from . import formats
+from .grants import GrantingAuthentication
 
 log = logging.getLogger(__name__)
 
-# KEYS: the hosts generation (public schema), the company's auth generation, the grant, the namespaces'
-#       generations, the throttles' counters.
-# ARGV: who asks (hostname, user id and password claim, one per line, as the grant holds them), the page key
-#       up to its versions, the digest's text up to the scope, the page key this process holds a copy of
-#       (or ""), the number of namespaces, each namespace's name, then each throttle's window and limit.
-# Returns {0} without a grant, {1} without the page; with both (the throttles counted): {2, refused, page,
-# page key, milliseconds it has left}, or {3, refused} when the page is the one this process holds.
-ANSWER = """
-local namespaces = tonumber(ARGV[5])
-local found = redis.call("MGET", unpack(KEYS, 1, 3 + namespaces))
-if not found[3] then return {0} end
-local auth, hosts, who, scope = string.match(found[3], "^(%d+)\\n(%d+)\\n(.+)\\n(%x+)$")
-if auth ~= (found[2] or "1") or hosts ~= (found[1] or "1") or who ~= ARGV[1] then return {0} end
-local versions = {}
-for i = 1, namespaces do
-    versions[i] = ARGV[5 + i] .. "." .. (found[3 + i] or "1")
-end
-local page_key = ARGV[2] .. table.concat(versions, ",") .. ":" .. string.sub(redis.sha1hex(ARGV[3] .. scope), 1, 32)
-local page, lifetime = false, 0
-if page_key ~= ARGV[4] then
-    page = redis.call("GET", page_key)
-    if not page then return {1} end
-    lifetime = redis.call("PTTL", page_key)
-end
-local refused = 0
-for j = 1, #KEYS - 3 - namespaces do
-    local key = KEYS[3 + namespaces + j]
-    local count = redis.call("INCR", key)
-    -- Atomic with the INCR inside the script: the request that opens the window sets its end.
-    if count == 1 then redis.call("EXPIRE", key, ARGV[5 + namespaces + 2 * j - 1]) end
-    if count > tonumber(ARGV[5 + namespaces + 2 * j]) then refused = 1 end
-end
-if page then return {2, refused, page, page_key, lifetime} end
-return {3, refused}
-"""
-
-
+ANSWER = (Path(__file__).parent / "answer.lua").read_text(encoding="utf-8")
 ANSWER_SHA = hashlib.sha1(ANSWER.encode()).hexdigest()
 
 
@@ -164,8 +133,11 @@ class LocalPages:
 
 class CachedPageMiddleware:
     def __init__(self, get_response):
+        if not settings.CACHED_PAGE_FAST_PATH:
+            raise MiddlewareNotUsed("CACHED_PAGE_FAST_PATH is off")
         self.get_response = get_response
-        self.authenticator = TenantJWTAuthentication()
+        # Only to read the header as the full stack reads it: the token's checks are verified_token's.
+        self.authenticator = JWTAuthentication()
         self.request_id_header = guid_settings.guid_header_name
         self.request_id_meta = "HTTP_" + self.request_id_header.upper().replace("-", "_")
         self.local_pages = LocalPages()
@@ -181,6 +153,7 @@ class CachedPageMiddleware:
             if response is not None:
                 response[self.request_id_header] = self.request_id(request)
                 return response
+        setattr(request, FAST_PATH_ABOVE, True)
         response = self.get_response(request)
         key = getattr(response, "page_cache_key", None)
         if key is not None and response.status_code == 200:
@@ -197,26 +170,30 @@ class CachedPageMiddleware:
         except DisallowedHost:
             return None
         token = self.verified_token(request)
-        asker = None if token is None else grants.who(hostname, token)
+        if token is None:
+            return None
+        user_id, session_id = token[jwt_settings.USER_ID_CLAIM], token["sid"]
+        asker = formats.who(hostname, user_id, token[jwt_settings.REVOKE_TOKEN_CLAIM])
         if asker is None:
             return None
         schema = token["tenant"]
 
         def key(schema_name, name):
-            return schema_key(schema_name, name, backend.key_prefix, backend.version)
+            return formats.schema_key(schema_name, name, backend.key_prefix, backend.version)
 
         path, query = page_key_parts(request)
-        asked = (schema, token["sid"], path, query)
+        asked = (schema, session_id, path, query)
         held = self.local_pages.hint(asked)
         throttles = view.throttles_counting(request, token)
         keys = [
-            key(get_public_schema_name(), generation_key(HOSTS)), key(schema, generation_key(grants.AUTH)),
-            key(schema, grants.grant_key(token["sid"])),
-            *(key(schema, generation_key(namespace)) for namespace in view.cache_namespaces),
+            key(get_public_schema_name(), formats.generation_key(formats.HOSTS)),
+            key(schema, formats.generation_key(formats.AUTH)), key(schema, formats.grant_key(session_id)),
+            key(schema, formats.user_generation_key(user_id)), key(schema, formats.session_generation_key(session_id)),
+            *(key(schema, formats.generation_key(namespace)) for namespace in view.cache_namespaces),
             *(key(schema, throttle.key) for throttle in throttles),
         ]
         arguments = [
-            asker, key(schema, f"{PAGE}:{schema}:"), f"{path}|{query}|", held,
+            asker, key(schema, formats.page_key_head(schema)), formats.page_digest_head(path, query), held,
             len(view.cache_namespaces), *view.cache_namespaces,
             *(value for throttle in throttles for value in (throttle.duration, throttle.num_requests)),
         ]
@@ -334,7 +311,10 @@ def _cached_list_view(path, urlconf):
     view_class, actions = getattr(match.func, "cls", None), getattr(match.func, "actions", None) or {}
     action = getattr(view_class, actions.get("get", ""), None)
     namespaces = getattr(action, "cache_namespaces", None)
-    if not namespaces or list(view_class.authentication_classes)[:1] != [TenantJWTAuthentication]:
+    if not namespaces:
+        return None
+    authenticators = list(view_class.authentication_classes)
+    if not authenticators or not issubclass(authenticators[0], GrantingAuthentication):
         return None
     if not all(issubclass(throttle, CountingThrottleMixin) for throttle in view_class.throttle_classes):
         return None
