@@ -148,7 +148,7 @@ class SeasonPlan:
 
 
 _STATUS_TABLES = [
-    (hours * 3600 if hours else None, list(table), list(accumulate(table.values())))
+    (hours * HOUR if hours else None, list(table), list(accumulate(table.values())))
     for hours, table in STATUS_BY_AGE
 ]
 
