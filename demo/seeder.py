@@ -118,7 +118,6 @@ class Seeder:
         self.opts = opts
         self.out = out or (lambda line: None)
         self.progress = progress and verbosity >= 1
-        self.verbosity = verbosity
         self.rng = Random(opts.seed)
         self.tz = ZoneInfo(company.time_zone or settings.DEFAULT_TIME_ZONE)
         self.now = timezone.now().replace(microsecond=0)
