@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import psycopg.errors
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from core import audit
@@ -16,6 +16,7 @@ from core.services import apply_changes, raise_if_invalid
 from core.tenancy import company_date, company_today
 from reconciliation.services import schedule_intake_refresh
 
+from . import records
 from .models import PACKOUT_FIELDS, TRANSITIONS, Batch, BatchHistory, Status
 
 # What daily_grower_intake sums: an edit of these makes the view stale.
@@ -35,20 +36,8 @@ def _history(batch, event, by, payload=None, from_status="", to_status=""):
 
 
 def _next_batch_code(packhouse, day):
-    """PH1-20260212-0042: the packhouse, the local intake day, and that day's sequence.
-
-    One upsert statement, so two clerks at the same packhouse can never get
-    the same number; the counter row stays locked until the intake commits.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO batch_code_counters (packhouse_id, day, last) VALUES (%s, %s, 1) "
-            "ON CONFLICT (packhouse_id, day) DO UPDATE SET last = batch_code_counters.last + 1 "
-            "RETURNING last",
-            [packhouse.pk, day],
-        )
-        number = cursor.fetchone()[0]
-    return f"{packhouse.code}-{day:%Y%m%d}-{number:04d}"
+    key = (packhouse.pk, day)
+    return records.batch_code(packhouse.code, day, records.reserve_numbers({key: 1})[key])
 
 
 def _check_weights_and_bins(gross, tare, bins, errors):
@@ -94,10 +83,10 @@ def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_c
         batch.batch_code = _next_batch_code(packhouse, company_date(intake_date))
         batch.save()
         batch.refresh_from_db(fields=["net_weight_kg"])
-        _history(batch, BatchHistory.Event.CREATED, by, to_status=Status.RECEIVED, payload={
-            "batch_code": batch.batch_code, "grower": grower.code, "packhouse": packhouse.code,
-            "bin_count": bin_count, "gross_weight_kg": str(gross_weight_kg), "tare_weight_kg": str(tare_weight_kg),
-        })
+        _history(batch, BatchHistory.Event.CREATED, by, to_status=Status.RECEIVED, payload=records.created_payload(
+            batch_code=batch.batch_code, grower_code=grower.code, packhouse_code=packhouse.code,
+            bin_count=bin_count, gross_weight_kg=gross_weight_kg, tare_weight_kg=tare_weight_kg,
+        ))
         bump("batches")
         transaction.on_commit(schedule_intake_refresh, robust=True)
     return batch
@@ -187,7 +176,7 @@ def transition(batch, to_status, *, by=None, reason="", expected_version=None):
             fields.append("rejection_reason")
         _save(batch, fields)
         _history(batch, BatchHistory.Event.STATUS_CHANGED, by, from_status=from_status, to_status=to_status,
-                 payload={"reason": reason} if reason else {})
+                 payload=records.status_changed_payload(reason))
         audit.event_on_commit(
             "batch.transitioned", user=by, batch=batch.pk, batch_code=batch.batch_code,
             from_status=from_status.value, to_status=to_status, reason=reason or "-",
@@ -216,10 +205,7 @@ def record_packout(batch, *, class1_kg, class2_kg, class3_kg, waste_kg, by=None,
         for name, value in values.items():
             setattr(batch, name, value)
         _save(batch, list(PACKOUT_FIELDS))
-        payload = {name: str(value) for name, value in values.items()}
-        if any(value is not None for value in previous.values()):
-            payload["previous"] = {name: None if v is None else str(v) for name, v in previous.items()}
-        _history(batch, BatchHistory.Event.PACKOUT, by, payload=payload)
+        _history(batch, BatchHistory.Event.PACKOUT, by, payload=records.packout_payload(values, previous))
     return batch
 
 
@@ -245,7 +231,7 @@ def edit(batch, changes, *, by=None, expected_version=None):
         _full_clean(batch, errors)
         _save(batch, list(changed))
         batch.refresh_from_db(fields=["net_weight_kg"])
-        _history(batch, BatchHistory.Event.EDITED, by, payload={"changes": changed})
+        _history(batch, BatchHistory.Event.EDITED, by, payload=records.edited_payload(changed))
         if set(changed) & INTAKE_VIEW_FIELDS:
             transaction.on_commit(schedule_intake_refresh, robust=True)
     return batch

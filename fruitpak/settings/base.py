@@ -64,6 +64,9 @@ THIRD_PARTY_APPS = [
 
 INSTALLED_APPS = SHARED_APPS + [
     app for app in TENANT_APPS + THIRD_PARTY_APPS if app not in SHARED_APPS
+] + [
+    # No tables, so in neither schema list: setup_demo and seed_demo only.
+    "demo",
 ]
 
 # The seed report's index names (ix_batches_grower_harvest_status, ...) are kept

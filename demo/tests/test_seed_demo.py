@@ -1,3 +1,4 @@
+import json
 import re
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -7,12 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command, load_command_class
+from django.db import connection
 from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from batches import services
 from batches.models import Batch, BatchCodeCounter, BatchHistory, Status
 from core.tenancy import company_date, company_today
+from demo.bulk import copy_json, copy_text
 from growers.models import FruitType, Grower
 from packhouses.models import Packhouse
 from payments.models import GrowerPayment, PaymentType, PriceAgreement
@@ -150,6 +153,61 @@ def test_codes_follow_the_services_format_and_counters_agree(seeded):
         assert batch.batch_code == f"{day_prefix}-{last + 1:04d}"
         assert BatchCodeCounter.objects.get(packhouse=latest.packhouse, day=company_date(latest.intake_date)).last == (
             last + 1)
+
+
+def _shapes(history):
+    """{(event, from, to): {(payload key, value type), ...}} for each shape a history row has."""
+    shapes = defaultdict(set)
+    for row in history:
+        shapes[(row.event, row.from_status, row.to_status)].add(
+            tuple(sorted((key, type(value).__name__) for key, value in row.payload.items()))
+        )
+    return shapes
+
+
+def test_seeded_history_has_the_shape_the_services_write(seeded):
+    acme, _ = seeded
+    with acme:
+        seeded_ids = list(Batch.objects.values_list("pk", flat=True))
+        grower, packhouse = Grower.objects.filter(active=True).first(), Packhouse.objects.get(code="PH1")
+
+        def intake():
+            return services.record_intake(
+                grower=grower, packhouse=packhouse, fruit_type="apple", variety="Gala", harvest_date=company_today(),
+                bin_count=10, gross_weight_kg=Decimal("4000.00"), tare_weight_kg=Decimal("450.00"),
+            )
+
+        # Every path the seed writes, through the services.
+        dispatched = intake()
+        services.transition(dispatched, Status.GRADING)
+        services.transition(dispatched, Status.PACKING)
+        services.record_packout(dispatched, class1_kg=Decimal("3000.00"), class2_kg=Decimal("300.00"),
+                                class3_kg=Decimal("100.50"), waste_kg=Decimal("50.00"))
+        services.transition(dispatched, Status.PACKED)
+        dispatched = services.transition(dispatched, Status.DISPATCHED)
+        services.transition(intake(), Status.REJECTED, reason="Sunburn above tolerance")
+        services.transition(services.transition(intake(), Status.GRADING), Status.REJECTED, reason="Decay found")
+
+        made = _shapes(BatchHistory.objects.exclude(batch_id__in=seeded_ids))
+        seeded_shapes = _shapes(BatchHistory.objects.filter(batch_id__in=seeded_ids))
+        assert {event for event, _, _ in seeded_shapes} == {"created", "status_changed", "packout"}
+        assert all(len(shapes) == 1 for shapes in made.values()), made
+        assert {key: made.get(key) for key in seeded_shapes} == seeded_shapes
+        # The seed's version counts the history rows, as the services' does.
+        assert dispatched.version == dispatched.history.count() == 6
+        assert CODE.match(dispatched.batch_code)
+
+
+def test_payload_and_text_escaping_survive_copy(acme):
+    text = 'A tab\there, "quotes", a back\\slash, a new\nline, \\N, Môrewag ✓'
+    payload = {"reason": text, "nested": {"list": [1, None, text]}}
+    with acme, connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE copied (note text, payload jsonb)")
+        with cursor.cursor.copy("COPY copied (note, payload) FROM STDIN") as copy:
+            copy.write(f"{copy_text(text)}\t{copy_json(payload)}\n")
+        cursor.execute("SELECT note, payload::text FROM copied")
+        note, stored = cursor.fetchone()
+    assert note == text and json.loads(stored) == payload
 
 
 def test_times_and_codes_are_in_the_companys_time_zone(acme):
@@ -306,28 +364,10 @@ def test_bad_arguments_are_refused_with_a_clear_message(acme, args, message):
 
 
 def test_help_explains_every_option():
-    parser = load_command_class("batches", "seed_demo").create_parser("manage.py", "seed_demo")
+    parser = load_command_class("demo", "seed_demo").create_parser("manage.py", "seed_demo")
     text = " ".join(parser.format_help().split())
     for option in ("--schema", "--batches", "--growers", "--packhouses", "--payments", "--seed"):
         assert option in text
     assert "default: demo" in text and "default: 20000" in text and "default: 120" in text
     assert "default: 3" in text and "about two per grower per month" in text and "repeatable" in text
     assert "Safe to run again" in text and "only the missing" in text
-
-
-def test_setup_demo_seeds_the_demo_company_once(capsys):
-    from django.db import connection
-    from django_tenants.utils import tenant_context
-
-    from tenants.models import Company
-
-    call_command("setup_demo", "--batches", "120")
-    call_command("setup_demo", "--batches", "120")
-    output = capsys.readouterr().out
-    assert "already has 120 batches" in output
-    assert output.rstrip().endswith("admin@fruitpak.localhost  password: fruitpak-demo")
-    connection.set_schema_to_public()
-    with tenant_context(Company.objects.get(schema_name="demo")):
-        assert Batch.objects.count() == 120
-        assert Grower.objects.count() == 120 and Packhouse.objects.count() == 3
-        assert Batch.objects.exclude(created_by=None).exists()

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
-from batches.seeding import (
+from demo.seeder import (
     MAX_BATCHES,
     MAX_GROWERS,
     MAX_PACKHOUSES,

@@ -4,18 +4,23 @@ from django.db import connection
 from django_tenants.utils import tenant_context
 
 from accounts.models import User
+from batches.models import Batch
+from growers.models import Grower
+from packhouses.models import Packhouse
 from tenants.models import Company
 
 pytestmark = pytest.mark.django_db
 
 
-def test_setup_demo_twice_makes_one_demo_with_working_logins(client, capsys):
-    # The season of demo data is seed_demo's to test (batches/tests/test_seed_demo.py); a little is enough here.
+def test_setup_demo_twice_makes_one_demo_with_working_logins_and_seeds_it_once(client, capsys):
+    # The season of demo data is seed_demo's to test (test_seed_demo.py); a little is enough here.
     call_command("setup_demo", "--batches", "40")
     call_command("setup_demo", "--batches", "40")
 
     output = capsys.readouterr().out
     assert "clerk@demo.localhost" in output and "password: fruitpak-demo" in output
+    assert "already has 40 batches" in output
+    assert output.rstrip().endswith("admin@fruitpak.localhost  password: fruitpak-demo")
     connection.set_schema_to_public()
     demo = Company.objects.get(schema_name="demo")
     assert demo.domains.count() == 1
@@ -25,6 +30,9 @@ def test_setup_demo_twice_makes_one_demo_with_working_logins(client, capsys):
             ("finance@demo.localhost", "Finance"),
             ("manager@demo.localhost", "Manager"),
         ]
+        assert Batch.objects.count() == 40
+        assert Grower.objects.count() == 120 and Packhouse.objects.count() == 3
+        assert Batch.objects.exclude(created_by=None).exists()
     response = client.post(
         "/login/", {"username": "finance@demo.localhost", "password": "fruitpak-demo"},
         HTTP_HOST="demo.localhost",

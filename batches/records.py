@@ -1,0 +1,57 @@
+"""What a batch write records: its code, the code counters, and the history payloads.
+
+The services use these for one batch at a time, and demo's bulk loader for a
+million, so a batch looks the same whichever way it was written.
+"""
+
+from django.db import connection
+
+
+def batch_code(packhouse_code, day, number):
+    """PH1-20260212-0042: the packhouse, the local intake day, and that day's sequence."""
+    return f"{packhouse_code}-{day:%Y%m%d}-{number:04d}"
+
+
+def reserve_numbers(wanted):
+    """{(packhouse id, day): how many} -> {(packhouse id, day): the first of the numbers reserved}.
+
+    One upsert statement, so two clerks at the same packhouse can never get
+    the same number; the counter rows stay locked until the transaction
+    commits. Keys are taken in order, so two bulk loads cannot deadlock.
+    """
+    keys = sorted(wanted)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO batch_code_counters (packhouse_id, day, last) "
+            "SELECT * FROM unnest(%s::bigint[], %s::date[], %s::integer[]) "
+            "ON CONFLICT (packhouse_id, day) DO UPDATE SET last = batch_code_counters.last + EXCLUDED.last "
+            "RETURNING packhouse_id, day, last",
+            [[pk for pk, _ in keys], [day for _, day in keys], [wanted[key] for key in keys]],
+        )
+        return {(pk, day): last - wanted[(pk, day)] + 1 for pk, day, last in cursor.fetchall()}
+
+
+# History payloads, one builder per event. Weights go in as text (str of a Decimal, or the loader's
+# ready-made "1234.56") so that JSON keeps them exact.
+
+def created_payload(*, batch_code, grower_code, packhouse_code, bin_count, gross_weight_kg, tare_weight_kg):
+    return {
+        "batch_code": batch_code, "grower": grower_code, "packhouse": packhouse_code, "bin_count": bin_count,
+        "gross_weight_kg": str(gross_weight_kg), "tare_weight_kg": str(tare_weight_kg),
+    }
+
+
+def status_changed_payload(reason=""):
+    return {"reason": reason} if reason else {}
+
+
+def packout_payload(values, previous=None):
+    """`values` and `previous` by field name; `previous` only when a pack-out is corrected."""
+    payload = {name: str(value) for name, value in values.items()}
+    if previous and any(value is not None for value in previous.values()):
+        payload["previous"] = {name: None if value is None else str(value) for name, value in previous.items()}
+    return payload
+
+
+def edited_payload(changes):
+    return {"changes": changes}

@@ -1,0 +1,289 @@
+"""Batches and their history, bulk-written with PostgreSQL COPY.
+
+Far too many for the services, so the rows are written directly, but from
+the helpers the services use (batches.records), so they are exactly the rows
+the services would have written:
+
+- batch codes are `records.batch_code` (`PH1-20260212-0042`, numbered per
+  packhouse and local intake day in intake order), and the numbers are
+  reserved in `batch_code_counters` by `records.reserve_numbers`, so a later
+  `record_intake` carries on where the seed stopped;
+- every batch has its `created` history row, one `status_changed` row per
+  move and a `packout` row when it has a pack-out, all after its intake
+  time, with the payloads of the `records` builders (JSON by json.dumps),
+  and its `version` counts them as the services would have;
+- batch ids are reserved from the table's own sequence (`nextval`), history
+  ids come from the column default during COPY.
+"""
+
+import functools
+import json
+import shutil
+import sys
+import threading
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from django.db import connection
+from tqdm import tqdm
+
+from accounts.models import User
+from accounts.roles import CLERK
+from batches import records
+from batches.models import PACKOUT_FIELDS
+
+from .payment_plan import PriceBook
+from .reference import BATCH_NOTES
+from .season import CREATED, EPOCH, PACKOUT, RECEIVED, REJECTED, SeasonPlan, day_chunks, lifecycle
+
+CHUNK = 50_000  # batches per COPY round trip (and per counter upsert)
+# Foreign keys are checked at commit (cheapest), but PostgreSQL queues ~15 checks per batch in memory until
+# then: a run adding more than this checks them per COPY instead (slower, bounded memory).
+CHECK_AT_COMMIT_UP_TO = 2_000_000
+BATCH_COLUMNS = (
+    "id", "batch_code", "grower_id", "packhouse_id", "fruit_type", "variety", "harvest_date", "intake_date",
+    "bin_count", "gross_weight_kg", "tare_weight_kg", "class1_kg", "class2_kg", "class3_kg", "waste_kg",
+    "status", "rejection_reason", "notes", "created_by_id", "version", "created_at", "updated_at",
+)
+HISTORY_COLUMNS = ("batch_id", "event", "from_status", "to_status", "payload", "recorded_at", "recorded_by_id")
+NULL = "\\N"
+
+
+def cents(value):
+    """'1234.56' from 123456 (kg held as integer hundredths)."""
+    return f"{value // 100}.{value % 100:02d}"
+
+
+# Only the demo's own texts (varieties, reasons, notes) come here: a few dozen, repeated over a million
+# rows, so each is escaped once.
+@functools.cache
+def copy_text(text):
+    """A field in COPY's text format: its backslashes, tabs and line breaks escaped."""
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+# json.dumps without its circular-reference check (a payload is a few flat fields): a million payloads
+# take a second less.
+_dumps = json.JSONEncoder(check_circular=False).encode
+
+
+def copy_json(payload):
+    """A history payload as a COPY field.
+
+    JSON escapes every control character, so a backslash is the only
+    character left that COPY would read specially.
+    """
+    return _dumps(payload).replace("\\", "\\\\")
+
+
+@functools.cache
+def _status_changed_json(reason):
+    return copy_json(records.status_changed_payload(reason))
+
+
+class Timestamps:
+    """Fast text for timestamptz COPY: UTC epoch seconds to '2026-02-12 07:31:05+00'."""
+
+    def __init__(self):
+        self._days = {}
+
+    def __call__(self, epoch):
+        day, second = divmod(epoch, 86400)
+        text = self._days.get(day)
+        if text is None:
+            text = self._days[day] = (EPOCH + timedelta(days=day)).isoformat()
+        return f"{text} {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}+00"
+
+
+class BatchLoader:
+    """Adds a season's batches for a Seeder: its random generator, clock, report and output."""
+
+    def __init__(self, seeder, packhouses, growers):
+        self.rng = seeder.rng
+        self.now_epoch = seeder.now_epoch
+        self.report = seeder.report
+        self.out = seeder.out
+        self.progress = seeder.progress
+        self.packhouses = packhouses
+        self.growers = growers
+        self.plan = SeasonPlan(seeder, growers)
+
+    def add(self, count):
+        """COPY `count` batches and their history. Returns {grower index: {local day: value}} for payments.
+
+        A pipeline over chunks of whole days: while a worker thread COPYs
+        chunk n on this connection, this thread formats chunk n+1 (PostgreSQL
+        and Python each get a core). The connection is used by one thread at
+        a time: the counters and ids of the next chunk are taken between two
+        COPYs.
+        """
+        plan = self.plan
+        chunks = day_chunks(plan.sample_days(count), CHUNK)
+        users = self._users()
+        prices = PriceBook()
+        values = defaultdict(lambda: defaultdict(float))
+        self.out(f"Batches: {self.report.batches_before} exist, adding {count}...")
+        # The size from shutil: a terminal that reports 0 x 0 (some CI runners) would hide tqdm's bar.
+        size = shutil.get_terminal_size((100, 24))
+        bar = tqdm(total=count, unit=" batches", file=sys.stderr, disable=None if self.progress else True,
+                   mininterval=0.5, ncols=min(size.columns, 120), nrows=size.lines)
+        if count > CHECK_AT_COMMIT_UP_TO:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        copier = _Copier()
+        with bar:
+            try:
+                rows, ids = self._reserve(plan.chunk_batches(next(chunks, ())))
+                while rows:
+                    lines = self._lines(rows, ids, users, prices, values)
+                    following = plan.chunk_batches(next(chunks, ()))
+                    self._written(copier.wait(), bar, count)
+                    rows, ids = self._reserve(following)
+                    copier.start(*lines)
+                self._written(copier.wait(), bar, count)
+            finally:
+                copier.join()  # never leave a COPY running on the connection, even on Ctrl-C
+        self.out(f"Batches: {self.report.batches_created} added with {self.report.history_created} history rows.")
+        return values
+
+    def _reserve(self, rows):
+        """Codes and ids for a chunk: the database work done between two COPYs."""
+        if not rows:
+            return [], []
+        self._number(rows)
+        return rows, sorted(self._reserve_ids(len(rows)))
+
+    def _written(self, counts, bar, count):
+        if counts is None:
+            return
+        batches, history = counts
+        self.report.batches_created += batches
+        self.report.history_created += history
+        bar.update(batches)
+        if bar.disable and self.progress:  # no terminal for the bar: a line per chunk instead
+            self.out(f"  {self.report.batches_created} of {count} batches written.")
+
+    @staticmethod
+    def _users():
+        active = User.objects.filter(is_active=True).order_by("pk")
+        clerks = list(active.filter(groups__name=CLERK).values_list("pk", flat=True))
+        if not clerks:
+            clerks = list(active.values_list("pk", flat=True)[:3])
+        return clerks or [None]
+
+    def _number(self, rows):
+        """Batch codes, numbered in intake order from the counters' reserved numbers."""
+        rows.sort(key=lambda row: row[0])  # intake time
+        packhouses = self.packhouses
+        next_number = records.reserve_numbers(Counter((packhouses[row[2]].pk, row[1]) for row in rows))
+        for row in rows:
+            packhouse, day = packhouses[row[2]], row[1]
+            key = (packhouse.pk, day)
+            number = next_number[key]
+            next_number[key] = number + 1
+            row.append(records.batch_code(packhouse.code, day, number))
+
+    @staticmethod
+    def _reserve_ids(count):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('batches', 'id')) FROM generate_series(1, %s)", [count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def _lines(self, rows, ids, users, prices, values):
+        """COPY text for one chunk: (batch lines, history lines). Pure Python: no database here."""
+        rng = self.rng
+        packhouses, growers, varieties = self.packhouses, self.growers, self.plan.varieties
+        stamp = Timestamps()
+        batch_lines = []
+        history_lines = []
+        for batch_id, row in zip(ids, rows, strict=True):
+            intake, day, ph, grower_index, variety_index, harvest, bins, gross, tare, code = row
+            grower, packhouse = growers[grower_index], packhouses[ph]
+            fruit, variety = varieties[variety_index]
+            user = users[batch_id % len(users)]
+            user_text = NULL if user is None else str(user)
+            status, steps, packout, reason = lifecycle(rng, intake, self.now_epoch, gross - tare, grower.quality)
+            gross_kg, tare_kg = cents(gross), cents(tare)
+            packout_kg = [cents(kg) for kg in packout] if packout else [NULL] * len(PACKOUT_FIELDS)
+            # The history, in order, each row after the intake. The batch was created at its first row's
+            # time and last updated at its last's.
+            recorded = created_at = stamp(steps[0][0])
+            created = copy_json(records.created_payload(
+                batch_code=code, grower_code=grower.code, packhouse_code=packhouse.code, bin_count=bins,
+                gross_weight_kg=gross_kg, tare_weight_kg=tare_kg,
+            ))
+            history_lines.append(f"{batch_id}\t{CREATED}\t\t{RECEIVED}\t{created}\t{created_at}\t{user_text}\n")
+            for moment, event, from_status, to_status, why in steps[1:]:
+                if event == PACKOUT:
+                    payload = copy_json(records.packout_payload(dict(zip(PACKOUT_FIELDS, packout_kg, strict=True))))
+                else:
+                    payload = _status_changed_json(why)
+                recorded = stamp(moment)
+                history_lines.append(
+                    f"{batch_id}\t{event}\t{from_status}\t{to_status}\t{payload}\t{recorded}\t{user_text}\n"
+                )
+            notes = copy_text(rng.choice(BATCH_NOTES)) if rng.random() < 0.03 else ""
+            c1, c2, c3, waste = packout_kg
+            batch_lines.append(
+                f"{batch_id}\t{code}\t{grower.id}\t{packhouse.pk}\t{fruit}\t{copy_text(variety)}\t"
+                f"{harvest.isoformat()}\t{stamp(intake)}\t{bins}\t{gross_kg}\t{tare_kg}\t{c1}\t{c2}\t{c3}\t{waste}\t"
+                f"{status}\t{copy_text(reason)}\t{notes}\t{user_text}\t{len(steps)}\t{created_at}\t{recorded}\n"
+            )
+            if status != REJECTED:
+                values[grower_index][day] += prices.value(fruit, variety, day, gross - tare, packout)
+        return batch_lines, history_lines
+
+
+class _Copier:
+    """Runs the COPY of one chunk (batches, then their history) in a worker thread.
+
+    A pipeline stage, not background work: `add` waits for each COPY before
+    it starts the next and joins the thread before it returns. It uses
+    psycopg's connection under Django's, in the same transaction and session,
+    so the search_path django-tenants set applies; `start` first takes a
+    Django cursor so that the SET has been issued.
+    """
+
+    def __init__(self):
+        self.thread = None
+        self.result = None
+        self.error = None
+
+    def start(self, batch_lines, history_lines):
+        with connection.cursor():
+            pass  # django-tenants issues SET search_path when a cursor is taken
+        raw = connection.connection
+
+        def work():
+            try:
+                with raw.cursor() as cursor:
+                    _copy_lines(cursor, "batches", BATCH_COLUMNS, batch_lines)
+                    _copy_lines(cursor, "batch_history", HISTORY_COLUMNS, history_lines)
+                self.result = (len(batch_lines), len(history_lines))
+            except BaseException as exc:  # handed to the main thread by wait()
+                self.error = exc
+
+        self.thread = threading.Thread(target=work, name="seed-demo-copy", daemon=True)
+        self.thread.start()
+
+    def join(self):
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
+
+    def wait(self):
+        """The (batches, history rows) of the COPY just finished, or None; its error is raised here."""
+        self.join()
+        error, self.error = self.error, None
+        if error is not None:
+            raise error
+        result, self.result = self.result, None
+        return result
+
+
+def _copy_lines(cursor, table, columns, lines, block=20_000):
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for start in range(0, len(lines), block):
+            copy.write("".join(lines[start:start + block]))
