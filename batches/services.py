@@ -13,9 +13,9 @@ from core.cache import bump
 from core.errors import Conflict
 from core.services import apply_changes
 from core.tenancy import company_date, company_today
-from reconciliation.services import schedule_intake_refresh
 
 from .models import PACKOUT_FIELDS, TRANSITIONS, Batch, BatchHistory, Status
+from .signals import intake_changed
 
 # What daily_grower_intake sums: an edit of these makes the view stale.
 INTAKE_VIEW_FIELDS = {"fruit_type", "bin_count", "gross_weight_kg", "tare_weight_kg"}
@@ -98,7 +98,7 @@ def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_c
             "bin_count": bin_count, "gross_weight_kg": str(gross_weight_kg), "tare_weight_kg": str(tare_weight_kg),
         })
         bump("batches")
-        transaction.on_commit(schedule_intake_refresh, robust=True)
+        intake_changed.send(sender=Batch, batch=batch)
     return batch
 
 
@@ -271,5 +271,5 @@ def edit(batch, changes, *, by=None, expected_version=None):
         batch.refresh_from_db(fields=["net_weight_kg"])
         _history(batch, BatchHistory.Event.EDITED, by, payload={"changes": changed})
         if set(changed) & INTAKE_VIEW_FIELDS:
-            transaction.on_commit(schedule_intake_refresh, robust=True)
+            intake_changed.send(sender=Batch, batch=batch)
     return batch

@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class ReconciliationConfig(AppConfig):
     name = "reconciliation"
+
+    def ready(self):
+        # batches sits below reconciliation and never imports it; it announces intake, we react.
+        from batches.signals import intake_changed
+
+        from .tasks import refresh_soon
+
+        intake_changed.connect(refresh_soon, dispatch_uid="reconciliation.refresh_soon")
