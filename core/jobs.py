@@ -11,12 +11,14 @@ the job's arguments, and the worker runs the task inside that schema:
 
     defer_for_company(refresh_intake_view, once=True, delay=30)
 
-`manage.py procrastinate worker` runs the jobs (docs/decisions.md, "Jobs").
+`manage.py procrastinate worker` runs the jobs, each sync task on a thread of
+its own; the contrib app gives that thread's Django connection back to the
+pool after every task.
 """
 
 import functools
 
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context, tenant_context
 from procrastinate import exceptions, manager
 from procrastinate.contrib.django import app
@@ -64,19 +66,6 @@ def defer_for_company(task, *, once=False, delay=None, **task_kwargs):
             continue
 
 
-def _returning_connections(func):
-    """The worker runs sync tasks on a pool of threads: give their connections back to Django's pool."""
-
-    @functools.wraps(func)
-    def run(**kwargs):
-        try:
-            return func(**kwargs)
-        finally:
-            connections.close_all()
-
-    return run
-
-
 def company_task(**options):
     """Register a procrastinate task (options as app.task's) that runs in the schema its job names."""
 
@@ -88,7 +77,7 @@ def company_task(**options):
             with tenant_context(company):
                 return func(**kwargs)
 
-        return app.task(**options)(_returning_connections(in_company))
+        return app.task(**options)(in_company)
 
     return register
 
@@ -102,6 +91,6 @@ def platform_task(**options):
             with schema_context(get_public_schema_name()):
                 return func(**kwargs)
 
-        return app.task(**options)(_returning_connections(in_public))
+        return app.task(**options)(in_public)
 
     return register
