@@ -154,12 +154,16 @@ def test_the_job_tables_are_in_public_only_and_a_company_queues_into_them(acme, 
     assert queued == [(1,)]
 
 
-def test_intakes_in_a_burst_queue_one_delayed_refresh_for_their_company(acme, march, settings):
+def test_intakes_in_a_burst_queue_one_delayed_refresh_for_their_company(acme, settings):
+    from growers.tests.factories import GrowerFactory
+    from packhouses.tests.factories import PackhouseFactory
+
     settings.INTAKE_VIEW_REFRESH_SECONDS = 30
     with acme:
+        grower, packhouse = GrowerFactory(), PackhouseFactory()
         before = timezone.now()
         for day in (10, 11, 12):
-            intake(march.a, march.ph1, local(2026, 3, day, 15))
+            intake(grower, packhouse, local(2026, 3, day, 15))
         jobs = refresh_jobs()
 
     assert len(jobs) == 1
