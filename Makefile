@@ -21,6 +21,7 @@ WITH_SERVICES = set -a && . ./$(SERVICES_ENV) && set +a &&
 
 help:
 	@echo "make run          build .venv, bring up PostgreSQL and Redis, migrate, load the demo, serve on :$(PORT)"
+	@echo "                  with the job worker beside gunicorn; Ctrl-C stops both"
 	@echo "make test         the same set-up, then the whole test suite"
 	@echo "make run EMBEDDED=1   use private servers under .var/ even if localhost has its own"
 	@echo "make services-down    stop the private servers"
@@ -53,9 +54,11 @@ migrate: services
 demo: migrate
 	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev $(BIN)/python manage.py setup_demo --port $(PORT)
 
+# gunicorn and the job worker side by side (scripts/supervise.py); Ctrl-C stops both.
 run: demo
-	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev exec $(BIN)/gunicorn fruitpak.wsgi \
-		--bind $(BIND) --workers 2 --access-logfile - --forwarded-allow-ips '*'
+	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev exec $(BIN)/python scripts/supervise.py \
+		-- $(BIN)/gunicorn fruitpak.wsgi --bind $(BIND) --workers 2 --access-logfile - --forwarded-allow-ips '*' \
+		-- $(BIN)/python manage.py procrastinate worker
 
 # The browser tests (browser/) drive Debian's chromium, never a downloaded one. CI runs as root on Debian.
 chromium:
@@ -70,8 +73,8 @@ web-tools:
 	@command -v nginx >/dev/null && command -v ab >/dev/null && command -v wrk >/dev/null || \
 		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx apache2-utils wrk)
 
-# The production shape: gunicorn (gunicorn.conf.py, fruitpak.settings.prod) behind nginx (nginx.conf), in the
-# foreground; Ctrl-C stops both. `make serve-stop` stops one left running.
+# The production shape: gunicorn (gunicorn.conf.py, fruitpak.settings.prod) behind nginx (nginx.conf), and the
+# job worker, in the foreground; Ctrl-C stops them all. `make serve-stop` stops one left running.
 serve: migrate web-tools
 	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev $(BIN)/python manage.py setup_demo --port $(SERVE_PORT)
 	$(WITH_SERVICES) exec $(BIN)/python scripts/serve.py run --listen 127.0.0.1:$(SERVE_PORT)

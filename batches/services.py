@@ -14,10 +14,10 @@ from core.errors import Conflict
 from core.idempotency import create_once
 from core.services import apply_changes, raise_if_invalid
 from core.tenancy import company_date, company_today
-from reconciliation.services import schedule_intake_refresh
 
 from . import records
 from .models import PACKOUT_FIELDS, TRANSITIONS, Batch, BatchHistory, Status
+from .signals import intake_changed
 
 # What daily_grower_intake sums: an edit of these makes the view stale.
 INTAKE_VIEW_FIELDS = {"fruit_type", "bin_count", "gross_weight_kg", "tare_weight_kg"}
@@ -88,7 +88,7 @@ def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_c
             bin_count=bin_count, gross_weight_kg=gross_weight_kg, tare_weight_kg=tare_weight_kg,
         ))
         bump("batches")
-        transaction.on_commit(schedule_intake_refresh, robust=True)
+        intake_changed.send(sender=Batch, batch=batch)
     return batch
 
 
@@ -233,5 +233,5 @@ def edit(batch, changes, *, by=None, expected_version=None):
         batch.refresh_from_db(fields=["net_weight_kg"])
         _history(batch, BatchHistory.Event.EDITED, by, payload=records.edited_payload(changed))
         if set(changed) & INTAKE_VIEW_FIELDS:
-            transaction.on_commit(schedule_intake_refresh, robust=True)
+            intake_changed.send(sender=Batch, batch=batch)
     return batch

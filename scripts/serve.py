@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The production shape on this machine: several gunicorn app servers behind nginx.
+"""The production shape on this machine: several gunicorn app servers behind nginx, and the job worker.
 
     serve.py run    [options]   start, stay in the foreground, stop everything on Ctrl-C (`make serve`)
     serve.py start  [options]   start in the background; returns once nginx answers /health
@@ -9,7 +9,8 @@
 Options: --listen 127.0.0.1:8080 (nginx), --app-ports 8101,8102 (one gunicorn each),
 --var-dir .var/serve (pid files, logs, nginx's temp files), --no-collectstatic.
 
-The apps run with the production settings (fruitpak.settings.prod) and gunicorn.conf.py; nginx
+The apps run with the production settings (fruitpak.settings.prod) and gunicorn.conf.py, and so
+does one job worker (`manage.py procrastinate worker`, its log in <var-dir>/logs/worker.log); nginx
 with nginx.conf, rendered into <var-dir>/nginx.conf. Values that production takes from its
 environment get local defaults here when they are not set:
 
@@ -64,6 +65,7 @@ class Layout:
         self.nginx_temp = self.var / "nginx-temp"
         self.nginx_conf = self.var / "nginx.conf"
         self.nginx_pid = self.var / "nginx.pid"
+        self.worker_pid = self.var / "worker.pid"
 
     def gunicorn_pid(self, port):
         return self.var / f"gunicorn-{port}.pid"
@@ -154,6 +156,11 @@ def read_pid(pid_file):
     except (OSError, ValueError):
         return None
     try:
+        # The worker is this process's child under `run`: once it ended, it stays a zombie until reaped.
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return None
@@ -186,7 +193,7 @@ def wait_until_up(url, what, deadline_s=60.0, alive=lambda: True):
 def start(args):
     layout = Layout(args.var_dir)
     app_ports = [int(port) for port in args.app_ports.split(",")]
-    if any(read_pid(pid_file) for pid_file in layout.gunicorn_pids()) or read_pid(layout.nginx_pid):
+    if any(read_pid(pid_file) for pid_file in [layout.nginx_pid, layout.worker_pid, *layout.gunicorn_pids()]):
         say(f"already running from {layout.var}; stopping it first")
         stop(args)
     prepare_dirs(layout)
@@ -211,6 +218,15 @@ def start(args):
             say(f"gunicorn :{port} failed; its log: {layout.logs / f'gunicorn-{port}.log'}")
             stop(args)
             sys.exit(1)
+
+    say("the job worker")
+    log = open(layout.logs / "worker.log", "ab")
+    worker = subprocess.Popen(
+        [str(PYTHON), "manage.py", "procrastinate", "worker"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    log.close()
+    layout.worker_pid.write_text(str(worker.pid))
 
     render_nginx(layout, args.listen, app_ports)
     nginx = [NGINX, "-c", str(layout.nginx_conf), "-p", str(layout.var), "-e", str(layout.logs / "nginx-error.log")]
@@ -252,12 +268,13 @@ def stop(args):
     stop_pid(layout.nginx_pid, "nginx", signal.SIGQUIT)
     for pid_file in layout.gunicorn_pids():
         stop_pid(pid_file, pid_file.stem)
+    stop_pid(layout.worker_pid, "the job worker")
 
 
 def status(args):
     layout = Layout(args.var_dir)
     running = False
-    for pid_file in [layout.nginx_pid, *layout.gunicorn_pids()]:
+    for pid_file in [layout.nginx_pid, *layout.gunicorn_pids(), layout.worker_pid]:
         pid = read_pid(pid_file)
         running |= pid is not None
         print(f"{pid_file.stem}: {f'running, pid {pid}' if pid else 'stopped'}")
@@ -266,7 +283,7 @@ def status(args):
 
 def run(args):
     start(args)
-    say("Ctrl-C stops nginx and the app servers")
+    say("Ctrl-C stops nginx, the app servers and the job worker")
 
     def finish(signal_number, frame):
         stop(args)
@@ -277,7 +294,8 @@ def run(args):
     layout = Layout(args.var_dir)
     while True:
         time.sleep(2)
-        if read_pid(layout.nginx_pid) is None or not all(read_pid(p) for p in layout.gunicorn_pids()):
+        servers = [layout.nginx_pid, layout.worker_pid, *layout.gunicorn_pids()]
+        if not all(read_pid(pid_file) for pid_file in servers):
             say("a server stopped; stopping the rest")
             stop(args)
             sys.exit(1)

@@ -5,6 +5,8 @@ admin (`admin.site`), so no tenant user can reach them.
 """
 
 from django.contrib import admin
+from procrastinate.contrib.django import admin as job_admin
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from accounts.admin import UserAdmin
 from accounts.models import User
@@ -21,6 +23,10 @@ class PlatformAdminSite(admin.AdminSite):
 platform_admin = PlatformAdminSite(name="platform_admin")
 # Platform staff are users of the public schema.
 platform_admin.register(User, UserAdmin)
+# procrastinate registers its job pages on admin.site, which is every company's own admin; the job table
+# is the platform's (one, in public, with every company's jobs), so they move here.
+admin.site.unregister(ProcrastinateJob)
+platform_admin.register(ProcrastinateJob, job_admin.ProcrastinateJobAdmin)
 
 
 class DomainInline(admin.TabularInline):

@@ -36,6 +36,8 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     # Login attempts, per schema: the platform admin's on public, each company's in its own.
     "axes",
+    # The job queue: one set of tables, in public. A job names its company's schema (core/jobs.py).
+    "procrastinate.contrib.django",
 ]
 
 TENANT_APPS = [
@@ -377,6 +379,15 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- Background jobs (procrastinate) ---------------------------------------------
+
+# `manage.py procrastinate worker` runs them: beside gunicorn in `make run`, as its own service in
+# docker-compose. Succeeded jobs are deleted, failed ones stay in procrastinate_jobs to be looked at.
+PROCRASTINATE_WORKER_DEFAULTS = {"delete_jobs": "successful"}
+# After an intake, daily_grower_intake is refreshed this many seconds later: a burst of intakes in that
+# window gives one refresh (reconciliation/tasks.py).
+INTAKE_VIEW_REFRESH_SECONDS = env.float("INTAKE_VIEW_REFRESH_SECONDS", default=30)
+
 # --- Logging -------------------------------------------------------------------
 
 # A request id comes in (X-Request-ID, e.g. nginx's $request_id) or is made,
@@ -408,6 +419,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # One line per request about the request id.
         "django_guid": {"level": "WARNING"},
+        # Task registration, said by every process at start-up.
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
         "fruitpak.audit": {"level": "INFO"},
     },
 }

@@ -1,20 +1,23 @@
-"""daily_grower_intake: made in every company's schema, refreshed by the command and, debounced, after intake."""
+"""daily_grower_intake: made in every company's schema, refreshed by the command and by a job that intake queues."""
 
 import datetime as dt
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.test import override_settings
+from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
+from procrastinate.contrib.django.models import ProcrastinateJob
 
-from core.tests.helpers import redis_down_caches
+from core.jobs import defer_for_company
+from reconciliation import tasks
 from reconciliation.management.commands.refresh_intake_view import Command
 from reconciliation.models import DailyGrowerIntake
-from reconciliation.services import PENDING_KEY, IntakeRefreshScheduler, refresh_intake_view
+from reconciliation.services import refresh_intake_view
+
+from .helpers import intake, local
 
 pytestmark = pytest.mark.django_db
 
@@ -74,8 +77,6 @@ def test_refresh_turns_batches_into_local_days(acme, march):
 
 
 def test_one_row_per_day_grower_packhouse_and_fruit(acme, march):
-    from .helpers import intake, local
-
     with acme:
         intake(march.a, march.ph1, local(2026, 3, 10, 15), gross="2000", tare="200", bins=4)
         refresh_intake_view()
@@ -132,61 +133,72 @@ def test_command_help():
     assert "--schema" in text and "CONCURRENTLY" in text
 
 
-# --- the debounce --------------------------------------------------------------------------
+# --- the refresh after intake: a job, queued in the intake's transaction ---------------------------------
+# The worker running these jobs is tested in test_refresh_jobs.py.
 
 
-
-def test_debounce_with_redis_unreachable_neither_fails_nor_floods(acme):
-    scheduler = IntakeRefreshScheduler(delay=0.05)
-    with override_settings(CACHES=redis_down_caches()), acme:
-        assert cache.add("probe", 1) is None  # Redis really is unreachable
-        first = scheduler.schedule()
-        second = scheduler.schedule()  # within the window: debounced in this process
-        first.join(timeout=30)
-        third = scheduler.schedule()  # the refresh has started: a new intake schedules the next one
-        third.join(timeout=30)
-
-    assert second is None
-    assert first.error is None and isinstance(first.rows, int)  # the refresh ran, on its own connection
-    assert third is not None and third.error is None
+@pytest.fixture
+def no_jobs(db):
+    """No job in the queue, for this test's transaction only: tests that commit intakes leave theirs."""
+    with schema_context("public"), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs")
 
 
-def test_debounce_across_processes_uses_one_redis_key_per_company(acme, globex):
-    here, elsewhere = IntakeRefreshScheduler(delay=60), IntakeRefreshScheduler(delay=60)
-    timers = []
-    try:
-        with acme:
-            cache.delete(PENDING_KEY)
-            timers.append(here.schedule())
-            assert timers[0] is not None
-            assert cache.get(PENDING_KEY) is not None
-            assert elsewhere.schedule() is None  # another process: the key says a refresh is pending
-            assert here.schedule() is None
-        with globex:
-            cache.delete(PENDING_KEY)
-            timers.append(elsewhere.schedule())  # another company has its own key
-            assert timers[1] is not None
-    finally:
-        for timer in timers:
-            if timer is not None:
-                timer.cancel()
-        for tenant in (acme, globex):
-            with tenant:
-                cache.delete(PENDING_KEY)
+def refresh_jobs():
+    return list(ProcrastinateJob.objects.filter(task_name=tasks.refresh_intake_view.name).order_by("id"))
 
 
-def test_the_refresh_clears_the_key_when_it_starts(acme):
-    scheduler = IntakeRefreshScheduler(delay=0.05)
+def test_the_job_tables_are_in_public_only_and_a_company_queues_into_them(no_jobs, acme, march):
     with acme:
-        cache.delete(PENDING_KEY)
-        timer = scheduler.schedule()
-        timer.join(timeout=30)
-        pending = cache.get(PENDING_KEY)
+        intake(march.a, march.ph1, local(2026, 3, 10, 15))
+        job_tables = fetch("SELECT DISTINCT schemaname FROM pg_tables WHERE tablename LIKE 'procrastinate%%'")
+        queued = fetch("SELECT count(*) FROM public.procrastinate_jobs WHERE args->>'schema' = 'acme'")
 
-    assert timer.error is None and timer.rows is not None
-    assert pending is None
+    assert job_tables == [("public",)]
+    assert queued == [(1,)]
 
 
-def test_nothing_is_scheduled_outside_a_company(db):
-    with schema_context("public"):
-        assert IntakeRefreshScheduler(delay=0.05).schedule() is None
+def test_intakes_in_a_burst_queue_one_delayed_refresh_for_their_company(no_jobs, acme, settings):
+    from growers.tests.factories import GrowerFactory
+    from packhouses.tests.factories import PackhouseFactory
+
+    settings.INTAKE_VIEW_REFRESH_SECONDS = 30
+    with acme:
+        grower, packhouse = GrowerFactory(), PackhouseFactory()
+        before = timezone.now()
+        for day in (10, 11, 12):
+            intake(grower, packhouse, local(2026, 3, day, 15))
+        jobs = refresh_jobs()
+
+    assert len(jobs) == 1
+    job = jobs[0]
+    assert (job.status, job.args) == ("todo", {"schema": "acme"})
+    assert job.queueing_lock == job.lock == f"{tasks.refresh_intake_view.name}:acme"
+    assert before + dt.timedelta(seconds=29) < job.scheduled_at < timezone.now() + dt.timedelta(seconds=31)
+
+
+def test_each_company_has_its_own_waiting_refresh(no_jobs, acme, globex):
+    from growers.tests.factories import GrowerFactory
+    from packhouses.tests.factories import PackhouseFactory
+
+    for tenant in (acme, globex):
+        with tenant:
+            intake(GrowerFactory(), PackhouseFactory(), timezone.now())
+
+    assert sorted(job.args["schema"] for job in refresh_jobs()) == ["acme", "globex"]
+
+
+@pytest.mark.parametrize(("changes", "queued"), [({"bin_count": 12}, 1), ({"notes": "Bins were wet"}, 0)])
+def test_an_edit_queues_a_refresh_only_when_the_view_sums_what_changed(no_jobs, acme, march, changes, queued):
+    from batches import services as batch_services
+
+    with acme:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM procrastinate_jobs")  # the one march's intakes queued
+        batch_services.edit(march.a1, changes)
+        assert len(refresh_jobs()) == queued
+
+
+def test_a_refresh_is_queued_only_from_inside_a_company(db):
+    with schema_context("public"), pytest.raises(RuntimeError, match="company's schema"):
+        defer_for_company(tasks.refresh_intake_view)

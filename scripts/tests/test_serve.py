@@ -1,6 +1,9 @@
 """scripts/serve.py's pieces that need no running server: the rendered nginx.conf and the app's environment."""
 
 import re
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -53,3 +56,22 @@ def test_without_a_database_url_it_refuses_to_start(layout, monkeypatch):
 
     with pytest.raises(SystemExit, match="DATABASE_URL is not set"):
         serve.app_environment(layout, [8101])
+
+
+def test_a_child_that_ended_counts_as_stopped_not_as_a_zombie(layout):
+    serve.prepare_dirs(layout)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])  # as `run` starts the worker: never waited for
+    layout.worker_pid.write_text(str(child.pid))
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    layout.nginx_pid.write_text(str(running.pid))
+    try:
+        for _ in range(100):
+            if serve.read_pid(layout.worker_pid) is None:
+                break
+            time.sleep(0.05)
+
+        assert serve.read_pid(layout.worker_pid) is None
+        assert serve.read_pid(layout.nginx_pid) == running.pid
+    finally:
+        running.kill()
+        running.wait()

@@ -12,8 +12,8 @@ class Command(BaseCommand):
         "Refresh the daily_grower_intake materialized view (intake per local day, grower, packhouse and fruit) "
         "CONCURRENTLY, so readers are never blocked: in every company's schema, or in one with --schema. "
         "Each refresh first copies the company's current time zone into the schema, so the local days follow "
-        "it. The view is also refreshed, debounced, after each intake; run this from cron (e.g. every 5 "
-        "minutes) as the safety net. Prints one line per company with the view's rows and the time taken."
+        "it. The job worker also refreshes it, debounced, after intake and every 5 minutes; this command "
+        "refreshes at once. Prints one line per company with the view's rows and the time taken."
     )
 
     def add_arguments(self, parser):
