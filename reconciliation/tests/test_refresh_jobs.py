@@ -11,7 +11,6 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from core.testing import redis_down_caches
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import override_settings
@@ -21,6 +20,7 @@ from procrastinate.contrib.django import app, procrastinate_app
 from procrastinate.contrib.django.models import ProcrastinateJob
 from procrastinate.periodic import PeriodicRegistry
 
+from core.tests.helpers import redis_down_caches
 from growers.tests.factories import GrowerFactory
 from packhouses.tests.factories import PackhouseFactory
 from reconciliation import services, tasks
