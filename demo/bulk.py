@@ -20,8 +20,8 @@ import functools
 import json
 import shutil
 import sys
-import threading
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.db import connection
@@ -130,19 +130,18 @@ class BatchLoader:
         if count > CHECK_AT_COMMIT_UP_TO:
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        copier = _Copier()
-        with bar:
-            try:
-                rows, ids = self._reserve(plan.chunk_batches(next(chunks, ())))
-                while rows:
-                    lines = self._lines(rows, ids, users, prices, values)
-                    following = plan.chunk_batches(next(chunks, ()))
-                    self._written(copier.wait(), bar, count)
-                    rows, ids = self._reserve(following)
-                    copier.start(*lines)
-                self._written(copier.wait(), bar, count)
-            finally:
-                copier.join()  # never leave a COPY running on the connection, even on Ctrl-C
+        # A pipeline of two stages: while one chunk's COPY runs, the next chunk's lines are made. The pool's
+        # exit waits for the COPY in flight, so none is left running on the connection, even on Ctrl-C.
+        copying = None
+        with bar, ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed-demo-copy") as pool:
+            rows, ids = self._reserve(plan.chunk_batches(next(chunks, ())))
+            while rows:
+                lines = self._lines(rows, ids, users, prices, values)
+                following = plan.chunk_batches(next(chunks, ()))
+                self._written(copying, bar, count)
+                rows, ids = self._reserve(following)
+                copying = pool.submit(copy_chunk, raw_connection(), *lines)
+            self._written(copying, bar, count)
         self.out(f"Batches: {self.report.batches_created} added with {self.report.history_created} history rows.")
         return values
 
@@ -153,10 +152,11 @@ class BatchLoader:
         self._number(rows)
         return rows, sorted(self._reserve_ids(len(rows)))
 
-    def _written(self, counts, bar, count):
-        if counts is None:
+    def _written(self, copying, bar, count):
+        """Count the chunk whose COPY `copying` runs, once it is done (its error is raised here)."""
+        if copying is None:
             return
-        batches, history = counts
+        batches, history = copying.result()
         self.report.batches_created += batches
         self.report.history_created += history
         bar.update(batches)
@@ -236,51 +236,22 @@ class BatchLoader:
         return batch_lines, history_lines
 
 
-class _Copier:
-    """Runs the COPY of one chunk (batches, then their history) in a worker thread.
+def raw_connection():
+    """psycopg's connection under Django's, with the search_path django-tenants sets when a cursor is taken.
 
-    A pipeline stage, not background work: `add` waits for each COPY before
-    it starts the next and joins the thread before it returns. It uses
-    psycopg's connection under Django's, in the same transaction and session,
-    so the search_path django-tenants set applies; `start` first takes a
-    Django cursor so that the SET has been issued.
+    The COPY runs on it from the pool's thread, in the same session and transaction as the rest of the load.
     """
+    with connection.cursor():
+        pass
+    return connection.connection
 
-    def __init__(self):
-        self.thread = None
-        self.result = None
-        self.error = None
 
-    def start(self, batch_lines, history_lines):
-        with connection.cursor():
-            pass  # django-tenants issues SET search_path when a cursor is taken
-        raw = connection.connection
-
-        def work():
-            try:
-                with raw.cursor() as cursor:
-                    _copy_lines(cursor, "batches", BATCH_COLUMNS, batch_lines)
-                    _copy_lines(cursor, "batch_history", HISTORY_COLUMNS, history_lines)
-                self.result = (len(batch_lines), len(history_lines))
-            except BaseException as exc:  # handed to the main thread by wait()
-                self.error = exc
-
-        self.thread = threading.Thread(target=work, name="seed-demo-copy", daemon=True)
-        self.thread.start()
-
-    def join(self):
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None
-
-    def wait(self):
-        """The (batches, history rows) of the COPY just finished, or None; its error is raised here."""
-        self.join()
-        error, self.error = self.error, None
-        if error is not None:
-            raise error
-        result, self.result = self.result, None
-        return result
+def copy_chunk(raw, batch_lines, history_lines):
+    """COPY one chunk: the batches, then their history. Returns (batches, history rows)."""
+    with raw.cursor() as cursor:
+        _copy_lines(cursor, "batches", BATCH_COLUMNS, batch_lines)
+        _copy_lines(cursor, "batch_history", HISTORY_COLUMNS, history_lines)
+    return len(batch_lines), len(history_lines)
 
 
 def _copy_lines(cursor, table, columns, lines, block=20_000):
