@@ -54,11 +54,9 @@ migrate: services
 demo: migrate
 	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev $(BIN)/python manage.py setup_demo --port $(PORT)
 
-# gunicorn and the job worker side by side (scripts/supervise.py); Ctrl-C stops both.
+# gunicorn and the job worker side by side (Procfile, honcho); Ctrl-C stops both.
 run: demo
-	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev exec $(BIN)/python scripts/supervise.py \
-		-- $(BIN)/gunicorn fruitpak.wsgi --bind $(BIND) --workers 2 --access-logfile - --forwarded-allow-ips '*' \
-		-- $(BIN)/python manage.py procrastinate worker
+	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev BIND=$(BIND) exec $(BIN)/honcho start -f Procfile
 
 # The browser tests (browser/) drive Debian's chromium, never a downloaded one. CI runs as root on Debian.
 chromium:
