@@ -9,7 +9,7 @@ from batches.models import Batch, Status
 from core.cache import cached_data
 from core.tenancy import company_today
 
-from .models import DailyGrowerIntake
+from .models import VIEW_PERMISSION, DailyGrowerIntake
 from .report import default_period, reconcile
 
 CHART_DAYS = 30
@@ -19,6 +19,22 @@ TOP_GROWERS = 10
 # own bump ("batches"); without it the old numbers would be cached again for the TTL.
 DEPENDS_ON = ("batches", "payments", "prices", "growers", "intake_view")
 ZERO = Decimal("0")
+
+# Each section needs what its API twin needs, so the page never shows a user what /api/ refuses them:
+# intake and statuses are sums of batches (/api/intake/daily/, /api/batches/: batches.view_batch), the top
+# growers name growers as well (/api/growers/), the flagged count is the report's (/api/reconciliation/).
+SECTION_PERMISSIONS = {
+    "today": ("batches.view_batch",),
+    "chart": ("batches.view_batch",),
+    "statuses": ("batches.view_batch",),
+    "top_growers": ("batches.view_batch", "growers.view_grower"),
+    "reconciliation": (VIEW_PERMISSION,),
+}
+
+
+def visible_sections(user):
+    """The names of the dashboard's sections this user may see (none for a user without a role)."""
+    return {name for name, needed in SECTION_PERMISSIONS.items() if user.has_perms(needed)}
 
 
 def dashboard_data():

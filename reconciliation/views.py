@@ -6,7 +6,7 @@ from django.shortcuts import render
 from core.forms import add_service_error
 from growers.views import get_grower
 
-from .dashboard import dashboard_data
+from .dashboard import dashboard_data, visible_sections
 from .exports import reconciliation_csv, reconciliation_filename, statement_csv, statement_filename
 from .filters import StatementForm
 from .forms import ReconciliationPageForm
@@ -58,6 +58,14 @@ def statement(request, pk):
 
 @login_required
 def dashboard(request):
-    """The company's day at a glance. The numbers are cached (reconciliation/dashboard.py)."""
-    context = {"company": request.tenant, "role": request.user.role, "data": dashboard_data()}
+    """The company's day at a glance, each section only for a role that may read it through the API.
+
+    The numbers are cached per company (reconciliation/dashboard.py); a user who may see none of them
+    gets a page saying so, and nothing is computed for them.
+    """
+    sections = visible_sections(request.user)
+    context = {
+        "company": request.tenant, "role": request.user.role, "sections": sections,
+        "data": dashboard_data() if sections else None,
+    }
     return render(request, "reconciliation/dashboard.html", context)
