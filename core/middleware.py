@@ -1,4 +1,7 @@
-from django.http import HttpResponseNotAllowed
+from django.conf import settings
+from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 
 from . import health
 
@@ -18,3 +21,67 @@ class HealthCheckMiddleware:
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
         return endpoint()
+
+
+# --- NUL bytes in the query string ---------------------------------------------------------------
+
+NUL_IN_QUERY = {
+    "detail": "The query string contains a NUL byte (%00), which no parameter may hold.",
+    "code": "invalid",
+}
+
+
+class NulByteQueryMiddleware:
+    """A NUL byte in any query key or value is a 400 here, before any view, on every host.
+
+    PostgreSQL cannot hold NUL in text, so a value carrying one reached the database as a
+    DataError (a 500) from any filter that compares text: the admin's list filters, every
+    FilterSet. Refusing it once, at the top, covers the views no one wrote a check for.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
+            return nul_in_query(request)
+        return self.get_response(request)
+
+
+def nul_in_query(request):
+    # Rendered without the request: nothing below this middleware (tenant, session, user) has run.
+    if request.path_info.startswith("/api/"):
+        response = JsonResponse(NUL_IN_QUERY, status=400)
+    else:
+        response = HttpResponseBadRequest(render_to_string("400.html"))
+    response["Cache-Control"] = PRIVATE
+    return response
+
+
+# --- Cache-Control ---------------------------------------------------------------------------------
+
+# What a browser (or a proxy) may keep of a page: nothing. See docs/SECURITY.md, "Caching".
+PRIVATE = "no-store, private"
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store, private` on every response the app makes, static files aside.
+
+    Pages show money and people's names, CSV exports more so, and a shared weighbridge PC
+    keeps whatever it is allowed to after the user logs out. Telling the pages that may be
+    kept from those that may not would need the user (a query, and a failure of its own when
+    the database is down); no page of ours gains from a browser cache, so none gets one.
+    Static files keep WhiteNoise's caching, and /health is answered above this middleware.
+
+    It sits below core.fastpath, so a stored API page carries this header when answered from Redis.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.static_prefix = "/" + settings.STATIC_URL.lstrip("/")
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path_info.startswith(self.static_prefix):
+            patch_cache_control(response, no_store=True, private=True)
+        return response

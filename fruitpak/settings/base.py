@@ -94,10 +94,14 @@ CACHED_PAGE_FAST_PATH = env.bool("CACHED_PAGE_FAST_PATH", default=True)
 MIDDLEWARE = [
     # Health answers before anything looks at the host, the database or Redis.
     "core.middleware.HealthCheckMiddleware",
+    # A NUL byte in the query string is a 400 before anything reads it (PostgreSQL cannot compare it).
+    "core.middleware.NulByteQueryMiddleware",
     # Cached API list pages: stored with the headers the middleware below gives them, and answered
     # from Redis alone to a Bearer token when the stack would answer the same (core/fastpath/).
     # It gives its own answers their request id, as django-guid does. Off: CACHED_PAGE_FAST_PATH.
     "core.fastpath.middleware.CachedPageMiddleware",
+    # Below the fast path, so the pages it stores carry Cache-Control: no-store, private too.
+    "core.middleware.NoStoreMiddleware",
     # X-Request-ID in and out, then the request kept for the log filter (core/audit.py).
     "django_guid.middleware.guid_middleware",
     "core.audit.AuditMiddleware",
