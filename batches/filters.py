@@ -1,6 +1,6 @@
 import django_filters
 
-from core.filters import StableOrderingFilter
+from core.filters import BoundedPeriodsForm, StableOrderingFilter
 from growers.models import FruitType
 
 from .models import Batch, Status
@@ -26,6 +26,7 @@ class BatchFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Batch
+        form = BoundedPeriodsForm
         fields = ["grower", "packhouse", "status", "fruit_type", "variety"]
 
     def search(self, queryset, name, value):

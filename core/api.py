@@ -15,7 +15,7 @@ from rest_framework.views import set_rollback
 
 from .errors import Conflict
 from .idempotency import KEY_MAX_LENGTH
-from .views import RETRY_AFTER, SERVICE_UNAVAILABLE, database_is_down
+from .views import RETRY_AFTER, SERVICE_UNAVAILABLE, STATEMENT_TIMED_OUT, database_is_down, statement_timed_out
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,10 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         # Only what would otherwise be a 500 is looked at for a lost database.
+        if statement_timed_out(exc):
+            log.error("statement cancelled: %s", exc)
+            set_rollback()
+            return Response(STATEMENT_TIMED_OUT, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         if database_is_down(exc):
             log.error("database unavailable: %s", exc)
             set_rollback()

@@ -1,8 +1,12 @@
 """Filter pieces shared by the domain apps' FilterSets (one FilterSet serves the HTML list and the API)."""
 
+from datetime import date
+
 import django_filters
 from django import forms as django_forms
 from django.core.exceptions import ValidationError
+
+from . import periods
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -44,3 +48,26 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     a page, not a filter quietly ignored. Found by schemathesis: the schema says boolean."""
 
     field_class = StrictNullBooleanField
+
+
+class BoundedPeriodsForm(django_forms.Form):
+    """The form of a FilterSet whose dates are bounded (core/periods.py): `Meta.form = BoundedPeriodsForm`.
+
+    Every date is within the sane range, and a period, given by two filters `<name>_after` and
+    `<name>_before` or by one range filter, spans at most MAX_PERIOD_DAYS.
+    """
+
+    def clean(self):
+        data = super().clean()
+        for name, value in list(data.items()):
+            ends = (value.start, value.stop) if isinstance(value, slice) else (value,)
+            if not all(isinstance(end, (date, type(None))) for end in ends):
+                continue
+            message = next(filter(None, map(periods.date_error, ends)), None)
+            if message is None and isinstance(value, slice):
+                message = periods.span_error(value.start, value.stop)
+            if message is None and name.endswith("_after") and isinstance(value, date):
+                message = periods.span_error(value, data.get(name.removesuffix("_after") + "_before"))
+            if message is not None:
+                self.add_error(name, message)
+        return data

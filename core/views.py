@@ -5,6 +5,7 @@ from django import db
 from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
 from django.template.loader import render_to_string
 from django.views import defaults
+from psycopg.errors import QueryCanceled
 
 # What PostgreSQL being down, restarting or out of pooled connections looks like to us:
 # psycopg's and Django's OperationalError and InterfaceError (a refused or dropped
@@ -38,19 +39,45 @@ def page_not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+# A statement cancelled by statement_timeout (DB_STATEMENT_TIMEOUT) or by hand: psycopg's QueryCanceled,
+# an OperationalError too, so it is told apart before database_is_down would call it an outage.
+STATEMENT_TIMED_OUT = {
+    "detail": "The request took too long and was stopped; nothing was saved. Ask for a shorter period or "
+              "narrower filters, or try again later.",
+    "code": "statement_timeout",
+}
+
+
+def _chain(exc):
+    """exc and the exceptions it was raised from or while handling, as a traceback shows them."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        yield exc
+        seen.add(id(exc))
+        exc = exc.__cause__ if exc.__cause__ is not None or exc.__suppress_context__ else exc.__context__
+
+
+def statement_timed_out(exc):
+    return any(isinstance(link, QueryCanceled) for link in _chain(exc))
+
+
+def timed_out(request):
+    """503 for a statement that ran out of time: JSON under /api/, a standalone page elsewhere.
+
+    No Retry-After: the same request would most likely run out of time again.
+    """
+    if _wants_json(request):
+        return JsonResponse(STATEMENT_TIMED_OUT, status=503)
+    return HttpResponse(render_to_string("503_timeout.html"), status=503)
+
+
 def database_is_down(exc):
     """True when exc, or the exception it was raised from or while handling, is a lost database.
 
     The chain is followed as a traceback shows it: `raise ... from None` ends it,
     so a lock conflict turned into a Conflict stays a Conflict.
     """
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, DATABASE_DOWN):
-            return True
-        seen.add(id(exc))
-        exc = exc.__cause__ if exc.__cause__ is not None or exc.__suppress_context__ else exc.__context__
-    return False
+    return any(isinstance(link, DATABASE_DOWN) for link in _chain(exc))
 
 
 def service_unavailable(request):
@@ -74,6 +101,8 @@ def server_error(request):
     (TenantMiddleware's domain lookup included), while the exception is still
     being handled, so sys.exc_info() tells a lost database (503) from a bug (500).
     """
+    if statement_timed_out(sys.exc_info()[1]):
+        return timed_out(request)
     if database_is_down(sys.exc_info()[1]):
         return service_unavailable(request)
     if _wants_json(request):

@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from core.filters import StableOrderingFilter
+from core.filters import BoundedPeriodsForm, StableOrderingFilter
 from growers.models import FruitType
 
 from .models import Grade, GrowerPayment, PaymentType, PriceAgreement
@@ -18,6 +18,7 @@ class GrowerPaymentFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = GrowerPayment
+        form = BoundedPeriodsForm
         fields = ["grower", "payment_type"]
 
 
@@ -30,6 +31,7 @@ class PriceAgreementFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = PriceAgreement
+        form = BoundedPeriodsForm
         fields = ["fruit_type", "variety", "grade"]
 
     def valid_on_date(self, queryset, name, value):

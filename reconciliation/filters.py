@@ -14,6 +14,7 @@ an ordinary FilterSet like every other list.
 import django_filters
 from django import forms
 
+from core.filters import BoundedPeriodsForm
 from growers.models import FruitType, Grower
 from packhouses.models import Packhouse
 
@@ -118,6 +119,7 @@ class DailyIntakeFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = DailyGrowerIntake
+        form = BoundedPeriodsForm
         fields = ["grower", "packhouse", "fruit_type"]
 
     def filter_queryset(self, queryset):

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from core import periods
 from core.tenancy import company_timezone, company_today
 from growers.models import FruitType
 from payments.models import GrowerPayment
@@ -66,6 +67,11 @@ def default_period(date_from=None, date_to=None):
 
 def period_errors(date_from, date_to):
     """Why a period cannot be reported on, per field ({} when it can)."""
+    # Outside the sane dates a statement's opening balance ran for minutes (core/periods.py).
+    bounds = {name: [message] for name, day in (("from", date_from), ("to", date_to))
+              if (message := periods.date_error(day))}
+    if bounds:
+        return bounds
     if date_from > date_to:
         return {"to": [f"The period ends ({date_to}) before it starts ({date_from})."]}
     days = (date_to - date_from).days + 1

@@ -36,7 +36,10 @@ def report(request):
                 return _csv(reconciliation_csv(result), reconciliation_filename(result))
     query = request.GET.copy()
     query.pop("format", None)
-    return render(request, "reconciliation/report.html", {"form": form, "report": result, "query": query.urlencode()})
+    # The form's errors are on the page, but the answer is still the 400 the API gives for the same query.
+    status = 400 if form.errors else 200
+    context = {"form": form, "report": result, "query": query.urlencode()}
+    return render(request, "reconciliation/report.html", context, status=status)
 
 
 @login_required
@@ -53,7 +56,7 @@ def statement(request, pk):
     query = request.GET.copy()
     query.pop("format", None)
     context = {"grower": grower, "form": form, "statement": result, "query": query.urlencode()}
-    return render(request, "reconciliation/statement.html", context)
+    return render(request, "reconciliation/statement.html", context, status=400 if form.errors else 200)
 
 
 @login_required

@@ -164,7 +164,28 @@ def database_from_env(env):
     }
     config["CONN_MAX_AGE"] = 0
     config["CONN_HEALTH_CHECKS"] = True
+    milliseconds = round(statement_timeout(env) * 1000)
+    if milliseconds > 0:
+        # Set once per connection, at connect: no statement of its own per request, and a pooled
+        # connection keeps it. A statement over the limit is cancelled and the request answers 503.
+        options["options"] = f"{options.get('options', '')} -c statement_timeout={milliseconds}".strip()
     return config
+
+
+def statement_timeout(env):
+    """Seconds a statement may run (0: no limit): DB_STATEMENT_TIMEOUT in a web process, where a runaway
+    query must not hold a backend after gunicorn gave up on it; DB_COMMAND_STATEMENT_TIMEOUT in commands
+    (migrate, seed_demo, refresh_intake_view, backups, the job worker), which may run long on purpose.
+
+    FRUITPAK_PROCESS=web is set by fruitpak/wsgi.py, which every web process (gunicorn in make run,
+    make serve, the Dockerfile, the browser tests) loads.
+    """
+    if env.str("FRUITPAK_PROCESS", default="") == "web":
+        return env.float("DB_STATEMENT_TIMEOUT", default=5.0)
+    return env.float("DB_COMMAND_STATEMENT_TIMEOUT", default=0.0)
+
+
+DB_STATEMENT_TIMEOUT = statement_timeout(env)
 
 
 DATABASES = {"default": database_from_env(env)}

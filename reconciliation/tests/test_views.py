@@ -36,7 +36,7 @@ def test_report_csv_is_the_same_report(acme, march):
 def test_a_bad_period_is_a_form_error(acme, march):
     response = acme.client("Finance").get("/reconciliation/?from=2026-04-01&to=2026-03-01")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "before it starts" in response.content.decode()
     assert response.context["report"] is None
 
