@@ -512,6 +512,7 @@ def app_env(postgres, redis):
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",
         "SECURE_HSTS_SECONDS": "0",
+        "SECURE_SSL_REDIRECT": "false",
         "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "3"),
         "LOG_LEVEL": "WARNING",
     }

@@ -17,8 +17,9 @@ environment get local defaults here when they are not set:
 - DATABASE_URL, REDIS_URL: from the environment (the Makefile loads .var/services.env);
 - SECRET_KEY: made once and kept in <var-dir>/secret_key, so sessions survive a restart;
 - ALLOWED_HOSTS=.localhost,localhost,127.0.0.1;
-- SESSION_COOKIE_SECURE=false, CSRF_COOKIE_SECURE=false, SECURE_HSTS_SECONDS=0: there is no TLS
-  on this machine, and a browser never sends a secure cookie over plain HTTP. Production keeps
+- SESSION_COOKIE_SECURE=false, CSRF_COOKIE_SECURE=false, SECURE_HSTS_SECONDS=0,
+  SECURE_SSL_REDIRECT=false: there is no TLS on this machine, a browser never sends a secure
+  cookie over plain HTTP, and a redirect to https:// would lead nowhere. Production keeps
   the secure defaults (docs/PERFORMANCE.md, "Running the production shape").
 
 WEB_CONCURRENCY (workers per app server) defaults to gunicorn.conf.py's one per core, shared
@@ -91,6 +92,7 @@ def app_environment(layout, app_ports):
     env.setdefault("SESSION_COOKIE_SECURE", "false")
     env.setdefault("CSRF_COOKIE_SECURE", "false")
     env.setdefault("SECURE_HSTS_SECONDS", "0")
+    env.setdefault("SECURE_SSL_REDIRECT", "false")
     env.setdefault("WEB_CONCURRENCY", str(max(1, math.ceil(cores() / len(app_ports)))))
     env.setdefault("FORWARDED_ALLOW_IPS", "127.0.0.1")
     return env

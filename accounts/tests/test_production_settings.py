@@ -23,8 +23,13 @@ print(json.dumps({name: str(getattr(settings, name, None)) for name in [
     "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SESSION_COOKIE_DOMAIN", "CSRF_COOKIE_DOMAIN",
     "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SAMESITE", "SECURE_HSTS_SECONDS",
     "SECURE_CONTENT_TYPE_NOSNIFF", "SECURE_REFERRER_POLICY", "X_FRAME_OPTIONS", "AXES_HANDLER",
+    "SECURE_SSL_REDIRECT", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER",
+    "SECURE_REDIRECT_EXEMPT", "CONTENT_SECURITY_POLICY",
 ]}))
 """
+# The settings a plain-HTTP run may turn off, and nothing else (`make run`, `make serve`, the browser tests).
+PLAIN_HTTP = {"SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS"}
+DEV_PROBE = PROBE.replace('call_command("check", deploy=True, fail_level="WARNING")\n', "")
 
 
 def production_env(**changes):
@@ -38,19 +43,26 @@ def production_env(**changes):
         REDIS_URL="redis://redis.internal:6379/0",
         ALLOWED_HOSTS=".fruitpak.example",
         CSRF_TRUSTED_ORIGINS="https://*.fruitpak.example",
-        SECURE_SSL_REDIRECT="true",
     )
     env.update(changes)
     return {key: value for key, value in env.items() if value is not None}
 
 
-def run_probe(env):
-    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
+def run_probe(env, probe=PROBE):
+    return subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
 
 
+def settings_of(result):
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def test_check_deploy_passes_with_zero_warnings():
-    result = run_probe(production_env())
+    """As shipped: the operator sets no security variable at all (SECURE_SSL_REDIRECT included)."""
+    env = production_env()
+    assert not [name for name in env if name.startswith(("SECURE_", "SESSION_", "CSRF_COOKIE"))]
+    result = run_probe(env)
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stderr + result.stdout
@@ -61,24 +73,47 @@ def test_check_deploy_passes_with_zero_warnings():
     assert settings["SESSION_COOKIE_DOMAIN"] == settings["CSRF_COOKIE_DOMAIN"] == "None"
     assert settings["SESSION_COOKIE_SAMESITE"] == settings["CSRF_COOKIE_SAMESITE"] == "Lax"
     assert settings["SECURE_HSTS_SECONDS"] == "31536000"
+    assert settings["SECURE_SSL_REDIRECT"] == "True"
     assert settings["AXES_HANDLER"] == "axes.handlers.database.AxesDatabaseHandler"
 
 
-@pytest.mark.parametrize(
-    ("change", "warning"),
-    [
-        ({"SECURE_SSL_REDIRECT": "false"}, "security.W008"),
-        ({"SESSION_COOKIE_SECURE": "false"}, "security.W012"),
-        ({"DEBUG": "true"}, "security.W018"),
-        ({"SECRET_KEY": "short"}, "security.W009"),
-    ],
-)
-def test_check_deploy_fails_on_an_unsafe_setting(change, warning):
-    """The check really does fail the run: the probe is not blind."""
-    result = run_probe(production_env(**change))
+def test_the_plain_http_profiles_turn_off_only_what_plain_http_needs(tmp_path, monkeypatch):
+    """The dev profile (`make run`, the browser tests' gunicorn) and scripts/serve.py's environment (`make serve`)
+    differ from production in the settings TLS needs, and in nothing else the probe reads."""
+    from scripts import serve
 
-    assert result.returncode != 0
-    assert warning in result.stderr
+    production = settings_of(run_probe(production_env()))
+    dev_env = production_env(DJANGO_SETTINGS_MODULE="fruitpak.settings.dev", DATABASE_URL=None, REDIS_URL=None,
+                             ALLOWED_HOSTS=None, CSRF_TRUSTED_ORIGINS=None, SECRET_KEY=None)
+    dev = settings_of(run_probe(dev_env, DEV_PROBE))
+    for name in [key for key in os.environ if key.startswith(("SECURE_", "SESSION_", "CSRF_COOKIE", "DJANGO_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/nowhere")
+    layout = serve.Layout(tmp_path)
+    serve.prepare_dirs(layout)
+    served = settings_of(run_probe(production_env(**{
+        name: value for name, value in serve.app_environment(layout, [8101]).items() if name in PLAIN_HTTP
+    }), DEV_PROBE))
+
+    for profile in (dev, served):
+        differs = {name for name in production if profile[name] != production[name]}
+        assert differs <= PLAIN_HTTP | {"DEBUG"}, differs
+        assert profile["SECURE_SSL_REDIRECT"] == profile["SESSION_COOKIE_SECURE"] == "False"
+        assert profile["SECURE_HSTS_SECONDS"] == "0"
+    assert dev["DEBUG"] == "True" and served["DEBUG"] == "False"
+
+
+@pytest.mark.django_db
+def test_behind_nginx_plain_http_is_redirected_but_health_is_not(acme, client):
+    with override_settings(SECURE_SSL_REDIRECT=True):
+        page = client.get("/login/", HTTP_HOST=acme.host)
+        proxied = client.get("/login/", HTTP_HOST=acme.host, HTTP_X_FORWARDED_PROTO="https")
+        health = client.get("/health", HTTP_HOST="127.0.0.1")
+        ready = client.get("/health/ready", HTTP_HOST="127.0.0.1")
+
+    assert page.status_code == 301 and page["Location"] == f"https://{acme.host}/login/"
+    assert proxied.status_code == 200  # nginx says the client came over TLS (nginx.conf: X-Forwarded-Proto)
+    assert health.status_code == 200 and ready.status_code == 200
 
 
 # --- Headers and cookies, as the test profile serves them over HTTPS -----------------

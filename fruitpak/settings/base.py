@@ -279,7 +279,12 @@ STORAGES = {
 
 # TLS ends at nginx, which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# On by default, so the production profile passes `check --deploy` as shipped. Plain-HTTP runs on one
+# machine (the dev profile, scripts/serve.py, scripts/chaos.py) turn it off with the secure cookies and HSTS.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# A probe that reaches gunicorn without nginx (the Docker HEALTHCHECK) has no X-Forwarded-Proto. /health is
+# answered above SecurityMiddleware anyway; this keeps it so should the middleware order change.
+SECURE_REDIRECT_EXEMPT = [r"^health(/ready)?/?$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
 SESSION_COOKIE_HTTPONLY = True

@@ -13,6 +13,7 @@ os.environ.setdefault("ALLOWED_HOSTS", ".localhost,localhost,127.0.0.1")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # gunicorn serves `make run` directly, with no proxy in front.
 os.environ.setdefault("TRUSTED_PROXY_COUNT", "0")
 

@@ -7,6 +7,8 @@ os.environ.setdefault("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/frui
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("ALLOWED_HOSTS", ".localhost,localhost")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+# The test client speaks plain HTTP unless a test asks for secure=True.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # The suite logs in and calls the API far more often than any client; tests of
 # throttling lower the rates themselves (accounts/tests/test_throttling.py).
 os.environ.setdefault("API_THROTTLE_ANON", "100000/minute")

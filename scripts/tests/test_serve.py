@@ -35,7 +35,8 @@ def test_the_app_gets_production_settings_and_local_values_only_where_unset(layo
     serve.prepare_dirs(layout)
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/somewhere")
     monkeypatch.setenv("ALLOWED_HOSTS", ".example.test")
-    for name in ("SECRET_KEY", "WEB_CONCURRENCY", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"):
+    for name in ("SECRET_KEY", "WEB_CONCURRENCY", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
+                 "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"):
         monkeypatch.delenv(name, raising=False)
 
     env = serve.app_environment(layout, [8101, 8102])
@@ -44,6 +45,7 @@ def test_the_app_gets_production_settings_and_local_values_only_where_unset(layo
     assert env["DJANGO_SETTINGS_MODULE"] == "fruitpak.settings.prod"
     assert env["ALLOWED_HOSTS"] == ".example.test"
     assert env["SESSION_COOKIE_SECURE"] == env["CSRF_COOKIE_SECURE"] == "false"
+    assert env["SECURE_SSL_REDIRECT"] == "false" and env["SECURE_HSTS_SECONDS"] == "0"
     # One key per serve directory, kept between starts so sessions survive a restart.
     assert len(env["SECRET_KEY"]) >= 50 and again["SECRET_KEY"] == env["SECRET_KEY"]
     # One worker per core in all, shared out among the app servers, at least one each.
