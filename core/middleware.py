@@ -54,7 +54,10 @@ def nul_in_query(request):
         response = JsonResponse(NUL_IN_QUERY, status=400)
     else:
         response = HttpResponseBadRequest(render_to_string("400.html"))
+    # Above SecurityMiddleware and the CSP, so the headers that matter for a page with no script are set here.
     response["Cache-Control"] = PRIVATE
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Frame-Options"] = "DENY"
     return response
 
 

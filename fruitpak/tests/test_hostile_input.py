@@ -288,7 +288,15 @@ def test_hostile_query_strings_never_fail(acme, world, path):
     for label, value in {**TEXT, **NUMBERS}.items():
         response = client.get(path.format(quote(value[:5000])))
 
-        assert response.status_code in (200, 302), f"{path} {label}: {response.status_code}"
+        # A NUL byte is a 400 before any view (core.middleware); the reconciliation page answers its form
+        # errors with the API's 400.
+        if "\x00" in value:
+            expected = (400,)
+        elif path.startswith("/reconciliation/"):
+            expected = (200, 400)
+        else:
+            expected = (200, 302)
+        assert response.status_code in expected, f"{path} {label}: {response.status_code}"
         if not response.streaming:
             assert_escaped(response.content.decode(), f"{path} {label}")
 
