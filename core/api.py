@@ -1,7 +1,9 @@
 """API plumbing shared by every app: JSON errors and the error schema."""
 
 import logging
+import re
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError
@@ -15,7 +17,14 @@ from rest_framework.views import set_rollback
 
 from .errors import Conflict
 from .idempotency import KEY_MAX_LENGTH
-from .views import RETRY_AFTER, SERVICE_UNAVAILABLE, STATEMENT_TIMED_OUT, database_is_down, statement_timed_out
+from .views import (
+    RETRY_AFTER,
+    SERVICE_UNAVAILABLE,
+    STATEMENT_TIMED_OUT,
+    TOO_LARGE,
+    database_is_down,
+    statement_timed_out,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +84,9 @@ def exception_handler(exc, context):
         )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's answer would be a 400 page (with DEBUG on, its debug page): neither JSON nor the right status.
+        return Response(TOO_LARGE, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -110,7 +122,28 @@ ERROR_RESPONSES = {
     "403": "Your role may not do this.",
     "404": "No such object in this company.",
     "409": "Conflict: someone else is changing the same object, or the request contradicts saved data.",
+    "413": "The body is larger than the server reads (DATA_UPLOAD_MAX_MEMORY_SIZE).",
+    "414": "The URL is longer than the server reads.",
+    "429": "Too many requests from this user or address; `Retry-After` says how many seconds to wait.",
 }
+RETRY_AFTER_HEADER = {
+    "Retry-After": {"schema": {"type": "integer", "minimum": 0}, "description": "Seconds to wait before retrying."},
+}
+
+
+def _shape(path):
+    # The generator's endpoints name a path parameter as the URL pattern does ({pk}), the schema may not ({id}).
+    return re.sub(r"{[^}]*}", "{}", path)
+
+
+def _throttled(generator):
+    """(path, method) of the operations that a throttle applies to: the others never answer 429."""
+    throttled = set()
+    for path, _regex, method, callback in generator.endpoints or []:
+        view = callback.cls
+        if getattr(callback, "initkwargs", {}).get("throttle_classes", view.throttle_classes):
+            throttled.add((_shape(path), method.lower()))
+    return throttled
 
 
 def add_error_responses(result, generator, request, public):
@@ -130,18 +163,26 @@ def add_error_responses(result, generator, request, public):
         },
     }
     error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    throttled = _throttled(generator)
     for path, methods in result.get("paths", {}).items():
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
-            if "security" not in operation:
-                # The token endpoints: open to anyone, they declare their own 401.
-                wanted = ["400"]
-            else:
-                wanted = ["400", "401", "403"]
-                if "{" in path:
-                    wanted.append("404")
-                if method in ("post", "put", "patch"):
+            # Any request can be too long for the server to read (nginx and gunicorn also refuse one).
+            wanted = ["400", "414"]
+            if "security" in operation:
+                # Not the token endpoints: open to anyone, they declare their own 401.
+                wanted += ["401", "403"]
+            if "{" in path:
+                wanted.append("404")
+            if method in ("post", "put", "patch"):
+                wanted.append("413")
+                if "security" in operation:
                     wanted.append("409")
+            if (_shape(path), method) in throttled:
+                wanted.append("429")
             for code in wanted:
-                responses.setdefault(code, {"description": ERROR_RESPONSES[code], "content": error_body})
+                response = responses.setdefault(code, {"description": ERROR_RESPONSES[code]})
+                response.setdefault("content", error_body)
+                if code == "429":
+                    response.setdefault("headers", RETRY_AFTER_HEADER)
     return result

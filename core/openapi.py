@@ -13,3 +13,23 @@ def allow_empty_query_values(result, generator, request, public):
                 if parameter.get("in") == "query" and not parameter.get("required"):
                     parameter["allowEmptyValue"] = True
     return result
+
+
+def require_decimal_digits(result, generator, request, public):
+    """A decimal string must have a digit before any point: drf-spectacular's pattern (`\\d{0,8}`) lets "" and
+    "-" through, which the server refuses ("A valid number is required."), so generated requests that looked
+    valid were 400s."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            pattern = node.get("pattern")
+            if node.get("format") == "decimal" and isinstance(pattern, str) and pattern.startswith("^-?\\d{0,"):
+                node["pattern"] = pattern.replace("\\d{0,", "\\d{1,", 1)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result

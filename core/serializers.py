@@ -1,7 +1,9 @@
 """Serializer infrastructure shared by the apps' APIs."""
 
 import inspect
+from collections.abc import Mapping
 
+from rest_framework import serializers
 from rest_framework.relations import PKOnlyObject
 
 
@@ -40,3 +42,36 @@ class FastRepresentationMixin:
             else:
                 ret[name] = field.to_representation(value)
         return ret
+
+
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A read-only choice stored as "" when there is none (a CharField with blank=True): answered as null.
+
+    "" is not one of the enum's values, so a client validating against the schema refused it; null is, as
+    the schema declares the field nullable.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
+# A comment, not a docstring: drf-spectacular would make a docstring every serializer's description.
+# A write that sends a field it may not change is a 400 naming that field, not a 200 that ignored it, so the
+# client learns that its change did not happen. The fields refused are the serializer's read-only ones plus
+# `also_read_only` (those of the resource that a separate write serializer does not take).
+class RefuseReadOnlyFieldsMixin:
+
+    also_read_only = ()
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            read_only = {name for name, field in self.fields.items() if field.read_only} | set(self.also_read_only)
+            sent = sorted(name for name in data if name in read_only)
+            if sent:
+                raise serializers.ValidationError(
+                    {name: ["This field is read-only here; leave it out."] for name in sent}
+                )
+        return super().to_internal_value(data)

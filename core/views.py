@@ -2,9 +2,13 @@ import sys
 
 import psycopg
 from django import db
-from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, HttpResponseNotFound, HttpResponsePermanentRedirect, JsonResponse
 from django.template.loader import render_to_string
-from django.views import defaults
+from django.urls import Resolver404, resolve
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 from psycopg.errors import QueryCanceled
 
 # What PostgreSQL being down, restarting or out of pooled connections looks like to us:
@@ -14,6 +18,10 @@ from psycopg.errors import QueryCanceled
 DATABASE_DOWN = (db.OperationalError, db.InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
 # Seconds a client should wait: about how long a PostgreSQL restart or failover takes.
 RETRY_AFTER = "5"
+TOO_LARGE = {
+    "detail": f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, the most this server reads.",
+    "code": "too_large",
+}
 SERVICE_UNAVAILABLE = {
     "detail": "The database is briefly unavailable. Nothing was half-saved; try again in a few seconds.",
     "code": "service_unavailable",
@@ -33,9 +41,12 @@ def _wants_json(request):
     return request.path.startswith("/api/")
 
 
+NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
+
+
 def page_not_found(request, exception):
     if _wants_json(request):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+        return JsonResponse(NOT_FOUND, status=404)
     return defaults.page_not_found(request, exception)
 
 
@@ -69,6 +80,42 @@ def timed_out(request):
     if _wants_json(request):
         return JsonResponse(STATEMENT_TIMED_OUT, status=503)
     return HttpResponse(render_to_string("503_timeout.html"), status=503)
+
+
+@csrf_exempt  # no state to protect, and a 403 for a path that does not exist would mislead
+def api_not_found(request, rest=""):
+    """The last pattern under /api/: a JSON 404 even with DEBUG on, where Django would render its HTML 404 page.
+
+    Matching everything also stops CommonMiddleware's slash redirect (every path now resolves), so a GET
+    of a known path without its slash is redirected here instead.
+    """
+    if request.method in ("GET", "HEAD") and not request.path.endswith("/"):
+        match = _resolve(request.path + "/")
+        if match is not None and match.func is not api_not_found:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return JsonResponse(NOT_FOUND, status=404)
+
+
+def _resolve(path):
+    try:
+        return resolve(path)  # the request's urlconf (django-tenants sets it per host)
+    except Resolver404:
+        return None
+
+
+def bad_request(request, exception):
+    """400, or 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE: JSON under /api/, Django's page elsewhere.
+
+    Django raises RequestDataTooBig (a SuspiciousOperation) wherever the body is first read, which can be
+    outside DRF's exception handler; without this it is an HTML 400.
+    """
+    if isinstance(exception, RequestDataTooBig):
+        if _wants_json(request):
+            return JsonResponse(TOO_LARGE, status=413)
+        return HttpResponse(TOO_LARGE["detail"], status=413, content_type="text/plain; charset=utf-8")
+    if _wants_json(request):
+        return JsonResponse({"detail": "Bad request.", "code": "bad_request"}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def database_is_down(exc):
@@ -125,3 +172,11 @@ def list_query(request):
         "query": without_page.urlencode(),
         "ordering": request.GET.get("ordering", ""),
     }
+
+
+def csrf_failure(request, reason=""):
+    """A refused CSRF check: JSON under /api/ (a client sending a session cookie without a token), the
+    "form expired" page elsewhere."""
+    if _wants_json(request):
+        return JsonResponse({"detail": f"CSRF check failed: {reason}", "code": "csrf_failed"}, status=403)
+    return csrf.csrf_failure(request, reason=reason, template_name="403_csrf.html")

@@ -1,11 +1,12 @@
 """Everything under /api/ on a company's host."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from accounts import api as auth_api
 from batches.api.views import BatchViewSet
+from core.views import api_not_found
 from growers.api.views import GrowerViewSet
 from packhouses.api.views import PackhouseViewSet
 from payments.api.views import GrowerPaymentViewSet, PriceAgreementViewSet
@@ -30,4 +31,6 @@ urlpatterns = [
     path("reconciliation/", ReconciliationView.as_view(), name="reconciliation"),
     path("intake/daily/", DailyIntakeView.as_view(), name="intake-daily"),
     *router.urls,
+    # Last: whatever else is under /api/ is a JSON 404 (see api_not_found).
+    re_path(r"^(?P<rest>.*)$", api_not_found, name="api-not-found"),
 ]

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.serializers import FastRepresentationMixin
+from core.serializers import BlankAsNullChoiceField, FastRepresentationMixin, RefuseReadOnlyFieldsMixin
 from growers.api.serializers import GrowerRefSerializer
 from growers.models import FruitType, Grower
 from packhouses.api.serializers import PackhouseRefSerializer
@@ -52,7 +52,7 @@ class BatchIntakeSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
-class BatchEditSerializer(serializers.Serializer):
+class BatchEditSerializer(RefuseReadOnlyFieldsMixin, serializers.Serializer):
     """Corrections. Send `version` to refuse the edit if someone changed the batch since you read it."""
 
     fruit_type = serializers.ChoiceField(choices=FruitType.choices, required=False)
@@ -63,6 +63,11 @@ class BatchEditSerializer(serializers.Serializer):
     tare_weight_kg = kg(required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     version = serializers.IntegerField(required=False, min_value=1)
+
+    # The rest of a batch changes only through intake, transition and pack-out.
+    also_read_only = [name for name in BatchSerializer.Meta.fields if name not in (
+        "fruit_type", "variety", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg", "notes", "version",
+    )]
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -82,6 +87,8 @@ class PackoutSerializer(serializers.Serializer):
 
 class BatchHistorySerializer(serializers.ModelSerializer):
     recorded_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    from_status = BlankAsNullChoiceField(choices=Status.choices, help_text="null when the event changed no status.")
+    to_status = BlankAsNullChoiceField(choices=Status.choices, help_text="null when the event changed no status.")
 
     class Meta:
         model = BatchHistory

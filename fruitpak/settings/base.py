@@ -119,6 +119,8 @@ MIDDLEWARE = [
     # Last: turns a login refused by axes into our lockout page or JSON (accounts/lockout.py).
     "axes.middleware.AxesMiddleware",
 ]
+# JSON under /api/, the "form expired" page elsewhere.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 
 ROOT_URLCONF = "fruitpak.urls"
 WSGI_APPLICATION = "fruitpak.wsgi.application"
@@ -406,6 +408,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.add_error_responses",
         "core.openapi.allow_empty_query_values",
+        "core.openapi.require_decimal_digits",
     ],
 }
 

@@ -54,6 +54,7 @@ NO_COMPANY_DATA = {
     "api/auth/logout": "revokes the caller's own token's session",
     "api/schema/": "the OpenAPI description, the same for every company",
     "api/docs/": "Swagger UI around the schema",
+    "api/^(?P<rest>.*)$": "the JSON 404 of any other path under /api/; it reads nothing",
     "admin/login/": "the admin's login form",
     "admin/logout/": "ends the caller's own session",
     "admin/jsi18n/": "the admin's translations",

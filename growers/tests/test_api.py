@@ -14,7 +14,11 @@ def test_manager_creates_and_edits_a_grower(acme):
     grower = made.json()
     assert grower["email"] == "office@oakvalley.example"
 
-    edited = api.patch(f"/api/growers/{grower['id']}/", {"active": False, "code": "HIJACK"}, format="json")
+    refused = api.patch(f"/api/growers/{grower['id']}/", {"active": False, "code": "HIJACK"}, format="json")
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["code"]
+
+    edited = api.patch(f"/api/growers/{grower['id']}/", {"active": False}, format="json")
     assert edited.status_code == 200
     assert (edited.json()["active"], edited.json()["code"]) == (False, "G0100")
 

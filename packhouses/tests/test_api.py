@@ -8,8 +8,8 @@ def test_manager_creates_and_renames_a_packhouse(acme):
 
     made = api.post("/api/packhouses/", {"code": "PH4", "name": "Grabouw", "region": "Elgin"}, format="json")
     assert made.status_code == 201
-    renamed = api.patch(f"/api/packhouses/{made.json()['id']}/", {"name": "Grabouw North", "code": "PH5"},
-                        format="json")
+    assert api.patch(f"/api/packhouses/{made.json()['id']}/", {"code": "PH5"}, format="json").status_code == 400
+    renamed = api.patch(f"/api/packhouses/{made.json()['id']}/", {"name": "Grabouw North"}, format="json")
 
     assert renamed.status_code == 200
     assert (renamed.json()["name"], renamed.json()["code"]) == ("Grabouw North", "PH4")

@@ -7,8 +7,8 @@ from packhouses.tests.factories import PackhouseFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("value", "codes"), [("true", {"PON"}), ("false", {"POFF"}), ("1", {"PON"}), ("0", {"POFF"}),
-                                              ("", {"PON", "POFF"}), ("True", {"PON"})])
+@pytest.mark.parametrize(("value", "codes"), [("true", {"PON"}), ("false", {"POFF"}), ("", {"PON", "POFF"}),
+                                              ("True", {"PON"})])
 def test_active_filters_by_true_or_false(acme, value, codes):
     with acme:
         PackhouseFactory(code="PON")
@@ -20,7 +20,8 @@ def test_active_filters_by_true_or_false(acme, value, codes):
     assert {item["code"] for item in response.json()["items"]} == codes
 
 
-@pytest.mark.parametrize("value", ["yes-please", "°ç´'", "maybe"])
+# Django's own select reads "2" and "3" as true and false; 1 and 0 are not documented, so they are refused too.
+@pytest.mark.parametrize("value", ["yes-please", "°ç´'", "maybe", "2", "3", "1", "0"])
 def test_an_unknown_active_value_is_a_400_in_the_api_and_a_form_error_on_the_page(acme, value):
     api = acme.api_client("Clerk").get("/api/packhouses/", {"active": value})
     page = acme.client("Clerk").get("/packhouses/", {"active": value})

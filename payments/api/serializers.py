@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.serializers import RefuseReadOnlyFieldsMixin
 from growers.api.serializers import GrowerRefSerializer
 from growers.models import FruitType, Grower
 
@@ -30,7 +31,7 @@ class PaymentCreateSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
-class PriceAgreementSerializer(serializers.ModelSerializer):
+class PriceAgreementSerializer(RefuseReadOnlyFieldsMixin, serializers.ModelSerializer):
     fruit_type = serializers.ChoiceField(choices=FruitType.choices)
     grade = serializers.ChoiceField(choices=Grade.choices)
     price_per_kg = serializers.DecimalField(max_digits=10, decimal_places=4, min_value=0)
@@ -41,10 +42,12 @@ class PriceAgreementSerializer(serializers.ModelSerializer):
                   "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
-    def get_fields(self):
-        fields = super().get_fields()
-        if self.instance is not None:
-            # What an agreement prices, and from when, is fixed; end it and make a new one instead.
-            for name in ("fruit_type", "variety", "grade", "valid_from"):
-                fields[name].read_only = True
-        return fields
+
+
+class PriceAgreementUpdateSerializer(PriceAgreementSerializer):
+    # What an agreement prices, and from when, is fixed; end it and make a new one instead.
+    fruit_type = serializers.ChoiceField(choices=FruitType.choices, read_only=True)
+    grade = serializers.ChoiceField(choices=Grade.choices, read_only=True)
+
+    class Meta(PriceAgreementSerializer.Meta):
+        read_only_fields = [*PriceAgreementSerializer.Meta.read_only_fields, "variety", "valid_from"]

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
@@ -8,7 +8,12 @@ from core.cache import cached
 from .. import services
 from ..filters import GrowerPaymentFilterSet, PriceAgreementFilterSet
 from ..models import GrowerPayment, PriceAgreement
-from .serializers import GrowerPaymentSerializer, PaymentCreateSerializer, PriceAgreementSerializer
+from .serializers import (
+    GrowerPaymentSerializer,
+    PaymentCreateSerializer,
+    PriceAgreementSerializer,
+    PriceAgreementUpdateSerializer,
+)
 
 
 class GrowerPaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -38,6 +43,9 @@ class GrowerPaymentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
         )
 
 
+# The update's request has what the agreement prices read-only; the answer is the whole agreement.
+@extend_schema_view(partial_update=extend_schema(request=PriceAgreementUpdateSerializer,
+                                                 responses=PriceAgreementSerializer))
 class PriceAgreementViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Price agreements: price per kg by fruit, variety (blank = any) and grade, over a period."""
 
@@ -45,6 +53,9 @@ class PriceAgreementViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, vi
     serializer_class = PriceAgreementSerializer
     filterset_class = PriceAgreementFilterSet
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_serializer_class(self):
+        return PriceAgreementUpdateSerializer if self.action == "partial_update" else self.serializer_class
 
     @cached("prices")
     def list(self, request, *args, **kwargs):

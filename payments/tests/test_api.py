@@ -112,8 +112,12 @@ def test_price_what_and_when_are_fixed(acme):
     made = api.post("/api/prices/", {"fruit_type": "apple", "grade": "class1", "valid_from": "2026-01-01",
                                      "price_per_kg": "5.0000"}, format="json").json()
 
-    response = api.patch(f"/api/prices/{made['id']}/", {"fruit_type": "pear", "valid_to": "2026-05-31"},
-                         format="json")
+    refused = api.patch(f"/api/prices/{made['id']}/", {"fruit_type": "pear", "grade": "class2", "variety": "Fuji",
+                                                         "valid_from": "2026-02-01", "valid_to": "2026-05-31"},
+                        format="json")
+    assert refused.status_code == 400
+    assert sorted(refused.json()["errors"]) == ["fruit_type", "grade", "valid_from", "variety"]
 
+    response = api.patch(f"/api/prices/{made['id']}/", {"valid_to": "2026-05-31"}, format="json")
     assert response.status_code == 200
     assert (response.json()["fruit_type"], response.json()["valid_to"]) == ("apple", "2026-05-31")
