@@ -1,11 +1,23 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserChangeForm, UserCreationForm
 
+from .emails import canonical_email
 from .models import User
 
 
+class CanonicalEmailField(forms.EmailField):
+    """An email field whose value is the canonical form (accounts/emails.py), validated after canonicalising."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        try:
+            return canonical_email(value) if value else value
+        except ValueError:
+            return value
+
+
 class LoginForm(AuthenticationForm):
-    username = forms.EmailField(
+    username = CanonicalEmailField(
         label="Email",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )

@@ -61,7 +61,7 @@ def test_check_deploy_passes_with_zero_warnings():
     assert settings["SESSION_COOKIE_DOMAIN"] == settings["CSRF_COOKIE_DOMAIN"] == "None"
     assert settings["SESSION_COOKIE_SAMESITE"] == settings["CSRF_COOKIE_SAMESITE"] == "Lax"
     assert settings["SECURE_HSTS_SECONDS"] == "31536000"
-    assert settings["AXES_HANDLER"] == "axes.handlers.database.AxesDatabaseHandler"
+    assert settings["AXES_HANDLER"] == "accounts.lockout.LockoutHandler"  # axes's database handler, own limits
 
 
 @pytest.mark.parametrize(
