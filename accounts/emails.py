@@ -10,9 +10,10 @@ through canonical_email, and lookups compare the canonical strings exactly.
 NFKC turns compatibility forms into their plain letters (ſ to s, full-width
 ｖ to v); casefold does the rest of the case folding Unicode defines; the
 domain goes to ASCII through IDNA, so 'bücher.example' and
-'xn--bcher-kva.example' are one domain. What is left non-ASCII in the local
-part (ı stays ı) is refused by Django's email validator: no account can have
-it, so it cannot name one.
+'xn--bcher-kva.example' are one domain. A local part still non-ASCII after
+that ('ı' has no plain letter to fold to) is refused rather than made a
+separate account: Python's re with IGNORECASE matches 'ı' against [a-z], so
+Django's email validator would accept it.
 """
 
 import unicodedata
@@ -28,6 +29,8 @@ def canonical_email(value):
     local, at, domain = text.rpartition("@")
     if not at or not local or not domain:
         raise ValueError("Not an email address.")
+    if not local.isascii():
+        raise ValueError("The part before @ must be plain ASCII letters, digits or punctuation.")
     try:
         domain = domain.encode("idna").decode("ascii")
     except UnicodeError as error:

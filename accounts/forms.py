@@ -13,7 +13,7 @@ class CanonicalEmailField(forms.EmailField):
         try:
             return canonical_email(value) if value else value
         except ValueError:
-            return value
+            raise forms.ValidationError("Enter a valid email address.", code="invalid") from None
 
 
 class LoginForm(AuthenticationForm):
@@ -27,9 +27,11 @@ class AdminUserCreationForm(UserCreationForm):
     class Meta:
         model = User
         fields = ("email", "full_name")
+        field_classes = {"email": CanonicalEmailField}
 
 
 class AdminUserChangeForm(UserChangeForm):
     class Meta:
         model = User
         fields = ("email", "full_name", "is_active", "is_staff", "groups")
+        field_classes = {"email": CanonicalEmailField}
