@@ -7,6 +7,7 @@ from .models import User
 
 
 class UserAdmin(DjangoUserAdmin):
+    actions = ["unlock_login"]
     form = AdminUserChangeForm
     add_form = AdminUserCreationForm
     ordering = ("email",)
@@ -38,6 +39,13 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         if deactivating:
             services.deactivate_user(obj)
+
+    @admin.action(description="Unlock login (forget failed logins)", permissions=["change"])
+    def unlock_login(self, request, queryset):
+        """For a user locked out by someone else's failed guesses, or who cannot wait for the cool-off."""
+        for user in queryset:
+            services.unlock_login(user, by=request.user, via="admin")
+        self.message_user(request, f"Unlocked {len(queryset)} user(s): their failed logins are forgotten.")
 
 
 # The platform admin registers it too (tenants/admin.py), for platform staff on the public schema.

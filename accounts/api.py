@@ -36,6 +36,7 @@ from .authentication import (
     password_unchanged,
     refuse,
 )
+from .emails import canonical_email
 from .lockout import locked_out
 from .models import ApiSession
 
@@ -64,8 +65,20 @@ def _issue(user, session):
     }
 
 
+class CanonicalEmailField(serializers.EmailField):
+    """The email in its canonical form (accounts/emails.py); what has none, or is non-ASCII after it, is a 400."""
+
+    def to_internal_value(self, data):
+        # DRF runs the length and format validators after this, on the canonical form that will be looked up.
+        value = super().to_internal_value(data)
+        try:
+            return canonical_email(value)
+        except ValueError:
+            self.fail("invalid")
+
+
 class LoginSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = CanonicalEmailField(max_length=254)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
 
@@ -104,6 +117,7 @@ def login(request):
         tokens = _issue(user, session)
         # An INSERT only: a new session takes nothing away from any grant (core/fastpath/grants.py).
         session.save(force_insert=True)
+    services.note_login_address(user, client_ip_address(request))
     audit.event("login.succeeded", user=user, channel="api", ip=client_ip_address(request), api_session=session.id)
     return Response(tokens)
 

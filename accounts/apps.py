@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_save
 
 
 class AccountsConfig(AppConfig):
@@ -15,6 +15,13 @@ class AccountsConfig(AppConfig):
         # Django's own receiver, under its own dispatch_uid, so that whichever app is ready first, ours stays.
         user_logged_in.disconnect(dispatch_uid="update_last_login")
         user_logged_in.connect(update_last_login, dispatch_uid="update_last_login")
+        user_logged_in.connect(note_login_address, dispatch_uid="accounts.note_login_address")
+
+        from axes.models import AccessAttempt
+
+        from .lockout import drop_request_data
+
+        pre_save.connect(drop_request_data, sender=AccessAttempt, dispatch_uid="accounts.drop_axes_request_data")
 
 
 def watch_grants():
@@ -44,3 +51,13 @@ def update_last_login(sender, user, **kwargs):
 
     with retiring(user_id=user.pk):
         models.update_last_login(sender, user, **kwargs)
+
+
+def note_login_address(sender, request, user, **kwargs):
+    """A browser login's address, for the lockout's known addresses (the API login notes its own)."""
+    from core.clients import client_ip_address
+
+    from . import services
+
+    if request is not None:
+        services.note_login_address(user, client_ip_address(request))

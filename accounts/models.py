@@ -4,6 +4,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from .emails import canonical_email
 from .roles import role_of
 
 
@@ -13,7 +14,7 @@ class UserManager(BaseUserManager):
     def create_user(self, email, password=None, **extra):
         if not email:
             raise ValueError("A user needs an email address.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=canonical_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -24,7 +25,12 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra)
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=email)
+        # Exact on the canonical form: iexact would let PostgreSQL fold look-alikes (accounts/emails.py).
+        try:
+            email = canonical_email(email)
+        except ValueError:
+            raise self.model.DoesNotExist from None
+        return self.get(email=email)
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -56,6 +62,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email
+
+    def clean(self):
+        # Django's ModelForms (the admin's user forms) call this before saving.
+        super().clean()
+        try:
+            self.email = canonical_email(self.email)
+        except ValueError:
+            pass  # the field's own validator says what is wrong
+
+    @classmethod
+    def normalize_username(cls, username):
+        try:
+            return canonical_email(username)
+        except ValueError:
+            return super().normalize_username(username)
 
     def get_full_name(self):
         return self.full_name or self.email
@@ -91,3 +112,23 @@ class ApiSession(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class KnownAddress(models.Model):
+    """An address the user logged in from successfully, recently.
+
+    The per-account lockout (accounts/lockout.py) does not apply there, so
+    failures an attacker sends from elsewhere never lock the rightful user
+    out of their usual address. One row per (user, address); rows older than
+    KNOWN_ADDRESS_DAYS are dropped when the user next logs in.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="known_addresses")
+    ip_address = models.GenericIPAddressField()
+    last_login_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "ip_address"], name="accounts_known_address_unique")]
+
+    def __str__(self):
+        return f"{self.user} {self.ip_address}"

@@ -4,6 +4,11 @@ Each change to a user or an API session is made inside core.fastpath's `retiring
 session, so that it retires only their grants on cached pages, not the whole company's.
 """
 
+import datetime as dt
+import ipaddress
+
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
@@ -13,7 +18,8 @@ from django.utils import timezone
 from core import audit
 from core.fastpath.grants import retiring
 
-from .models import User
+from .emails import canonical_email
+from .models import KnownAddress, User
 from .roles import MANAGER, ROLES
 
 
@@ -36,7 +42,7 @@ def create_user(*, email, password, role, full_name=""):
 @transaction.atomic
 def ensure_user(*, email, password, role, full_name=""):
     """create_user, or bring an existing user back to this password and role."""
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.filter(email=canonical_email(email)).first()
     if user is None:
         return create_user(email=email, password=password, role=role, full_name=full_name)
     with retiring(user_id=user.pk):
@@ -111,3 +117,34 @@ def end_html_sessions(user):
     ]
     Session.objects.filter(session_key__in=doomed).delete()
     return len(doomed)
+
+
+def note_login_address(user, ip):
+    """Remember that `user` logged in from `ip`: the per-account lockout spares that address (accounts/lockout.py).
+
+    Not in a `retiring` scope: the table grants nothing to any page, and is not watched by core.fastpath.
+    """
+    try:
+        ip = str(ipaddress.ip_address(ip))
+    except ValueError:
+        return
+    now = timezone.now()
+    KnownAddress.objects.update_or_create(user=user, ip_address=ip, defaults={"last_login_at": now})
+    # Each user's rows stay few: an address unused for the period no longer counts, and goes.
+    KnownAddress.objects.filter(
+        user=user, last_login_at__lt=now - dt.timedelta(days=settings.KNOWN_ADDRESS_DAYS),
+    ).delete()
+
+
+@transaction.atomic
+def unlock_login(user, *, by=None, via):
+    """Forget every failed login counted against `user`'s account in this company, from every address.
+
+    Failures counted against an address (whatever the account) stay: they
+    are that address's, and may be someone else's attack.
+    """
+    removed, _ = AccessAttempt.objects.filter(username=user.email).delete()
+    audit.event_on_commit(
+        "login.unlocked", user=by, email=user.email, attempts_removed=removed, via=via,
+    )
+    return removed

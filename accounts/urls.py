@@ -1,8 +1,9 @@
 from django.urls import path
 
 from . import views
+from .lockout import login_rate_limited
 
 urlpatterns = [
-    path("login/", views.LoginView.as_view(), name="login"),
+    path("login/", login_rate_limited(views.LoginView.as_view()), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
 ]

@@ -3,12 +3,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.lockout import login_rate_limited
 from reconciliation.views import dashboard
 
 admin.site.site_header = "FruitPAK company admin"
 admin.site.site_title = "FruitPAK admin"
 
 urlpatterns = [
+    path("admin/login/", login_rate_limited(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/", include("fruitpak.api_urls")),
     path("batches/", include("batches.urls")),

@@ -1,4 +1,6 @@
-"""Brute force: django-axes locks a login out per account and per address, on the HTML page and the API.
+"""Brute force: django-axes locks a login out per (account, address), per address and per account, on the HTML
+page and the API. The policy's own tests (known addresses, no extension during lockout, unlock) are in
+test_lockout_policy.py.
 
 The attempts live in each company's schema (database handler), so one
 company's lockout never touches another's, and Redis plays no part.
@@ -64,8 +66,8 @@ def assert_api_locked(response):
     assert "access_token" not in response.json()
 
 
-def test_account_locks_after_the_limit_from_any_address(acme):
-    limit = settings.AXES_FAILURE_LIMIT
+def test_account_locks_after_the_account_limit_from_any_address(acme):
+    limit = settings.AXES_ACCOUNT_FAILURE_LIMIT
     fail_html(acme, "clerk@acme.test", limit - 1)
 
     client, response = html_login(acme, "clerk@acme.test", WRONG, new_address())
@@ -77,9 +79,10 @@ def test_account_locks_after_the_limit_from_any_address(acme):
 
 
 def test_one_failure_below_the_limit_the_right_password_still_works(acme):
-    fail_html(acme, "clerk@acme.test", settings.AXES_FAILURE_LIMIT - 1)
+    ip = new_address()
+    fail_html(acme, "clerk@acme.test", settings.AXES_FAILURE_LIMIT - 1, ip)
 
-    client, response = html_login(acme, "clerk@acme.test", PASSWORD, new_address())
+    client, response = html_login(acme, "clerk@acme.test", PASSWORD, ip)
 
     assert response.status_code == 302
     assert client.get("/").status_code == 200
@@ -96,18 +99,19 @@ def test_a_success_does_not_reset_the_count(acme):
 
 
 def test_the_email_counts_case_insensitively(acme):
+    ip = new_address()
     for n in range(settings.AXES_FAILURE_LIMIT):
         email = "clerk@acme.test".upper() if n % 2 else " Clerk@Acme.Test"
-        html_login(acme, email, WRONG, new_address())
+        html_login(acme, email, WRONG, ip)
 
-    client, response = html_login(acme, "clerk@acme.test", PASSWORD, new_address())
+    client, response = html_login(acme, "clerk@acme.test", PASSWORD, ip)
 
     assert_html_locked(response, client)
 
 
-def test_an_address_locks_after_the_limit_whatever_the_accounts(acme):
+def test_an_address_locks_after_the_address_limit_whatever_the_accounts(acme):
     ip = new_address()
-    for n in range(settings.AXES_FAILURE_LIMIT):
+    for n in range(settings.AXES_ADDRESS_FAILURE_LIMIT):
         html_login(acme, f"guess{n}@acme.test", WRONG, ip)
 
     client, response = html_login(acme, "finance@acme.test", PASSWORD, ip)
@@ -119,7 +123,7 @@ def test_an_address_locks_after_the_limit_whatever_the_accounts(acme):
 
 
 def test_the_api_login_locks_per_account(acme):
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+    for _ in range(settings.AXES_ACCOUNT_FAILURE_LIMIT - 1):
         assert api_login(acme, "finance@acme.test", WRONG, new_address()).status_code == 401
 
     assert_api_locked(api_login(acme, "finance@acme.test", WRONG, new_address()))
@@ -128,7 +132,7 @@ def test_the_api_login_locks_per_account(acme):
 
 def test_the_api_login_locks_per_address(acme):
     ip = new_address()
-    for n in range(settings.AXES_FAILURE_LIMIT):
+    for n in range(settings.AXES_ADDRESS_FAILURE_LIMIT):
         api_login(acme, f"guess{n}@acme.test", WRONG, ip)
 
     assert_api_locked(api_login(acme, "manager@acme.test", PASSWORD, ip))
@@ -136,10 +140,11 @@ def test_the_api_login_locks_per_address(acme):
 
 
 def test_failures_on_the_api_lock_the_html_page_too(acme):
+    ip = new_address()
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        api_login(acme, "clerk@acme.test", WRONG, new_address())
+        api_login(acme, "clerk@acme.test", WRONG, ip)
 
-    client, response = html_login(acme, "clerk@acme.test", PASSWORD, new_address())
+    client, response = html_login(acme, "clerk@acme.test", PASSWORD, ip)
 
     assert_html_locked(response, client)
 
@@ -151,7 +156,7 @@ def test_the_same_email_on_the_other_company_is_not_locked(acme, globex):
     ip = new_address()
     for _ in range(settings.AXES_FAILURE_LIMIT):
         html_login(acme, "shared@example.test", WRONG, ip)
-    assert_api_locked(api_login(acme, "shared@example.test", PASSWORD, new_address()))
+    assert_api_locked(api_login(acme, "shared@example.test", PASSWORD, ip))
 
     # Same email, same address, other company: its attempts table is its own.
     client, response = html_login(globex, "shared@example.test", PASSWORD, ip)
@@ -162,21 +167,23 @@ def test_the_same_email_on_the_other_company_is_not_locked(acme, globex):
 
 
 def test_the_lockout_needs_no_redis(acme):
+    ip = new_address()
     with override_settings(CACHES=redis_down_caches()):
         for _ in range(settings.AXES_FAILURE_LIMIT):
-            html_login(acme, "clerk@acme.test", WRONG, new_address())
+            html_login(acme, "clerk@acme.test", WRONG, ip)
 
-        client, response = html_login(acme, "clerk@acme.test", PASSWORD, new_address())
+        client, response = html_login(acme, "clerk@acme.test", PASSWORD, ip)
         assert_html_locked(response, client)
-        assert_api_locked(api_login(acme, "clerk@acme.test", PASSWORD, new_address()))
+        assert_api_locked(api_login(acme, "clerk@acme.test", PASSWORD, ip))
 
 
 def test_a_lockout_made_with_redis_holds_when_redis_goes(acme):
+    ip = new_address()
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        api_login(acme, "clerk@acme.test", WRONG, new_address())
+        api_login(acme, "clerk@acme.test", WRONG, ip)
 
     with override_settings(CACHES=redis_down_caches()):
-        assert_api_locked(api_login(acme, "clerk@acme.test", PASSWORD, new_address()))
+        assert_api_locked(api_login(acme, "clerk@acme.test", PASSWORD, ip))
 
 
 def test_the_lockout_ends_after_the_cool_off(acme):
@@ -193,9 +200,10 @@ def test_the_lockout_ends_after_the_cool_off(acme):
 
 
 def test_the_limit_comes_from_settings(acme):
+    ip = new_address()
     with override_settings(AXES_FAILURE_LIMIT=2):
-        api_login(acme, "clerk@acme.test", WRONG, new_address())
-        assert_api_locked(api_login(acme, "clerk@acme.test", WRONG, new_address()))
+        api_login(acme, "clerk@acme.test", WRONG, ip)
+        assert_api_locked(api_login(acme, "clerk@acme.test", WRONG, ip))
 
 
 @pytest.mark.parametrize(

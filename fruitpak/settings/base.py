@@ -328,11 +328,25 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 
 # The database handler: attempts live in the tenant's schema, so the lockout
 # survives a Redis outage and one company's attempts never lock another's.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# Ours counts each way below against its own limit (accounts/lockout.py,
+# docs/SECURITY.md "Brute force").
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+# Per (account, address): the rightful user mistyping, or one attacker guessing.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+# Per address, whatever the accounts: one address spraying guesses. Higher than
+# the pair's, since a packhouse's staff share one address.
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
+# Per account, whatever the addresses: guesses spread over many addresses. It
+# never applies from an address the account logged in from within
+# KNOWN_ADDRESS_DAYS, so nobody can lock the rightful user out of it.
+AXES_ACCOUNT_FAILURE_LIMIT = env.int("AXES_ACCOUNT_FAILURE_LIMIT", default=30)
+KNOWN_ADDRESS_DAYS = env.int("KNOWN_ADDRESS_DAYS", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-# Counted per account (whatever the address) and per address (whatever the account).
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# What axes records; the handler above decides with its own limits.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+# A failure while locked is refused and not recorded: neither an attacker nor the
+# user retrying can push the end of a lockout further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # A success does not wipe the count: with the address as a parameter, any valid
 # login from a shared address would otherwise reset an attacker's count there.
 AXES_RESET_ON_SUCCESS = False
@@ -342,7 +356,13 @@ AXES_CLIENT_IP_CALLABLE = "core.clients.client_ip_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
 # Successful logins are in the audit log; a row per login would only grow.
 AXES_DISABLE_ACCESS_LOG = True
+# A row per failure would grow without limit too; failures are in the audit log.
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_SENSITIVE_PARAMETERS = ["username", "email", "ip_address"]
+# Login POSTs per address to /login/ and /admin/login/, counted in Redis before
+# any password is checked (accounts.lockout.login_rate_limited; fails open).
+# nginx.conf limits the same paths.
+LOGIN_THROTTLE_RATE = env.str("LOGIN_THROTTLE_RATE", default="20/minute")
 
 # --- API -----------------------------------------------------------------------
 
@@ -367,7 +387,8 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
         "user": env.str("API_THROTTLE_USER", default="1200/minute"),
     },
-    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
+    # 0 included: DRF reads 0 as "REMOTE_ADDR", and None as "the whole client-supplied X-Forwarded-For".
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 SIMPLE_JWT = {

@@ -13,6 +13,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # throttling lower the rates themselves (accounts/tests/test_throttling.py).
 os.environ.setdefault("API_THROTTLE_ANON", "100000/minute")
 os.environ.setdefault("API_THROTTLE_USER", "100000/minute")
+os.environ.setdefault("LOGIN_THROTTLE_RATE", "100000/minute")
 # The test client has no proxy in front.
 os.environ.setdefault("TRUSTED_PROXY_COUNT", "0")
 
