@@ -3,6 +3,7 @@
 import inspect
 from collections.abc import Mapping
 
+from django.db import models
 from rest_framework import serializers
 from rest_framework.relations import PKOnlyObject
 
@@ -75,3 +76,46 @@ class RefuseReadOnlyFieldsMixin:
                     {name: ["This field is read-only here; leave it out."] for name in sent}
                 )
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """Only JSON true and false. DRF's BooleanField also takes 0, 1, "yes", "off" and the like, so
+    `{"active": 0}` deactivated a grower although the schema says boolean. Found by schemathesis."""
+
+    default_error_messages = {"invalid": "Use true or false."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid")
+
+
+class SentLengthMixin:
+    """max_length counts the characters as sent, not after DRF trims the ends: a region of 100 letters and
+    five spaces was accepted although the schema says maxLength 100, and a client that checks its input
+    against the schema would refuse what the server took. Found by schemathesis."""
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().run_validation(data)
+
+
+class CharField(SentLengthMixin, serializers.CharField):
+    pass
+
+
+class EmailField(SentLengthMixin, serializers.EmailField):
+    pass
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """ModelSerializer whose generated fields are the strict ones above."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: StrictBooleanField,
+        models.CharField: CharField,
+        models.EmailField: EmailField,
+        models.TextField: CharField,
+    }
