@@ -92,13 +92,13 @@ class IdChoiceField(django_forms.ModelChoiceField):
     def to_python(self, value):
         try:
             return super().to_python(value)
-        except ValidationError:
+        except ValidationError as error:
             try:
                 pk = int(str(value).strip())
             except ValueError:
-                raise
-            if not 1 <= pk <= MAX_ID:
-                raise
+                pk = None
+            if pk is None or not 1 <= pk <= MAX_ID:
+                raise error from None
             return self.queryset.model(pk=pk)
 
 

@@ -62,7 +62,8 @@ def require_decimal_digits(result, generator, request, public):
     def walk(node):
         if isinstance(node, dict):
             pattern = node.get("pattern")
-            if node.get("format") == "decimal" and isinstance(pattern, str) and pattern.startswith(("^-?\\d{0,", "^\\d{0,")):
+            unsigned_or_not = ("^-?\\d{0,", "^\\d{0,")
+            if node.get("format") == "decimal" and isinstance(pattern, str) and pattern.startswith(unsigned_or_not):
                 node["pattern"] = pattern.replace("\\d{0,", "\\d{1,", 1)
             for value in node.values():
                 walk(value)

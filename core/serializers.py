@@ -90,22 +90,29 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid")
 
 
-class SentLengthMixin:
-    """max_length counts the characters as sent, not after DRF trims the ends: a region of 100 letters and
-    five spaces was accepted although the schema says maxLength 100, and a client that checks its input
-    against the schema would refuse what the server took. Found by schemathesis."""
+class StrictStringMixin:
+    """A string field that takes only a JSON string, and whose max_length counts the characters as sent.
+
+    DRF turns a number into its text (`{"region": 0}` is the region "0") and checks max_length after it
+    trims the ends (a region of 100 letters and five spaces was taken), where the schema says string and
+    maxLength 100: a client that checks its input against the schema would refuse what the server took.
+    Found by schemathesis.
+    """
 
     def run_validation(self, data=serializers.empty):
-        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
-            self.fail("max_length", max_length=self.max_length)
+        if data is not serializers.empty and data is not None:
+            if not isinstance(data, str):
+                self.fail("invalid")
+            if self.max_length is not None and len(data) > self.max_length:
+                self.fail("max_length", max_length=self.max_length)
         return super().run_validation(data)
 
 
-class CharField(SentLengthMixin, serializers.CharField):
+class CharField(StrictStringMixin, serializers.CharField):
     pass
 
 
-class EmailField(SentLengthMixin, serializers.EmailField):
+class EmailField(StrictStringMixin, serializers.EmailField):
     pass
 
 
