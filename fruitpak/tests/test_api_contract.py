@@ -238,7 +238,8 @@ def test_a_string_in_a_body_is_a_json_string_within_its_length_as_sent(acme, reg
 @pytest.mark.parametrize("path", ["/api/batches/?grower={}", "/api/batches/?packhouse={}", "/api/payments/?grower={}",
                                   "/api/intake/daily/?grower={}", "/api/reconciliation/?grower={}&packhouse={}"])
 def test_an_id_filter_naming_nothing_finds_nothing(acme, path):
-    BatchFactory()
+    with acme:
+        BatchFactory()
     response = acme.api_client("Manager").get(path.format(2**62, 2**62))
 
     assert response.status_code == 200, response.content[:300]
