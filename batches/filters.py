@@ -1,12 +1,12 @@
 import django_filters
 
-from core.filters import BoundedPeriodsForm, StableOrderingFilter
+from core.filters import BoundedPeriodsForm, FilterSet, StableOrderingFilter
 from growers.models import FruitType
 
 from .models import Batch, Status
 
 
-class BatchFilterSet(django_filters.FilterSet):
+class BatchFilterSet(FilterSet):
     q = django_filters.CharFilter(method="search", label="Batch code")
     grower_code = django_filters.CharFilter(field_name="grower__code", lookup_expr="iexact", label="Grower code")
     # distinct=False: a column of the row itself cannot repeat a row, and SELECT DISTINCT over every

@@ -3,6 +3,7 @@
 import inspect
 from collections.abc import Mapping
 
+from django.db import models
 from rest_framework import serializers
 from rest_framework.relations import PKOnlyObject
 
@@ -75,3 +76,53 @@ class RefuseReadOnlyFieldsMixin:
                     {name: ["This field is read-only here; leave it out."] for name in sent}
                 )
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """Only JSON true and false. DRF's BooleanField also takes 0, 1, "yes", "off" and the like, so
+    `{"active": 0}` deactivated a grower although the schema says boolean. Found by schemathesis."""
+
+    default_error_messages = {"invalid": "Use true or false."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid")
+
+
+class StrictStringMixin:
+    """A string field that takes only a JSON string, and whose max_length counts the characters as sent.
+
+    DRF turns a number into its text (`{"region": 0}` is the region "0") and checks max_length after it
+    trims the ends (a region of 100 letters and five spaces was taken), where the schema says string and
+    maxLength 100: a client that checks its input against the schema would refuse what the server took.
+    Found by schemathesis.
+    """
+
+    def run_validation(self, data=serializers.empty):
+        if data is not serializers.empty and data is not None:
+            if not isinstance(data, str):
+                self.fail("invalid")
+            if self.max_length is not None and len(data) > self.max_length:
+                self.fail("max_length", max_length=self.max_length)
+        return super().run_validation(data)
+
+
+class CharField(StrictStringMixin, serializers.CharField):
+    pass
+
+
+class EmailField(StrictStringMixin, serializers.EmailField):
+    pass
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """ModelSerializer whose generated fields are the strict ones above."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: StrictBooleanField,
+        models.CharField: CharField,
+        models.EmailField: EmailField,
+        models.TextField: CharField,
+    }

@@ -1,13 +1,13 @@
 import django_filters
 from django.db.models import Q
 
-from core.filters import BoundedPeriodsForm, StableOrderingFilter
+from core.filters import BoundedPeriodsForm, FilterSet, StableOrderingFilter
 from growers.models import FruitType
 
 from .models import Grade, GrowerPayment, PaymentType, PriceAgreement
 
 
-class GrowerPaymentFilterSet(django_filters.FilterSet):
+class GrowerPaymentFilterSet(FilterSet):
     payment_type = django_filters.MultipleChoiceFilter(choices=PaymentType.choices)
     # Plain date filters (see batches.filters: a range filter would compare the date in UTC).
     paid_date_after = django_filters.DateFilter(field_name="paid_date", lookup_expr="gte")

@@ -14,7 +14,7 @@ an ordinary FilterSet like every other list.
 import django_filters
 from django import forms
 
-from core.filters import BoundedPeriodsForm
+from core.filters import BoundedPeriodsForm, FilterSet, IdChoiceField
 from growers.models import FruitType, Grower
 from packhouses.models import Packhouse
 
@@ -65,10 +65,10 @@ class StatementForm(PeriodForm):
 
 
 class ReconciliationForm(PeriodForm):
-    grower = forms.ModelChoiceField(
+    grower = IdChoiceField(
         queryset=Grower.objects.all(), required=False, help_text="Only this grower (id).",
     )
-    packhouse = forms.ModelChoiceField(
+    packhouse = IdChoiceField(
         queryset=Packhouse.objects.all(), required=False,
         help_text="Only batches received at this packhouse (id). Payments belong to no packhouse, so a grower's "
                   "row still shows all its payments in the period, and growers without such batches are left out.",
@@ -108,7 +108,7 @@ class ReconciliationForm(PeriodForm):
         }
 
 
-class DailyIntakeFilterSet(django_filters.FilterSet):
+class DailyIntakeFilterSet(FilterSet):
     # The company's local dates (the view's day column), both inclusive. Two DateFilters rather than
     # DateFromToRangeFilter: that one turns the dates into datetimes at midnight in the active time zone,
     # which a date column then shifts to the previous day east of UTC.

@@ -1,6 +1,11 @@
 from rest_framework import serializers
 
-from core.serializers import BlankAsNullChoiceField, FastRepresentationMixin, RefuseReadOnlyFieldsMixin
+from core.serializers import (
+    BlankAsNullChoiceField,
+    CharField,
+    FastRepresentationMixin,
+    RefuseReadOnlyFieldsMixin,
+)
 from growers.api.serializers import GrowerRefSerializer
 from growers.models import FruitType, Grower
 from packhouses.api.serializers import PackhouseRefSerializer
@@ -43,25 +48,25 @@ class BatchIntakeSerializer(serializers.Serializer):
     grower = serializers.PrimaryKeyRelatedField(queryset=Grower.objects.all())
     packhouse = serializers.PrimaryKeyRelatedField(queryset=Packhouse.objects.all())
     fruit_type = serializers.ChoiceField(choices=FruitType.choices)
-    variety = serializers.CharField(max_length=100)
+    variety = CharField(max_length=100)
     harvest_date = serializers.DateField()
     intake_date = serializers.DateTimeField(required=False, help_text="When it was weighed; defaults to now.")
     bin_count = serializers.IntegerField(min_value=1, max_value=100_000)
     gross_weight_kg = kg()
     tare_weight_kg = kg()
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    notes = CharField(required=False, allow_blank=True, max_length=5000)
 
 
 class BatchEditSerializer(RefuseReadOnlyFieldsMixin, serializers.Serializer):
     """Corrections. Send `version` to refuse the edit if someone changed the batch since you read it."""
 
     fruit_type = serializers.ChoiceField(choices=FruitType.choices, required=False)
-    variety = serializers.CharField(max_length=100, required=False)
+    variety = CharField(max_length=100, required=False)
     harvest_date = serializers.DateField(required=False)
     bin_count = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
     gross_weight_kg = kg(required=False)
     tare_weight_kg = kg(required=False)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    notes = CharField(required=False, allow_blank=True, max_length=5000)
     version = serializers.IntegerField(required=False, min_value=1)
 
     # The rest of a batch changes only through intake, transition and pack-out.
@@ -72,7 +77,7 @@ class BatchEditSerializer(RefuseReadOnlyFieldsMixin, serializers.Serializer):
 
 class TransitionSerializer(serializers.Serializer):
     to_status = serializers.ChoiceField(choices=Status.choices)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000,
+    reason = CharField(required=False, allow_blank=True, max_length=2000,
                                    help_text="Required when rejecting.")
     version = serializers.IntegerField(required=False, min_value=1)
 

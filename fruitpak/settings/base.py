@@ -377,7 +377,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.EnvelopePagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -430,6 +430,8 @@ SPECTACULAR_SETTINGS = {
         "core.api.add_error_responses",
         "core.openapi.allow_empty_query_values",
         "core.openapi.require_decimal_digits",
+        "core.openapi.bound_query_dates",
+        "core.openapi.refuse_nul_in_query_strings",
     ],
 }
 

@@ -204,3 +204,96 @@ def test_a_decimal_in_the_schema_needs_a_digit(acme):
     pattern = schemas["BatchIntakeRequest"]["properties"]["gross_weight_kg"]["pattern"]
 
     assert re.fullmatch(pattern, "1250.50") and not re.fullmatch(pattern, "") and not re.fullmatch(pattern, "-")
+
+
+# What the last schemathesis run still found (issue 14, item 10).
+
+@pytest.mark.parametrize("value", [0, 1, "true", "false", "yes", None])
+@pytest.mark.parametrize("path", ["/api/growers/", "/api/packhouses/"])
+def test_a_boolean_in_a_body_takes_only_json_true_or_false(acme, path, value):
+    body = {"code": "ZZ1", "name": "Strict", "active": value}
+
+    response = acme.api_client("Manager").post(path, body, format="json")
+
+    assert_json_error(response, 400, "invalid")
+    assert "active" in response.json()["errors"]
+
+
+def test_a_boolean_in_a_body_takes_false(acme):
+    response = acme.api_client("Manager").post("/api/packhouses/", {"code": "ZZ1", "name": "x", "active": False},
+                                                format="json")
+
+    assert response.status_code == 201 and response.json()["active"] is False
+
+
+@pytest.mark.parametrize("region", [0, 12.5, ["north"], " " * 5 + "r" * 100])
+def test_a_string_in_a_body_is_a_json_string_within_its_length_as_sent(acme, region):
+    response = acme.api_client("Manager").post("/api/packhouses/", {"code": "ZZ1", "name": "x", "region": region},
+                                                format="json")
+
+    assert_json_error(response, 400, "invalid")
+    assert "region" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("path", ["/api/batches/?grower={}", "/api/batches/?packhouse={}", "/api/payments/?grower={}",
+                                  "/api/intake/daily/?grower={}", "/api/reconciliation/?grower={}&packhouse={}"])
+def test_an_id_filter_naming_nothing_finds_nothing(acme, path):
+    with acme:
+        BatchFactory()
+    response = acme.api_client("Manager").get(path.format(2**62, 2**62))
+
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["items"] == [] and response.json()["total"] == 0
+
+
+@pytest.mark.parametrize("value", ["0", "-1", str(2**63), "null", "1.5"])
+def test_an_id_filter_outside_the_schemas_range_is_a_400(acme, value):
+    api = acme.api_client("Manager")
+
+    assert_json_error(api.get(f"/api/batches/?grower={value}"), 400, "invalid")
+    assert_json_error(api.get(f"/api/reconciliation/?grower={value}"), 400, "invalid")
+
+
+def schema(acme):
+    return acme.api_client("Manager").get("/api/schema/?format=json").json()
+
+
+def parameter(document, path, name):
+    return next(p["schema"] for p in document["paths"][path]["get"]["parameters"] if p["name"] == name)
+
+
+def test_the_schema_states_the_servers_bounds_on_query_parameters(acme):
+    document = schema(acme)
+
+    for path in ("/api/batches/", "/api/payments/", "/api/intake/daily/", "/api/reconciliation/"):
+        assert parameter(document, path, "grower") == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+    assert parameter(document, "/api/reconciliation/", "limit")["minimum"] == 1
+    assert parameter(document, "/api/reconciliation/", "offset")["minimum"] == 0
+    for path, name in (("/api/batches/", "harvest_date_after"), ("/api/prices/", "valid_on"),
+                       ("/api/reconciliation/", "from"), ("/api/intake/daily/", "day_before")):
+        pattern = parameter(document, path, name)["pattern"]
+        assert re.match(pattern, "2000-01-01") and re.match(pattern, "2099-12-31")
+        assert not re.match(pattern, "1999-12-31") and not re.match(pattern, "2100-01-01")
+    pattern = parameter(document, "/api/growers/", "q")["pattern"]
+    assert re.match(pattern, "abc") and not re.match(pattern, "a\x00b")
+
+
+def test_the_schema_states_a_price_is_above_zero_and_kg_unsigned(acme):
+    components = schema(acme)["components"]["schemas"]
+    price = components["PriceAgreementRequest"]["properties"]["price_per_kg"]["pattern"]
+    kg = components["BatchIntakeRequest"]["properties"]["gross_weight_kg"]["pattern"]
+
+    for accepted in ("0.0001", "1", "123456.7890", "0.5", "000.0100"):
+        assert re.match(price, accepted), accepted
+    for refused in ("0", "0.0000", "-1", "1234567", "0.00001", ""):
+        assert not re.match(price, refused), refused
+    assert re.match(kg, "0") and not re.match(kg, "-1")
+
+
+def test_a_price_of_zero_is_refused_as_the_schema_says(acme):
+    body = {"fruit_type": "apple", "grade": "class1", "valid_from": "2030-01-01", "price_per_kg": "0"}
+
+    response = acme.api_client("Manager").post("/api/prices/", body, format="json")
+
+    assert_json_error(response, 400, "invalid")
+    assert response.json()["errors"] == {"price_per_kg": ["The price per kg must be more than zero."]}

@@ -1,11 +1,11 @@
 from rest_framework import serializers
 
-from core.serializers import FastRepresentationMixin, RefuseReadOnlyFieldsMixin
+from core.serializers import FastRepresentationMixin, ModelSerializer, RefuseReadOnlyFieldsMixin
 
 from ..models import Grower
 
 
-class GrowerSerializer(RefuseReadOnlyFieldsMixin, serializers.ModelSerializer):
+class GrowerSerializer(RefuseReadOnlyFieldsMixin, ModelSerializer):
     class Meta:
         model = Grower
         fields = ["id", "code", "name", "contact_name", "email", "phone", "region", "ggn", "active",

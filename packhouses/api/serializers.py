@@ -1,11 +1,11 @@
 from rest_framework import serializers
 
-from core.serializers import FastRepresentationMixin, RefuseReadOnlyFieldsMixin
+from core.serializers import FastRepresentationMixin, ModelSerializer, RefuseReadOnlyFieldsMixin
 
 from ..models import Packhouse
 
 
-class PackhouseSerializer(RefuseReadOnlyFieldsMixin, serializers.ModelSerializer):
+class PackhouseSerializer(RefuseReadOnlyFieldsMixin, ModelSerializer):
     class Meta:
         model = Packhouse
         fields = ["id", "code", "name", "region", "active", "created_at", "updated_at"]

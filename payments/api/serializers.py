@@ -1,6 +1,8 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
-from core.serializers import RefuseReadOnlyFieldsMixin
+from core.serializers import CharField, ModelSerializer, RefuseReadOnlyFieldsMixin
 from growers.api.serializers import GrowerRefSerializer
 from growers.models import FruitType, Grower
 
@@ -26,15 +28,19 @@ class PaymentCreateSerializer(serializers.Serializer):
         help_text="In the company's currency. Advances, finals and deductions are positive; an adjustment may be "
                   "negative but not zero.",
     )
-    reference = serializers.CharField(max_length=64, help_text="Unique, e.g. the bank transfer's reference.")
+    reference = CharField(max_length=64, help_text="Unique, e.g. the bank transfer's reference.")
     paid_date = serializers.DateField()
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    notes = CharField(required=False, allow_blank=True, max_length=5000)
 
 
-class PriceAgreementSerializer(RefuseReadOnlyFieldsMixin, serializers.ModelSerializer):
+class PriceAgreementSerializer(RefuseReadOnlyFieldsMixin, ModelSerializer):
     fruit_type = serializers.ChoiceField(choices=FruitType.choices)
     grade = serializers.ChoiceField(choices=Grade.choices)
-    price_per_kg = serializers.DecimalField(max_digits=10, decimal_places=4, min_value=0)
+    # Above zero (a check constraint); its smallest step as min_value lets the schema state it.
+    price_per_kg = serializers.DecimalField(
+        max_digits=10, decimal_places=4, min_value=Decimal("0.0001"),
+        error_messages={"min_value": "The price per kg must be more than zero."},
+    )
 
     class Meta:
         model = PriceAgreement

@@ -8,6 +8,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.filters import ID_SCHEMA
 from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, EnvelopePagination, limit_and_offset
 from growers.models import FruitType
 
@@ -42,19 +43,20 @@ def _form_parameters():
     return [
         OpenApiParameter("from", OpenApiTypes.DATE, description=field["from"].help_text),
         OpenApiParameter("to", OpenApiTypes.DATE, description=field["to"].help_text),
-        OpenApiParameter("grower", OpenApiTypes.INT, description=field["grower"].help_text),
-        OpenApiParameter("packhouse", OpenApiTypes.INT, description=field["packhouse"].help_text),
+        OpenApiParameter("grower", ID_SCHEMA, description=field["grower"].help_text),
+        OpenApiParameter("packhouse", ID_SCHEMA, description=field["packhouse"].help_text),
         OpenApiParameter("fruit_type", OpenApiTypes.STR, enum=FruitType.values,
                          description=field["fruit_type"].help_text),
-        OpenApiParameter("threshold", OpenApiTypes.DECIMAL, description=field["threshold"].help_text),
-        OpenApiParameter("threshold_percent", OpenApiTypes.DECIMAL,
+        OpenApiParameter("threshold", {"type": "number", "minimum": 0, "maximum": 999_999_999_999.99},
+                         description=field["threshold"].help_text),
+        OpenApiParameter("threshold_percent", {"type": "number", "minimum": 0, "maximum": 99_999.99},
                          description=field["threshold_percent"].help_text),
         OpenApiParameter("flagged", OpenApiTypes.BOOL, description=field["flagged"].help_text),
         OpenApiParameter("ordering", OpenApiTypes.STR, enum=ORDERING_CHOICES,
                          description=field["ordering"].help_text),
-        OpenApiParameter("limit", OpenApiTypes.INT,
+        OpenApiParameter("limit", {"type": "integer", "minimum": 1},
                          description=f"Rows per page, 1 or more; default {DEFAULT_LIMIT}, at most {MAX_LIMIT}."),
-        OpenApiParameter("offset", OpenApiTypes.INT, description="Rows to skip, 0 or more."),
+        OpenApiParameter("offset", {"type": "integer", "minimum": 0}, description="Rows to skip, 0 or more."),
     ]
 
 
