@@ -3,6 +3,9 @@
 Two users whose emails have one canonical form would be one login, so the
 migration stops and names them instead of choosing; merge or rename them by
 hand, then migrate again.
+
+The reverse is a no-op: the original spelling of each email is not kept, and the canonical
+one logs in before and after.
 """
 
 from django.db import migrations
