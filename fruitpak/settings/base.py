@@ -84,6 +84,10 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # every statement. django-tenants forgets the setting on rollback and when a
 # pooled connection is returned, so it is re-issued whenever it may be lost.
 TENANT_LIMIT_SET_CALLS = True
+# migrate_schemas: each schema in one transaction, stopping at the first that
+# fails and naming it and its migration (tenants/migration_executor.py).
+GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
+TENANT_BASE_MIGRATE_COMMAND = "tenants.migration_executor.ProgressMigrateCommand"
 # The public host, where platform staff use the platform admin.
 PUBLIC_DOMAIN = env.str("PUBLIC_DOMAIN", default="localhost")
 
