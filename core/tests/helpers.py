@@ -1,5 +1,7 @@
 """Helpers that tests of every app share."""
 
+import threading
+
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -34,3 +36,27 @@ def redis_down_caches():
         "OPTIONS": {**default.get("OPTIONS", {}), "SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25,
                     "IGNORE_EXCEPTIONS": True},
     }}
+
+
+def on_own_connection(work, seconds=120):
+    """Run `work` on a database connection of its own (autocommit), outside the test's transaction; its result.
+
+    For tests whose subject must see committed data (a job worker, migrate_schemas), without flushing the
+    session's companies as a transactional test would.
+    """
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # raised again in the test's thread
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(seconds)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

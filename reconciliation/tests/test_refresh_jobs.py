@@ -20,7 +20,7 @@ from procrastinate.contrib.django import app, procrastinate_app
 from procrastinate.contrib.django.models import ProcrastinateJob
 from procrastinate.periodic import PeriodicRegistry
 
-from core.tests.helpers import redis_down_caches
+from core.tests.helpers import on_own_connection, redis_down_caches
 from growers.tests.factories import GrowerFactory
 from packhouses.tests.factories import PackhouseFactory
 from reconciliation import services, tasks
@@ -31,25 +31,6 @@ from .helpers import intake
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(120)]
 
-
-def committed(work):
-    """Run `work` on a database connection of its own (autocommit), and return what it returned."""
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = work()
-        except BaseException as exc:  # raised again in the test's thread
-            outcome["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(60)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 @pytest.fixture
@@ -72,11 +53,12 @@ def live(acme, globex, monkeypatch, settings):
                                "RESTART IDENTITY CASCADE")
                 services.refresh_intake_view()
 
-    committed(forget_jobs)  # one that another module's committed company left
+    on_own_connection(forget_jobs)  # one that another module's committed company left
     try:
-        yield SimpleNamespace(**{schema: committed(lambda c=company: make(c)) for schema, company in companies.items()})
+        yield SimpleNamespace(**{schema: on_own_connection(lambda c=company: make(c))
+                                 for schema, company in companies.items()})
     finally:
-        committed(clean_up)
+        on_own_connection(clean_up)
 
 
 def deliver(tenant):
@@ -84,7 +66,7 @@ def deliver(tenant):
         with tenant_context(tenant.company):
             return intake(tenant.grower, tenant.packhouse, timezone.now() - dt.timedelta(minutes=5))
 
-    return committed(work)
+    return on_own_connection(work)
 
 
 def run_worker():
@@ -102,7 +84,7 @@ def refresh_jobs():
     """(schema, status) of each refresh job. Reads, like writes, stay out of the test's transaction,
     whose locks would outlive them and hold up the clean-up."""
     jobs = ProcrastinateJob.objects.filter(task_name=tasks.refresh_intake_view.name).order_by("id")
-    return committed(lambda: [(job.args["schema"], job.status) for job in jobs])
+    return on_own_connection(lambda: [(job.args["schema"], job.status) for job in jobs])
 
 
 def view_of(tenant):
@@ -110,7 +92,7 @@ def view_of(tenant):
         with tenant_context(tenant.company):
             return list(DailyGrowerIntake.objects.values_list("grower_id", "batches"))
 
-    return committed(read)
+    return on_own_connection(read)
 
 
 def test_an_intake_queues_one_refresh_that_the_worker_runs(live):
@@ -133,14 +115,14 @@ def test_a_rolled_back_intake_leaves_no_job(live):
             raise RuntimeError("the weighbridge lost power")
 
     with pytest.raises(RuntimeError, match="weighbridge"):
-        committed(work)
+        on_own_connection(work)
 
     assert refresh_jobs() == []
 
 
 def test_a_refresh_queued_while_redis_is_down_still_runs(live):
     with override_settings(CACHES=redis_down_caches()):
-        assert committed(lambda: cache.add("probe", 1)) is None  # Redis really is unreachable there
+        assert on_own_connection(lambda: cache.add("probe", 1)) is None  # Redis really is unreachable there
         batch = deliver(live.acme)
 
     run_worker()
@@ -162,7 +144,7 @@ def test_intakes_that_arrive_while_a_refresh_waits_join_it(live, settings):
 def test_a_job_refreshes_its_own_company_only(live):
     batch = deliver(live.acme)
     deliver(live.globex)
-    committed(lambda: forget_jobs("globex"))
+    on_own_connection(lambda: forget_jobs("globex"))
 
     run_worker()
 
@@ -203,14 +185,14 @@ def test_a_waiting_refresh_holds_back_until_the_intake_that_joined_it_commits(li
 def test_the_periodic_job_refreshes_every_active_company(live):
     batch = deliver(live.acme)
     deliver(live.globex)
-    committed(forget_jobs)  # as if both had been written with psql
+    on_own_connection(forget_jobs)  # as if both had been written with psql
     suspend = Company.objects.filter(pk=live.globex.company.pk)
-    committed(lambda: suspend.update(is_active=False))
+    on_own_connection(lambda: suspend.update(is_active=False))
     try:
-        committed(lambda: tasks.refresh_every_intake_view.defer(timestamp=0))
+        on_own_connection(lambda: tasks.refresh_every_intake_view.defer(timestamp=0))
         run_worker()
     finally:
-        committed(lambda: suspend.update(is_active=True))
+        on_own_connection(lambda: suspend.update(is_active=True))
 
     assert refresh_jobs() == [("acme", "succeeded")]  # globex is suspended
     assert view_of(live.acme) == [(batch.grower_id, 1)]

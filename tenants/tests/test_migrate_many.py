@@ -14,7 +14,6 @@ and public are removed afterwards.
 
 import sys
 import textwrap
-import threading
 
 import pytest
 from django.core.management import call_command
@@ -22,6 +21,7 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.test import override_settings
 
+from core.tests.helpers import on_own_connection
 from tenants.migration_executor import MigrationFailed
 from tenants.models import Company, Domain
 from tenants.services import NewCompany, create_company
@@ -60,25 +60,6 @@ class Migration(migrations.Migration):
     ]
 """
 
-
-def committed(work):
-    """Run `work` on a database connection of its own (autocommit), and return what it returned."""
-    outcome = {}
-
-    def target():
-        try:
-            outcome["value"] = work()
-        except BaseException as exc:  # raised again in the test's thread
-            outcome["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(120)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
 
 
 @pytest.fixture
@@ -125,10 +106,10 @@ def five_companies(acme, globex):
         Company.objects.filter(schema_name__in=SCHEMAS).delete()
 
     try:
-        committed(create)
+        on_own_connection(create)
         yield SCHEMAS
     finally:
-        committed(clean_up)
+        on_own_connection(clean_up)
 
 
 def state(schema):
@@ -152,14 +133,15 @@ NEW = (PROBES, ["first", "second"])
 def test_the_third_of_five_fails_halfway_and_every_company_is_old_or_new(five_companies, probe_migrations, executor):
     with override_settings(MIGRATION_MODULES={"packhouses": probe_migrations}):
         with pytest.raises(MigrationFailed) as failure:
-            committed(lambda: call_command("migrate_schemas", executor=executor, interactive=False, verbosity=0))
+            on_own_connection(
+                lambda: call_command("migrate_schemas", executor=executor, interactive=False, verbosity=0))
 
     message = str(failure.value)
     assert f"migration packhouses.0902_probe_row failed in schema '{FAILING}'" in message
     assert f"probe failure in {FAILING}" in message
     assert "the 2 after it were not touched" in message
     # Read on a connection of its own: the test's transaction would hold locks that block the clean-up's DROP SCHEMA.
-    assert committed(lambda: [state(schema) for schema in five_companies]) == [NEW, NEW, OLD, OLD, OLD]
+    assert on_own_connection(lambda: [state(schema) for schema in five_companies]) == [NEW, NEW, OLD, OLD, OLD]
 
 
 def test_manage_py_prints_one_line_and_exits_non_zero(five_companies, probe_migrations, capsys):
@@ -171,7 +153,7 @@ def test_manage_py_prints_one_line_and_exits_non_zero(five_companies, probe_migr
         return exit.value.code
 
     with override_settings(MIGRATION_MODULES={"packhouses": probe_migrations}):
-        code = committed(run)
+        code = on_own_connection(run)
 
     err = capsys.readouterr().err
     assert code == 1
