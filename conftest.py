@@ -44,7 +44,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
             with tenant_context(company):
                 for role in ROLES:
                     account_services.ensure_user(email=role_email(schema, role), password=PASSWORD, role=role)
+                add_calendar_seasons(2020, 2030)
         connection.set_schema_to_public()
+
+
+def add_calendar_seasons(first, last):
+    """A season per calendar year, beside the current year's one that provisioning made."""
+    import datetime as dt
+
+    from seasons import services as season_services
+    from seasons.models import Season
+
+    for year in range(first, last + 1):
+        if not Season.objects.filter(code=str(year)).exists():
+            season_services.create_season(code=str(year), name=f"Season {year}", start_date=dt.date(year, 1, 1),
+                                          end_date=dt.date(year, 12, 31))
 
 
 @dataclass

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -45,6 +46,15 @@ class Batch(models.Model):
     # No index of its own: ix_batches_grower_harvest_status leads with grower.
     grower = models.ForeignKey("growers.Grower", on_delete=models.PROTECT, related_name="batches", db_index=False)
     packhouse = models.ForeignKey("packhouses.Packhouse", on_delete=models.PROTECT, related_name="batches")
+    # Where the fruit grew. Grower, fruit type and variety are the block's, copied here because the seed's
+    # indexes and the reports read them on the batch. NULL only in a schema not yet migrated (0005 fills it).
+    block = models.ForeignKey("growers.Block", on_delete=models.PROTECT, related_name="batches", null=True)
+    # The season holding the local intake date. No index of its own: a season is a range of intake dates,
+    # and the lists filter on ix_batches_intake_date.
+    season = models.ForeignKey("seasons.Season", on_delete=models.PROTECT, related_name="batches", null=True,
+                               db_index=False)
+    # Received under mrl_gate=warn with no spray clearance for its block and season.
+    without_clearance = models.BooleanField(default=False)
     fruit_type = models.CharField(max_length=20, choices=FruitType.choices)
     variety = models.CharField(max_length=100)
     harvest_date = models.DateField()
@@ -83,6 +93,9 @@ class Batch(models.Model):
             models.Index(fields=["grower", "harvest_date", "status"], name="ix_batches_grower_harvest_status"),
             models.Index(fields=["intake_date"], name="ix_batches_intake_date"),
             models.Index(fields=["fruit_type"], name="ix_batches_fruit_type"),
+            # The dashboard's list of batches received without clearance: few rows, so a small partial index.
+            models.Index(fields=["intake_date"], condition=Q(without_clearance=True),
+                         name="ix_batches_without_clearance"),
         ]
         constraints = [
             # Partial: the many batches without a key cost the index nothing.
@@ -159,6 +172,8 @@ class BatchHistory(models.Model):
         PACKOUT = "packout", "Pack-out recorded"
         EDITED = "edited", "Edited"
         NOTE = "note", "Note"
+        QC = "qc", "QC inspection"
+        CORRECTED = "corrected", "Corrected"
 
     # No index of its own: ix_batch_history_batch_recorded leads with batch.
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="history", db_index=False)
@@ -197,3 +212,121 @@ class BatchCodeCounter(models.Model):
 
     def __str__(self):
         return f"{self.packhouse_id} {self.day}: {self.last}"
+
+
+OPEN_STATUSES = (Status.RECEIVED, Status.GRADING, Status.PACKING)
+BIN_CODE_RE = r"^[A-Z0-9][A-Z0-9-]{0,31}$"
+
+
+class BatchBin(models.Model):
+    """A bin scanned at intake. A code is in at most one open batch at a time."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="bins", db_index=False)
+    code = models.CharField(max_length=32)
+    # True while the batch is received, grading or packing; the transition service clears it.
+    open = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "batch_bins"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["code"], name="ix_batch_bins_code")]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "code"], name="batch_bins_unique_in_batch"),
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(open=True), name="batch_bins_one_open_batch",
+                violation_error_message="This bin is already in an open batch.",
+            ),
+            models.CheckConstraint(condition=Q(code__regex=BIN_CODE_RE), name="batch_bins_code_format"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class Severity(models.TextChoices):
+    MAJOR = "major", "Major"
+    MINOR = "minor", "Minor"
+
+
+class DefectType(models.Model):
+    """The company's catalogue of what QC counts: bruising, sunburn, codling moth..."""
+
+    code = models.CharField(max_length=20, unique=True, validators=[
+        RegexValidator(r"^[A-Z0-9][A-Z0-9-]{0,19}$", "Use 1 to 20 capital letters, digits or dashes, e.g. BRUISE."),
+    ])
+    name = models.CharField(max_length=100)
+    fruit_type = models.CharField(max_length=20, choices=FruitType.choices, blank=True,
+                                  help_text="Leave empty when the defect applies to any fruit.")
+    severity = models.CharField(max_length=5, choices=Severity.choices, default=Severity.MINOR)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "defect_types"
+        ordering = ["fruit_type", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[A-Z0-9][A-Z0-9-]{0,19}$"), name="defect_types_code_format",
+            ),
+            models.CheckConstraint(condition=Q(fruit_type="") | Q(fruit_type__in=FruitType.values),
+                                   name="defect_types_fruit_type_valid"),
+            models.CheckConstraint(condition=Q(severity__in=Severity.values), name="defect_types_severity_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class QCResult(models.TextChoices):
+    PASS = "pass", "Pass"
+    DOWNGRADE = "downgrade", "Downgrade"
+    REJECT = "reject", "Reject"
+
+
+class QCInspection(models.Model):
+    """A sample of a received batch, counted for defects."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="inspections")
+    inspected_at = models.DateTimeField(default=timezone.now)
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    sample_size = models.PositiveIntegerField(help_text="Fruit counted.")
+    brix = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True, help_text="Sugar, °Brix.")
+    firmness_kg = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True,
+                                      help_text="Pressure test, kg.")
+    result = models.CharField(max_length=10, choices=QCResult.choices)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "qc_inspections"
+        ordering = ["-inspected_at", "-id"]
+        indexes = [models.Index(fields=["inspected_at"], name="ix_qc_inspections_inspected_at")]
+        constraints = [
+            models.CheckConstraint(condition=Q(sample_size__gte=1), name="qc_inspections_sample_positive"),
+            models.CheckConstraint(condition=Q(result__in=QCResult.values), name="qc_inspections_result_valid"),
+            models.CheckConstraint(condition=Q(brix__isnull=True) | Q(brix__range=(0, 40)),
+                                   name="qc_inspections_brix_range"),
+            models.CheckConstraint(condition=Q(firmness_kg__isnull=True) | Q(firmness_kg__range=(0, 30)),
+                                   name="qc_inspections_firmness_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.batch_id} {self.result} at {self.inspected_at:%Y-%m-%d %H:%M}"
+
+
+class QCDefect(models.Model):
+    """How many fruit of an inspection's sample showed one defect."""
+
+    inspection = models.ForeignKey(QCInspection, on_delete=models.CASCADE, related_name="defects")
+    defect_type = models.ForeignKey(DefectType, on_delete=models.PROTECT, related_name="+")
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        db_table = "qc_defects"
+        ordering = ["-count", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "defect_type"], name="qc_defects_unique"),
+            models.CheckConstraint(condition=Q(count__gte=1), name="qc_defects_count_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.defect_type_id}: {self.count}"

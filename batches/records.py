@@ -34,11 +34,22 @@ def reserve_numbers(wanted):
 # History payloads, one builder per event. Weights go in as text (str of a Decimal, or the loader's
 # ready-made "1234.56") so that JSON keeps them exact.
 
-def created_payload(*, batch_code, grower_code, packhouse_code, bin_count, gross_weight_kg, tare_weight_kg):
-    return {
+def created_payload(*, batch_code, grower_code, packhouse_code, bin_count, gross_weight_kg, tare_weight_kg,
+                    block=None, season_code=None, bins=(), without_clearance=False):
+    payload = {
         "batch_code": batch_code, "grower": grower_code, "packhouse": packhouse_code, "bin_count": bin_count,
         "gross_weight_kg": str(gross_weight_kg), "tare_weight_kg": str(tare_weight_kg),
     }
+    if block:
+        payload["block"] = block
+    if season_code:
+        payload["season"] = season_code
+    if bins:
+        payload["bins"] = list(bins)
+    if without_clearance:
+        # mrl_gate=warn let it in: the history says so.
+        payload["without_clearance"] = True
+    return payload
 
 
 def status_changed_payload(reason=""):
@@ -55,3 +66,7 @@ def packout_payload(values, previous=None):
 
 def edited_payload(changes):
     return {"changes": changes}
+
+
+def qc_payload(*, inspection_id, result, sample_size, defects):
+    return {"inspection": inspection_id, "result": result, "sample_size": sample_size, "defects": defects}

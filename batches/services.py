@@ -1,11 +1,12 @@
 """The only code that writes batches. Every change writes exactly one history row, in the same transaction."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import psycopg.errors
 from django.core.exceptions import ValidationError
-from django.db import OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from core import audit
@@ -14,14 +15,30 @@ from core.errors import Conflict
 from core.idempotency import create_once
 from core.services import apply_changes, raise_if_invalid
 from core.tenancy import company_date, company_today
+from growers.services import clearance_for, find_block
+from seasons.services import no_season_message, season_for
+from tenants.models import MrlGate
 
 from . import records
-from .models import PACKOUT_FIELDS, TRANSITIONS, Batch, BatchHistory, Status
+from .models import (
+    BIN_CODE_RE,
+    OPEN_STATUSES,
+    PACKOUT_FIELDS,
+    TRANSITIONS,
+    Batch,
+    BatchBin,
+    BatchHistory,
+    QCDefect,
+    QCInspection,
+    QCResult,
+    Status,
+)
 from .signals import intake_changed
 
 # What daily_grower_intake sums: an edit of these makes the view stale.
-INTAKE_VIEW_FIELDS = {"fruit_type", "bin_count", "gross_weight_kg", "tare_weight_kg"}
-EDITABLE = ("fruit_type", "variety", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg", "notes")
+INTAKE_VIEW_FIELDS = {"block", "fruit_type", "bin_count", "gross_weight_kg", "tare_weight_kg"}
+# Fruit type and variety follow the block; a correction names another block.
+EDITABLE = ("block", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg", "notes")
 PACKOUT_STATUSES = (Status.GRADING, Status.PACKING)
 FROZEN_STATUSES = (Status.DISPATCHED, Status.REJECTED)
 # A weighbridge's clock may run a little ahead of ours.
@@ -50,57 +67,127 @@ def _check_weights_and_bins(gross, tare, bins, errors):
         errors["bin_count"] = "A delivery has at least one bin."
 
 
-def record_intake(*, grower, packhouse, fruit_type, variety, harvest_date, bin_count,
-                  gross_weight_kg, tare_weight_kg, notes="", by=None, intake_date=None, idempotency_key=None):
-    """A delivery arrives: a new batch in 'received', with its code and its 'created' history row.
+def record_intake(*, packhouse, harvest_date, gross_weight_kg, tare_weight_kg, block=None, grower=None,
+                  fruit_type=None, variety=None, bin_count=None, bins=(), notes="", by=None, intake_date=None,
+                  idempotency_key=None):
+    """A delivery arrives: a new batch in 'received', with its code, season, bins and its 'created' history row.
 
+    The block names where the fruit grew; grower, fruit type and variety are the block's. A caller that names
+    no block (an older integration) gives grower, fruit type and variety, and gets the one active block that
+    matches, or a ValidationError naming the candidates. Scanned `bins` set `bin_count`.
     `idempotency_key` is stored with the batch; record_intake_once is the way to use one.
     """
     now = timezone.now()
     intake_date = intake_date or now
     errors = {}
+    if block is None:
+        if grower is None:
+            raise ValidationError({"block": "Say which block the fruit came from."})
+        block = find_block(grower=grower, fruit_type=fruit_type, variety=variety)
+    grower = block.farm.grower
+    day = company_date(intake_date)
     if intake_date > now + CLOCK_SKEW:
         errors["intake_date"] = "The intake time cannot be in the future."
     if not grower.active:
         errors["grower"] = f"{grower} is inactive; a manager can reactivate the grower."
+    if not block.active or not block.farm.active:
+        errors["block"] = f"Block {block} is inactive; a manager can reactivate it."
     if not packhouse.active:
         errors["packhouse"] = f"{packhouse} is inactive."
     if harvest_date and harvest_date > company_today():
         errors["harvest_date"] = "The harvest date cannot be in the future."
-    elif harvest_date and harvest_date > company_date(intake_date):
+    elif harvest_date and harvest_date > day:
         errors["harvest_date"] = "The fruit cannot be harvested after it was delivered."
+    season = season_for(day)
+    if season is None:
+        errors["intake_date"] = no_season_message(day)
+    bins = _clean_bins(bins, errors)
+    if bins:
+        if bin_count not in (None, len(bins)):
+            errors.setdefault("bin_count", f"{len(bins)} bins were scanned but the bin count says {bin_count}.")
+        bin_count = len(bins)
     _check_weights_and_bins(gross_weight_kg, tare_weight_kg, bin_count, errors)
+    without_clearance = False
+    if season is not None and "block" not in errors:
+        gate = getattr(connection.tenant, "mrl_gate", MrlGate.WARN)
+        if gate != MrlGate.OFF and clearance_for(block, season, day) is None:
+            if gate == MrlGate.BLOCK:
+                errors["block"] = (f"Block {block} has no spray clearance for season {season.code} on {day:%d %b %Y}; "
+                                   "the company refuses fruit without one. Record the clearance first.")
+            without_clearance = True
 
     batch = Batch(
-        grower=grower, packhouse=packhouse, fruit_type=fruit_type, variety=(variety or "").strip(),
-        harvest_date=harvest_date, intake_date=intake_date, bin_count=bin_count,
+        grower=grower, block=block, season=season, packhouse=packhouse, fruit_type=block.fruit_type,
+        variety=block.variety, harvest_date=harvest_date, intake_date=intake_date, bin_count=bin_count,
         gross_weight_kg=gross_weight_kg, tare_weight_kg=tare_weight_kg, notes=notes or "", created_by=by,
-        idempotency_key=idempotency_key or None,
+        idempotency_key=idempotency_key or None, without_clearance=without_clearance,
     )
     _full_clean(batch, errors)
 
     with transaction.atomic():
-        batch.batch_code = _next_batch_code(packhouse, company_date(intake_date))
+        batch.batch_code = _next_batch_code(packhouse, day)
         batch.save()
         batch.refresh_from_db(fields=["net_weight_kg"])
+        if bins:
+            _add_bins(batch, bins)
         _history(batch, BatchHistory.Event.CREATED, by, to_status=Status.RECEIVED, payload=records.created_payload(
             batch_code=batch.batch_code, grower_code=grower.code, packhouse_code=packhouse.code,
             bin_count=bin_count, gross_weight_kg=gross_weight_kg, tare_weight_kg=tare_weight_kg,
+            block=str(block), season_code=season.code, bins=bins, without_clearance=without_clearance,
         ))
         bump("batches")
         intake_changed.send(sender=Batch, batch=batch)
     return batch
 
 
+def _clean_bins(codes, errors):
+    """Scanned codes, upper-cased and checked; duplicates in one delivery are refused, not merged."""
+    cleaned, seen, bad, twice = [], set(), [], []
+    for raw in codes or ():
+        code = (raw or "").strip().upper()
+        if not code:
+            continue
+        if not re.fullmatch(BIN_CODE_RE, code):
+            bad.append(code[:40])
+        elif code in seen:
+            twice.append(code)
+        else:
+            seen.add(code)
+            cleaned.append(code)
+    if bad:
+        errors["bins"] = f"Not a bin code: {', '.join(bad[:5])}. A bin code is 1 to 32 letters, digits or dashes."
+    elif twice:
+        errors["bins"] = f"Scanned twice: {', '.join(sorted(set(twice))[:5])}."
+    elif cleaned:
+        held = list(BatchBin.objects.filter(code__in=cleaned, open=True).select_related("batch")[:5])
+        if held:
+            errors["bins"] = "Already in an open batch: " + ", ".join(
+                f"{bin.code} ({bin.batch.batch_code})" for bin in held) + "."
+    return cleaned
+
+
+def _add_bins(batch, codes):
+    try:
+        with transaction.atomic():
+            BatchBin.objects.bulk_create([BatchBin(batch=batch, code=code) for code in codes])
+    except IntegrityError:
+        # Another intake took one of these bins between the check and the insert; the index refused it.
+        raise ValidationError({"bins": "One of these bins was put in another open batch a moment ago; "
+                                       "reload and scan again."}) from None
+
+
 # What must match for a replayed Idempotency-Key to be the same delivery.
-INTAKE_IDENTITY = ("grower", "packhouse", "fruit_type", "variety", "harvest_date", "bin_count",
-                   "gross_weight_kg", "tare_weight_kg")
+INTAKE_IDENTITY = ("packhouse", "harvest_date", "gross_weight_kg", "tare_weight_kg")
 
 
 def record_intake_once(idempotency_key, **intake):
     """record_intake for a client that may send the same delivery twice. Returns (batch, created)."""
     identity = {name: intake.get(name) for name in INTAKE_IDENTITY}
-    identity["variety"] = (identity["variety"] or "").strip()
+    for name in ("block", "grower", "fruit_type", "bin_count"):
+        if intake.get(name) is not None:
+            identity[name] = intake[name]
+    if intake.get("variety") is not None:
+        identity["variety"] = intake["variety"].strip()
     return create_once(Batch, idempotency_key, identity,
                        lambda: record_intake(**intake, idempotency_key=idempotency_key), thing="delivery")
 
@@ -168,6 +255,11 @@ def transition(batch, to_status, *, by=None, reason="", expected_version=None):
             raise ValidationError({"reason": "Say why the batch is rejected."})
         if to_status == Status.PACKED and not batch.has_packout:
             raise ValidationError({"to_status": "Record the pack-out before marking the batch packed."})
+        if (to_status == Status.GRADING and getattr(connection.tenant, "qc_required", False)
+                and not batch.inspections.filter(result__in=(QCResult.PASS, QCResult.DOWNGRADE)).exists()):
+            raise ValidationError({"to_status": (
+                "This company requires a QC inspection before grading: record one that passes or downgrades the batch."
+            )})
 
         batch.status = to_status
         fields = ["status"]
@@ -175,6 +267,9 @@ def transition(batch, to_status, *, by=None, reason="", expected_version=None):
             batch.rejection_reason = reason
             fields.append("rejection_reason")
         _save(batch, fields)
+        if from_status in OPEN_STATUSES and to_status not in OPEN_STATUSES:
+            # Its bins are free for the next delivery.
+            batch.bins.filter(open=True).update(open=False)
         _history(batch, BatchHistory.Event.STATUS_CHANGED, by, from_status=from_status, to_status=to_status,
                  payload=records.status_changed_payload(reason))
         audit.event_on_commit(
@@ -219,6 +314,11 @@ def edit(batch, changes, *, by=None, expected_version=None):
         if not changed:
             return batch
         errors = {}
+        if "block" in changed:
+            if batch.block.farm.grower_id != batch.grower_id:
+                errors["block"] = "The new block belongs to another grower; record a new intake instead."
+            batch.fruit_type, batch.variety = batch.block.fruit_type, batch.block.variety
+            changed["block"] = [changed["block"][0], str(batch.block)]
         _check_weights_and_bins(batch.gross_weight_kg, batch.tare_weight_kg, batch.bin_count, errors)
         if "harvest_date" in changed and batch.harvest_date > company_date(batch.intake_date):
             errors["harvest_date"] = "The fruit cannot be harvested after it was delivered."
@@ -229,9 +329,56 @@ def edit(batch, changes, *, by=None, expected_version=None):
                     f"The recorded pack-out ({batch.packout_kg} kg) exceeds the new net {net} kg."
                 )
         _full_clean(batch, errors)
-        _save(batch, list(changed))
+        _save(batch, [*changed, *(["fruit_type", "variety"] if "block" in changed else [])])
         batch.refresh_from_db(fields=["net_weight_kg"])
         _history(batch, BatchHistory.Event.EDITED, by, payload=records.edited_payload(changed))
         if set(changed) & INTAKE_VIEW_FIELDS:
             intake_changed.send(sender=Batch, batch=batch)
     return batch
+
+
+QC_STATUSES = (Status.RECEIVED, Status.GRADING)
+
+
+def record_inspection(batch, *, sample_size, result, defects=None, brix=None, firmness_kg=None, notes="", by=None):
+    """A QC sample of a received or grading batch. `defects` maps DefectType to the count found.
+
+    One history row records it; a reject then rejects the batch through transition(), its reason the top defects.
+    """
+    defects = {defect: count for defect, count in (defects or {}).items() if count}
+    errors = {}
+    if sample_size is None or sample_size < 1:
+        errors["sample_size"] = "Count at least one fruit."
+    else:
+        over = [f"{defect.name} ({count})" for defect, count in defects.items() if count > sample_size]
+        if over:
+            errors["defects"] = f"More fruit with a defect than the {sample_size} sampled: {', '.join(over)}."
+    if any(count < 0 for count in defects.values()):
+        errors["defects"] = "A defect count cannot be negative."
+    wrong_fruit = [d.name for d in defects if d.fruit_type and d.fruit_type != batch.fruit_type]
+    if wrong_fruit:
+        errors["defects"] = f"Not a defect of {batch.get_fruit_type_display().lower()}: {', '.join(wrong_fruit)}."
+    if result not in QCResult.values:
+        errors["result"] = f"'{result}' is not a QC result; use pass, downgrade or reject."
+    with transaction.atomic():
+        batch = _lock(batch)
+        if batch.status not in QC_STATUSES:
+            errors.setdefault("status", f"QC inspects received or grading batches; this one is {batch.status}.")
+        inspection = QCInspection(batch=batch, inspector=by, sample_size=sample_size, brix=brix,
+                                  firmness_kg=firmness_kg, result=result, notes=(notes or "").strip())
+        raise_if_invalid(inspection, errors, exclude=["batch", "inspector"])
+        inspection.save()
+        QCDefect.objects.bulk_create(
+            [QCDefect(inspection=inspection, defect_type=defect, count=count) for defect, count in defects.items()]
+        )
+        top = sorted(defects.items(), key=lambda item: (-item[1], item[0].code))[:3]
+        _history(batch, BatchHistory.Event.QC, by, payload=records.qc_payload(
+            inspection_id=inspection.pk, result=result, sample_size=sample_size,
+            defects={defect.code: count for defect, count in top},
+        ))
+        _save(batch, [])
+        if result == QCResult.REJECT:
+            reason = "QC reject: " + (", ".join(
+                f"{defect.name} {count * 100 / sample_size:.1f}%" for defect, count in top) or "see the inspection")
+            transition(batch, Status.REJECTED, by=by, reason=reason)
+    return inspection

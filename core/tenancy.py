@@ -1,5 +1,6 @@
 """The company whose schema the current connection uses, and its local time."""
 
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -19,3 +20,8 @@ def company_today():
 def company_date(moment):
     """The company's local date of an aware datetime."""
     return moment.astimezone(company_timezone()).date()
+
+
+def company_day_start(day):
+    """The aware moment the company's local `day` begins."""
+    return datetime.combine(day, time.min, tzinfo=company_timezone())

@@ -18,6 +18,12 @@ SCHEMA_NAME_RE = r"^[a-z][a-z0-9_]{1,39}$"
 RESERVED_SCHEMA_NAMES = frozenset({"public", "information_schema", "template"})
 
 
+class MrlGate(models.TextChoices):
+    OFF = "off", "Off"
+    WARN = "warn", "Warn"
+    BLOCK = "block", "Block"
+
+
 class Company(TenantMixin):
     """A packing company: one tenant, one PostgreSQL schema."""
 
@@ -37,6 +43,15 @@ class Company(TenantMixin):
         max_digits=5, decimal_places=2, default=Decimal("5.00"),
         validators=[MinValueValidator(Decimal("0"))],
     )
+    # What intake does when a block has no spray (MRL) clearance for the season.
+    mrl_gate = models.CharField(
+        "MRL gate", max_length=5, choices=MrlGate.choices, default=MrlGate.WARN,
+        help_text="Off: no check. Warn: record the batch and flag it. Block: refuse the intake.",
+    )
+    qc_required = models.BooleanField(
+        "QC required", default=False,
+        help_text="A batch needs a passed or downgraded QC inspection before grading.",
+    )
     # A suspended company's hosts answer 404.
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -53,6 +68,7 @@ class Company(TenantMixin):
                 & models.Q(variance_threshold_percent__gte=0),
                 name="company_thresholds_non_negative",
             ),
+            models.CheckConstraint(condition=models.Q(mrl_gate__in=MrlGate.values), name="company_mrl_gate_valid"),
         ]
 
     def __str__(self):

@@ -6,7 +6,7 @@ import factory
 from batches import services
 from batches.models import Batch
 from growers.models import FruitType
-from growers.tests.factories import GrowerFactory
+from growers.tests.factories import GrowerFactory, block_for
 from packhouses.tests.factories import PackhouseFactory
 
 
@@ -27,6 +27,11 @@ class BatchFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, **kwargs):
+        if kwargs.get("block") is None:
+            kwargs["block"] = block_for(kwargs.pop("grower"), kwargs.pop("fruit_type"), kwargs.pop("variety"))
+        else:
+            for name in ("grower", "fruit_type", "variety"):
+                kwargs.pop(name, None)
         return services.record_intake(**kwargs)
 
 

@@ -46,6 +46,7 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.admin",
+    "seasons",
     "packhouses",
     "growers",
     "batches",

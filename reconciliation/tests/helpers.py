@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from batches import services as batch_services
+from growers.tests.factories import block_for
 from payments import services as payment_services
 from reconciliation.report import statement
 
@@ -23,7 +24,7 @@ def local(year, month, day, hour=10, minute=0):
 def intake(grower, packhouse, when, *, fruit="apple", variety="Gala", gross="4000", tare="500", bins=10):
     """A delivery weighed at `when` (net = gross - tare, 3,500 kg by default)."""
     return batch_services.record_intake(
-        grower=grower, packhouse=packhouse, fruit_type=fruit, variety=variety,
+        block=block_for(grower, fruit, variety), packhouse=packhouse,
         harvest_date=when.astimezone(SAST).date() - dt.timedelta(days=1), bin_count=bins,
         gross_weight_kg=Decimal(gross), tare_weight_kg=Decimal(tare), intake_date=when,
     )
