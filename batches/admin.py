@@ -14,10 +14,10 @@ from core.admin import ServiceAdmin, ServiceForm
 from . import services
 from .models import Batch, BatchHistory
 
-ADD_FIELDS = ("grower", "packhouse", "intake_date", "fruit_type", "variety", "harvest_date", "bin_count",
-              "gross_weight_kg", "tare_weight_kg", "notes")
-FRUIT_FIELDS = ("fruit_type", "variety", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg",
-                "net_weight_kg", "notes")
+ADD_FIELDS = ("block", "packhouse", "intake_date", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg",
+              "notes")
+FRUIT_FIELDS = ("block", "fruit_type", "variety", "season", "harvest_date", "bin_count", "gross_weight_kg",
+                "tare_weight_kg", "net_weight_kg", "notes")
 HEAD_FIELDS = ("batch_code", "status", "rejection_reason", "grower", "packhouse", "intake_date")
 PACKOUT_FIELDS = ("class1_kg", "class2_kg", "class3_kg", "waste_kg")
 RECORD_FIELDS = ("version", "created_by", "created_at", "updated_at")
@@ -94,7 +94,7 @@ class BatchAdmin(ServiceAdmin):
     date_hierarchy = "intake_date"
     autocomplete_fields = ("grower",)
     add_fieldsets = (
-        ("Delivery", {"fields": ("grower", "packhouse", "intake_date")}),
+        ("Delivery", {"fields": ("block", "packhouse", "intake_date")}),
         ("Fruit", {"fields": ADD_FIELDS[3:]}),
     )
     fieldsets = (
@@ -105,7 +105,8 @@ class BatchAdmin(ServiceAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("grower", "packhouse", "created_by")
+        return super().get_queryset(request).select_related("grower", "packhouse", "created_by", "season",
+                                                            "block__farm")
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -80,6 +80,8 @@ def record_intake(*, packhouse, harvest_date, gross_weight_kg, tare_weight_kg, b
     now = timezone.now()
     intake_date = intake_date or now
     errors = {}
+    # Refusals about the grower go beside the field the caller filled in.
+    grower_field = "block" if block is not None else "grower"
     if block is None:
         if grower is None:
             raise ValidationError({"block": "Say which block the fruit came from."})
@@ -89,7 +91,7 @@ def record_intake(*, packhouse, harvest_date, gross_weight_kg, tare_weight_kg, b
     if intake_date > now + CLOCK_SKEW:
         errors["intake_date"] = "The intake time cannot be in the future."
     if not grower.active:
-        errors["grower"] = f"{grower} is inactive; a manager can reactivate the grower."
+        errors[grower_field] = f"{grower} is inactive; a manager can reactivate the grower."
     if not block.active or not block.farm.active:
         errors["block"] = f"Block {block} is inactive; a manager can reactivate it."
     if not packhouse.active:

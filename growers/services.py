@@ -68,8 +68,6 @@ def _save_farm(farm):
     errors = {}
     if farm.puc and Farm.objects.filter(puc=farm.puc).exclude(pk=farm.pk).exists():
         errors["puc"] = "Another farm already has this PUC."
-    if not farm.grower.active and farm.active and farm._state.adding:
-        errors["grower"] = f"{farm.grower} is inactive; a manager can reactivate the grower first."
     raise_if_invalid(farm, errors, exclude=["grower"])
     try:
         with transaction.atomic():

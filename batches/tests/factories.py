@@ -44,3 +44,11 @@ def packed_batch(**kwargs):
     )
     batch = services.transition(batch, "packing")
     return services.transition(batch, "packed")
+
+
+def with_block(values):
+    """Intake arguments in the old shape (grower, fruit_type, variety) turned into the block's."""
+    values = dict(values)
+    if values.get("block") is None:
+        values["block"] = block_for(values.pop("grower"), values.pop("fruit_type"), values.pop("variety"))
+    return values

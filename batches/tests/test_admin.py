@@ -6,9 +6,11 @@ import pytest
 
 from batches import services
 from batches.models import Batch, BatchCodeCounter, BatchHistory, Status
+from batches.tests.factories import with_block
 from core.tenancy import company_date, company_today
 from core.tests.helpers import form_errors, queries_for
 from growers.services import create_grower, update_grower
+from growers.tests.factories import block_for
 from packhouses.services import create_packhouse
 
 pytestmark = pytest.mark.django_db
@@ -36,15 +38,16 @@ def intake(tenant, packhouse, grower, **overrides):
             "gross_weight_kg": Decimal("1000.00"), "tare_weight_kg": Decimal("100.00"),
         }
         values.update(overrides)
-        return services.record_intake(**values)
+        return services.record_intake(**with_block(values))
 
 
 def add_form(tenant, packhouse, grower, **overrides):
     with tenant:
         today = company_today()
+        block = block_for(grower, "apple", "Fuji")
     data = {
-        "grower": grower.pk, "packhouse": packhouse.pk, "intake_date_0": "", "intake_date_1": "",
-        "fruit_type": "apple", "variety": "Fuji", "harvest_date": today.isoformat(), "bin_count": "10",
+        "block": block.pk, "packhouse": packhouse.pk, "intake_date_0": "", "intake_date_1": "",
+        "harvest_date": today.isoformat(), "bin_count": "10",
         "gross_weight_kg": "1000.00", "tare_weight_kg": "100.00", "notes": "",
     }
     data.update(overrides)
@@ -57,7 +60,7 @@ def change_form(tenant, batch, **overrides):
         batch = Batch.objects.get(pk=batch.pk)
         history = list(batch.history.values_list("pk", flat=True))
     data = {
-        "fruit_type": batch.fruit_type, "variety": batch.variety, "harvest_date": batch.harvest_date.isoformat(),
+        "block": str(batch.block_id), "harvest_date": batch.harvest_date.isoformat(),
         "bin_count": str(batch.bin_count), "gross_weight_kg": str(batch.gross_weight_kg),
         "tare_weight_kg": str(batch.tare_weight_kg), "notes": batch.notes, "expected_version": str(batch.version),
         "history-TOTAL_FORMS": str(len(history)), "history-INITIAL_FORMS": str(len(history)),
@@ -184,7 +187,7 @@ def test_adding_without_an_intake_date_dates_the_code_today(acme, sources):
     ({"tare_weight_kg": "1200.00"}, "tare_weight_kg", "less than the gross weight"),
     ({"bin_count": "0"}, "bin_count", "at least one bin"),
     ({"harvest_date": "2999-01-01"}, "harvest_date", "cannot be in the future"),
-    ({"variety": ""}, "variety", "required"),
+    ({"block": ""}, "block", "required"),
     ({"gross_weight_kg": "heavy"}, "gross_weight_kg", "number"),
 ])
 def test_bad_intake_shows_an_error_beside_the_field_and_saves_nothing(acme, sources, overrides, field, message):
@@ -204,7 +207,7 @@ def test_an_inactive_grower_is_refused_beside_the_grower(acme, sources):
 
     response = acme.client("Manager").post(ADD, add_form(acme, packhouse, grower))
 
-    assert "inactive" in " ".join(form_errors(response)["grower"])
+    assert "inactive" in " ".join(form_errors(response)["block"])
     with acme:
         assert not Batch.objects.exists()
 

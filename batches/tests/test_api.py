@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from batches.models import Batch, BatchHistory
+from batches.tests.factories import with_block
 from core.tenancy import company_today
 from growers.tests.factories import GrowerFactory
 from packhouses.tests.factories import PackhouseFactory
@@ -260,6 +261,7 @@ def test_the_database_refuses_a_second_batch_with_a_key_already_used(acme, site)
             "harvest_date": company_today(), "gross_weight_kg": Decimal("4200.50"),
             "tare_weight_kg": Decimal("400.00")}
     with acme:
+        body = with_block(body)
         services.record_intake(**body, idempotency_key="race-1")
         with pytest.raises(IntegrityError), transaction.atomic():
             services.record_intake(**body, idempotency_key="race-1")

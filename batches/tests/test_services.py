@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from batches import services
 from batches.models import Batch, BatchHistory, Status
+from batches.tests.factories import with_block
 from core.errors import Conflict
 from core.tenancy import company_today
-from growers.tests.factories import GrowerFactory
+from growers.tests.factories import GrowerFactory, block_for
 from packhouses.tests.factories import PackhouseFactory
 
 from .factories import BatchFactory, packed_batch
@@ -34,7 +35,7 @@ def intake(**overrides):
         "bin_count": 12, "gross_weight_kg": Decimal("4800.00"), "tare_weight_kg": Decimal("600.00"),
     }
     values.update(overrides)
-    return services.record_intake(**values)
+    return services.record_intake(**with_block(values))
 
 
 def events(batch):
@@ -99,8 +100,8 @@ def test_intake_refuses_an_inactive_grower_or_packhouse(in_acme):
     with pytest.raises(ValidationError) as refused:
         intake(grower=grower, packhouse=packhouse)
 
-    assert {"grower", "packhouse"} <= set(refused.value.message_dict)
-    assert "inactive" in refused.value.message_dict["grower"][0]
+    assert {"block", "packhouse"} <= set(refused.value.message_dict)
+    assert "inactive" in refused.value.message_dict["block"][0]
 
 
 def test_intake_and_its_history_commit_together(in_acme, monkeypatch):
@@ -316,11 +317,13 @@ def test_packout_records_values_and_percent(in_acme):
 def test_edit_writes_old_and_new_values(in_acme):
     manager = in_acme.user("Manager")
     batch = BatchFactory(variety="Gala", bin_count=10)
+    fuji = block_for(batch.grower, "apple", "Fuji")
 
-    batch = services.edit(batch, {"variety": "Fuji", "bin_count": 11, "notes": ""}, by=manager)
+    batch = services.edit(batch, {"block": fuji, "bin_count": 11, "notes": ""}, by=manager)
 
     row = BatchHistory.objects.get(batch=batch, event="edited")
-    assert row.payload == {"changes": {"variety": ["Gala", "Fuji"], "bin_count": [10, 11]}}
+    assert row.payload == {"changes": {"block": [f"{batch.grower.code}-F1/B01", str(fuji)], "bin_count": [10, 11]}}
+    assert (batch.fruit_type, batch.variety) == ("apple", "Fuji")
     assert row.recorded_by == manager
     assert batch.version == 2
 
@@ -328,7 +331,7 @@ def test_edit_writes_old_and_new_values(in_acme):
 def test_edit_with_no_change_writes_nothing(in_acme):
     batch = BatchFactory(variety="Gala")
 
-    services.edit(batch, {"variety": "Gala"})
+    services.edit(batch, {"block": batch.block, "notes": batch.notes})
 
     assert events(batch) == ["created"]
 

@@ -23,7 +23,7 @@ from django.db.utils import DatabaseError
 
 from batches import services as batch_services
 from batches.models import Batch
-from growers.tests.factories import GrowerFactory
+from growers.tests.factories import GrowerFactory, block_for
 from packhouses.tests.factories import PackhouseFactory
 from payments import services as payment_services
 from reconciliation.tests.helpers import intake, local, packout
@@ -110,7 +110,7 @@ def _build_company_data(acme):
     packout(graded, "2000", "800", "300", "200")
     batch_services.transition(intake(other_grower, packhouse, local(2026, 3, 2, 11)), "rejected", reason="Hail")
     batch_services.record_intake_once(
-        "rollback-key-1", grower=grower, packhouse=packhouse, fruit_type="pear", variety="Packham",
+        "rollback-key-1", block=block_for(grower, "pear", "Packham"), packhouse=packhouse,
         harvest_date=dt.date(2026, 3, 3), bin_count=4, gross_weight_kg=Decimal("1500"),
         tare_weight_kg=Decimal("200"), intake_date=local(2026, 3, 4),
     )
