@@ -14,7 +14,7 @@ from django.db import connection, transaction
 
 from batches import services as batch_services
 from batches.models import Batch
-from growers.tests.factories import GrowerFactory
+from growers.tests.factories import GrowerFactory, block_for
 from packhouses.tests.factories import PackhouseFactory
 from reconciliation.models import BatchDayTotal
 from reconciliation.report import reconcile
@@ -72,7 +72,7 @@ def test_every_kind_of_write_keeps_the_totals_exact(acme, two_growers):
         reject(second)
         assert stored_totals() == expected_totals()
 
-        batch_services.edit(third, {"variety": "Gala", "gross_weight_kg": Decimal("5000")})
+        batch_services.edit(third, {"block": block_for(a, "apple", "Gala"), "gross_weight_kg": Decimal("5000")})
         assert stored_totals() == expected_totals()
         Batch.objects.filter(pk=third.pk).update(grower=b)  # not a service: the trigger still sees it
         assert stored_totals() == expected_totals()
