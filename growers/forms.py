@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from seasons.models import Season
 from seasons.services import current_season
@@ -38,6 +39,16 @@ class _CodedForm(forms.ModelForm):
 
     def validate_unique(self):
         """The service checks uniqueness when it writes; checking twice would only race."""
+
+    def _post_clean(self):
+        # ModelForm's, without the model's constraints: the service checks them as it writes and names the
+        # field (a conditional unique constraint, like the PUC's, would otherwise be an error above the form).
+        try:
+            self.instance = forms.models.construct_instance(self, self.instance, self._meta.fields)
+            self.instance.full_clean(exclude=self._get_validation_exclusions(), validate_unique=False,
+                                     validate_constraints=False)
+        except ValidationError as exc:
+            self._update_errors(exc)
 
 
 class FarmForm(_CodedForm):

@@ -105,7 +105,7 @@ def get_block(pk):
 @login_required
 @permission_required("growers.view_farm", raise_exception=True)
 def farm_list(request):
-    farms = Farm.objects.select_related("grower").annotate(block_count=Count("blocks"))
+    farms = Farm.objects.select_related("grower").annotate(block_count=Count("blocks")).order_by("code")
     filterset = FarmFilterSet(request.GET, queryset=farms)
     farms = filterset.qs if filterset.is_valid() else Farm.objects.none()
     page = Paginator(farms, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -140,7 +140,8 @@ def _block_page(request, block, clearance_form):
     clearances = block.clearances.select_related("season")
     panels = panels_for("block", request.user, block)
     return render(request, "growers/block_detail.html", {
-        "block": block, "farm": block.farm, "clearances": clearances, "clearance_form": clearance_form,
+        # Not "block": inside {% block %} that name is the template block.
+        "orchard_block": block, "farm": block.farm, "clearances": clearances, "clearance_form": clearance_form,
         "panels": panels,
     })
 
@@ -195,7 +196,7 @@ def block_create(request, farm_pk):
     ):
         messages.success(request, f"Block {block} added.")
         return redirect("growers:block", pk=block.pk)
-    return render(request, "growers/block_form.html", {"form": form, "farm": farm, "block": None})
+    return render(request, "growers/block_form.html", {"form": form, "farm": farm, "orchard_block": None})
 
 
 @login_required
@@ -208,7 +209,7 @@ def block_edit(request, pk):
     ):
         messages.success(request, f"Block {saved} saved.")
         return redirect("growers:block", pk=saved.pk)
-    return render(request, "growers/block_form.html", {"form": form, "farm": block.farm, "block": block})
+    return render(request, "growers/block_form.html", {"form": form, "farm": block.farm, "orchard_block": block})
 
 
 @login_required
