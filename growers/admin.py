@@ -91,6 +91,9 @@ class FarmAdmin(ServiceAdmin):
     autocomplete_fields = ("grower",)
     inlines = [BlockInline]
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []  # a new farm has no blocks yet
+
     def get_readonly_fields(self, request, obj=None):
         # Batches, certificates and export documents name the farm by its code, under its grower.
         return ("grower", "code", "created_at", "updated_at") if obj else ()
