@@ -14,6 +14,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, schema_
 from accounts import services as account_services
 from accounts.models import User
 from accounts.roles import MANAGER
+from core import audit
 from core.services import apply_changes, raise_if_invalid
 
 from .models import RESERVED_SCHEMA_NAMES, SCHEMA_NAME_RE, Company, Domain, forget_hosts
@@ -158,4 +159,7 @@ def update_company_settings(company, **changes):
     with schema_context(get_public_schema_name()), transaction.atomic():
         Company.objects.filter(pk=company.pk).update(**{name: getattr(company, name) for name in changed})
         forget_hosts()
+        # Who relaxed or tightened the MRL gate is a question an auditor asks.
+        audit.event_on_commit("company.settings_changed", company=company.schema_name,
+                              **{name: new for name, (_old, new) in changed.items()})
     return changed
