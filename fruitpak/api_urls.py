@@ -7,13 +7,16 @@ from rest_framework.routers import SimpleRouter
 from accounts import api as auth_api
 from batches.api.views import BatchViewSet
 from core.views import api_not_found
-from growers.api.views import GrowerViewSet
+from growers.api.views import BlockViewSet, FarmViewSet, GrowerViewSet, SprayClearanceViewSet
 from packhouses.api.views import PackhouseViewSet
 from payments.api.views import GrowerPaymentViewSet, PriceAgreementViewSet
 from reconciliation.api.views import DailyIntakeView, ReconciliationView
 
 router = SimpleRouter()
 router.register("growers", GrowerViewSet, basename="grower")
+router.register("farms", FarmViewSet, basename="farm")
+router.register("blocks", BlockViewSet, basename="block")
+router.register("spray-clearances", SprayClearanceViewSet, basename="spray-clearance")
 router.register("packhouses", PackhouseViewSet, basename="packhouse")
 router.register("batches", BatchViewSet, basename="batch")
 router.register("payments", GrowerPaymentViewSet, basename="payment")

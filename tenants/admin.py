@@ -36,8 +36,11 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Company, site=platform_admin)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ("name", "schema_name", "primary_domain", "currency", "time_zone", "is_active")
-    list_filter = ("is_active", "currency")
+    list_display = ("name", "schema_name", "primary_domain", "currency", "time_zone", "mrl_gate", "qc_required",
+                    "is_active")
+    list_filter = ("is_active", "currency", "mrl_gate", "qc_required")
+    # No fieldsets: the form shows every field of the company, mrl_gate and qc_required included (its
+    # managers can also change those two on their own Company settings page).
     search_fields = ("name", "schema_name", "domains__domain")
     inlines = [DomainInline]
 

@@ -14,8 +14,10 @@ from django_tenants.utils import get_public_schema_name, schema_context, schema_
 from accounts import services as account_services
 from accounts.models import User
 from accounts.roles import MANAGER
+from core import audit
+from core.services import apply_changes, raise_if_invalid
 
-from .models import RESERVED_SCHEMA_NAMES, SCHEMA_NAME_RE, Company, Domain
+from .models import RESERVED_SCHEMA_NAMES, SCHEMA_NAME_RE, Company, Domain, forget_hosts
 
 HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
@@ -136,3 +138,28 @@ def ensure_public_tenant(domain: str) -> Company:
     if host.tenant_id != public.pk:
         raise ValidationError({"domain": f"The domain '{host.domain}' belongs to {host.tenant}."})
     return public
+
+
+# What a company's own manager may change on its Company row; the rest is the platform's.
+COMPANY_SETTINGS = ("mrl_gate", "qc_required")
+
+
+def update_company_settings(company, **changes):
+    """Change the company's intake rules; the next request on any of its hosts applies them.
+
+    Returns what changed, as {field: [old, new]}. The row is written in the public schema (companies live
+    there) with an UPDATE of those columns only, so a platform admin's edit of another column at the same
+    moment is not undone, and the cached host lookups are forgotten (tenants.models.forget_hosts).
+    """
+    changed = apply_changes(company, changes, COMPANY_SETTINGS)
+    if not changed:
+        return changed
+    raise_if_invalid(company, {}, exclude=[field.name for field in Company._meta.fields
+                                           if field.name not in COMPANY_SETTINGS], constraints=False)
+    with schema_context(get_public_schema_name()), transaction.atomic():
+        Company.objects.filter(pk=company.pk).update(**{name: getattr(company, name) for name in changed})
+        forget_hosts()
+        # Who relaxed or tightened the MRL gate is a question an auditor asks.
+        audit.event_on_commit("company.settings_changed", company=company.schema_name,
+                              **{name: new for name, (_old, new) in changed.items()})
+    return changed

@@ -6,6 +6,9 @@ OPERATIONS = {
     ("/api/auth/login", "post"), ("/api/auth/refresh", "post"), ("/api/auth/logout", "post"),
     ("/api/growers/", "get"), ("/api/growers/", "post"), ("/api/growers/{id}/", "get"),
     ("/api/growers/{id}/", "patch"), ("/api/growers/{id}/", "put"),
+    ("/api/farms/", "get"), ("/api/farms/", "post"), ("/api/farms/{id}/", "get"), ("/api/farms/{id}/", "patch"),
+    ("/api/blocks/", "get"), ("/api/blocks/", "post"), ("/api/blocks/{id}/", "get"), ("/api/blocks/{id}/", "patch"),
+    ("/api/spray-clearances/", "get"), ("/api/spray-clearances/", "post"),
     ("/api/packhouses/", "get"), ("/api/packhouses/", "post"), ("/api/packhouses/{id}/", "get"),
     ("/api/packhouses/{id}/", "patch"), ("/api/packhouses/{id}/", "put"),
     ("/api/batches/", "get"), ("/api/batches/", "post"), ("/api/batches/{id}/", "get"),
@@ -43,6 +46,10 @@ def test_lists_document_the_envelope_and_their_filters(schema):
     assert {"grower", "payment_type", "paid_date_after", "paid_date_before"} <= payments
     growers = {p["name"] for p in schema["paths"]["/api/growers/"]["get"]["parameters"]}
     assert {"active", "region", "q"} <= growers
+    blocks = {p["name"] for p in schema["paths"]["/api/blocks/"]["get"]["parameters"]}
+    assert {"grower", "farm", "fruit_type", "variety", "active", "q"} <= blocks
+    clearances = {p["name"] for p in schema["paths"]["/api/spray-clearances/"]["get"]["parameters"]}
+    assert {"block", "season", "farm"} <= clearances
 
 
 def test_errors_are_documented(schema):
