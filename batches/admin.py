@@ -11,7 +11,7 @@ from django.contrib import admin
 
 from core.admin import ServiceAdmin, ServiceForm
 
-from . import services
+from . import qc_admin, services  # noqa: F401 (qc_admin registers the QC models)
 from .models import Batch, BatchHistory
 
 ADD_FIELDS = ("grower", "packhouse", "intake_date", "fruit_type", "variety", "harvest_date", "bin_count",
