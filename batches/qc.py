@@ -31,12 +31,13 @@ def update_defect_type(defect, **changes):
     A defect already counted keeps its fruit: moving it to another fruit would put old counts under a
     fruit they were never seen on. Retire it (active off) and add a new one instead.
     """
-    changed = apply_changes(defect, changes, DEFECT_TYPE_EDITABLE)
-    if not changed:
-        return defect
-    if "fruit_type" in changed and QCDefect.objects.filter(defect_type=defect).exists():
+    # Checked before anything is set: a refused change must not linger on the caller's instance.
+    if ("fruit_type" in changes and changes["fruit_type"] != defect.fruit_type
+            and QCDefect.objects.filter(defect_type=defect).exists()):
         raise ValidationError({"fruit_type": "Inspections have counted this defect; its fruit can no longer change. "
                                              "Deactivate it and add a new one instead."})
+    if not apply_changes(defect, changes, DEFECT_TYPE_EDITABLE):
+        return defect
     _save(defect)
     return defect
 

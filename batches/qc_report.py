@@ -62,10 +62,12 @@ SELECT c.total_rows, c.all_inspections, c.all_fruit_sampled, page.*
 FROM counted c
 LEFT JOIN LATERAL (
     SELECT * FROM report
-    ORDER BY grower_code, farm_code, block_code, defect_percent DESC, defect_code NULLS LAST
+    ORDER BY grower_code COLLATE "C", farm_code COLLATE "C", block_code COLLATE "C", defect_percent DESC,
+             defect_code COLLATE "C" NULLS LAST, grower_id, block_id
     LIMIT %(limit)s OFFSET %(offset)s
 ) page ON TRUE
-ORDER BY page.grower_code, page.farm_code, page.block_code, page.defect_percent DESC, page.defect_code NULLS LAST
+ORDER BY page.grower_code COLLATE "C", page.farm_code COLLATE "C", page.block_code COLLATE "C",
+         page.defect_percent DESC, page.defect_code COLLATE "C" NULLS LAST, page.grower_id, page.block_id
 """
 
 

@@ -378,20 +378,30 @@ def _check_inspection(batch, sample_size, result, defects, brix, firmness_kg):
     return errors
 
 
-def record_inspection(batch, *, sample_size, result, defects=None, brix=None, firmness_kg=None, notes="", by=None):
+def record_inspection(batch, *, sample_size, result, defects=None, brix=None, firmness_kg=None, notes="", by=None,
+                      inspected_at=None):
     """A QC sample of a received or grading batch. `defects` maps DefectType to the count found.
+
+    `inspected_at` (default now) is for a sample counted on paper and typed in later: not in the future,
+    not before the batch arrived.
 
     One history row records it; a reject then rejects the batch through transition(), its reason the top defects.
     The database refuses a count above the sample too (a trigger), whoever writes it.
     """
     defects = {defect: count for defect, count in (defects or {}).items() if count}
     errors = _check_inspection(batch, sample_size, result, defects, brix, firmness_kg)
+    now = timezone.now()
+    inspected_at = inspected_at or now
+    if inspected_at > now + CLOCK_SKEW:
+        errors["inspected_at"] = "The inspection time cannot be in the future."
+    elif inspected_at < batch.intake_date:
+        errors["inspected_at"] = "The inspection cannot be before the batch arrived."
     with transaction.atomic():
         batch = _lock(batch)
         if batch.status not in QC_STATUSES:
             errors.setdefault("status", f"QC inspects received or grading batches; this one is {batch.status}.")
-        inspection = QCInspection(batch=batch, inspector=by, sample_size=sample_size, brix=brix,
-                                  firmness_kg=firmness_kg, result=result, notes=(notes or "").strip())
+        inspection = QCInspection(batch=batch, inspector=by, inspected_at=inspected_at, sample_size=sample_size,
+                                  brix=brix, firmness_kg=firmness_kg, result=result, notes=(notes or "").strip())
         raise_if_invalid(inspection, errors, exclude=["batch", "inspector"])
         inspection.save()
         QCDefect.objects.bulk_create(

@@ -79,6 +79,7 @@ class InspectionCreateSerializer(serializers.Serializer):
     firmness_kg = serializers.DecimalField(max_digits=4, decimal_places=1, min_value=services.FIRMNESS_RANGE[0],
                                            max_value=services.FIRMNESS_RANGE[1], required=False, allow_null=True)
     notes = CharField(required=False, allow_blank=True, max_length=2000)
+    inspected_at = serializers.DateTimeField(required=False, help_text="When the sample was counted; default now.")
 
     def validate_defects(self, value):
         codes = [item["defect_type"].code for item in value]
