@@ -227,3 +227,21 @@ def test_the_inspection_list_filters_and_its_queries_do_not_grow(acme, world):
 
 def test_the_qc_link_is_in_the_navigation(acme):
     assert 'href="/batches/qc/report/"' in acme.client(FINANCE).get("/").content.decode()
+
+
+def test_the_admin_keeps_the_catalogue_through_the_service_and_only_shows_inspections(acme, world):
+    client = acme.client(MANAGER)
+
+    added = client.post("/admin/batches/defecttype/add/", {"code": "p-stem", "name": "Stem punctures",
+                                                           "fruit_type": "pear", "severity": "major",
+                                                           "active": "on"})
+    taken = client.post("/admin/batches/defecttype/add/", {"code": "A-BRUISE", "name": "Again", "fruit_type": "",
+                                                           "severity": "minor"})
+    inspections = client.get("/admin/batches/qcinspection/")
+
+    assert added.status_code == 302
+    assert taken.status_code == 200 and "already has a defect A-BRUISE" in taken.content.decode()
+    assert inspections.status_code == 200 and world.batch.batch_code in inspections.content.decode()
+    assert client.get("/admin/batches/qcinspection/add/").status_code == 403
+    with acme:
+        assert DefectType.objects.get(code="P-STEM").severity == "major"
