@@ -21,6 +21,8 @@ ROLE_GRANTS = {
         "packhouses": {"view"},
         "growers": {"view"},
         "batches": {"view", "add", "change"},
+        # Clerks inspect samples against the catalogue; managers keep it (docs/decisions.md, "QC").
+        "batches.defecttype": {"view"},
     },
     FINANCE: {
         "packhouses": {"view"},

@@ -11,7 +11,7 @@ from django.contrib import admin
 
 from core.admin import ServiceAdmin, ServiceForm
 
-from . import services
+from . import qc_admin, services  # noqa: F401 (qc_admin registers the QC models)
 from .models import Batch, BatchHistory
 
 ADD_FIELDS = ("block", "packhouse", "intake_date", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg",

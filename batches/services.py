@@ -257,11 +257,8 @@ def transition(batch, to_status, *, by=None, reason="", expected_version=None):
             raise ValidationError({"reason": "Say why the batch is rejected."})
         if to_status == Status.PACKED and not batch.has_packout:
             raise ValidationError({"to_status": "Record the pack-out before marking the batch packed."})
-        if (to_status == Status.GRADING and getattr(connection.tenant, "qc_required", False)
-                and not batch.inspections.filter(result__in=(QCResult.PASS, QCResult.DOWNGRADE)).exists()):
-            raise ValidationError({"to_status": (
-                "This company requires a QC inspection before grading: record one that passes or downgrades the batch."
-            )})
+        if to_status == Status.GRADING and (why := grading_needs_qc(batch)):
+            raise ValidationError({"to_status": why})
 
         batch.status = to_status
         fields = ["status"]
@@ -340,34 +337,73 @@ def edit(batch, changes, *, by=None, expected_version=None):
 
 
 QC_STATUSES = (Status.RECEIVED, Status.GRADING)
+# More fruit than anyone counts by hand; a bigger number is a typing slip (or would overflow the column).
+MAX_SAMPLE = 10_000
+BRIX_RANGE = (Decimal("0"), Decimal("40"))
+FIRMNESS_RANGE = (Decimal("0"), Decimal("30"))
+QC_REQUIRED_MESSAGE = ("This company requires a QC inspection before grading: record one that passes or "
+                       "downgrades the batch.")
 
 
-def record_inspection(batch, *, sample_size, result, defects=None, brix=None, firmness_kg=None, notes="", by=None):
-    """A QC sample of a received or grading batch. `defects` maps DefectType to the count found.
+def grading_needs_qc(batch):
+    """Why `batch` may not start grading yet (the company's qc_required), or None. The batch page asks too."""
+    if getattr(connection.tenant, "qc_required", False) and not batch.inspections.filter(
+            result__in=(QCResult.PASS, QCResult.DOWNGRADE)).exists():
+        return QC_REQUIRED_MESSAGE
+    return None
 
-    One history row records it; a reject then rejects the batch through transition(), its reason the top defects.
-    """
-    defects = {defect: count for defect, count in (defects or {}).items() if count}
+
+def _check_inspection(batch, sample_size, result, defects, brix, firmness_kg):
     errors = {}
     if sample_size is None or sample_size < 1:
         errors["sample_size"] = "Count at least one fruit."
-    else:
+    elif sample_size > MAX_SAMPLE:
+        errors["sample_size"] = f"A sample is at most {MAX_SAMPLE:,} fruit."
+    for name, value, (low, high), unit in (("brix", brix, BRIX_RANGE, "°Brix"),
+                                           ("firmness_kg", firmness_kg, FIRMNESS_RANGE, "kg")):
+        if value is not None and not low <= value <= high:
+            errors[name] = f"Enter a value from {low} to {high} {unit}; {value} is out of range."
+    if any(count < 0 for count in defects.values()):
+        errors["defects"] = "A defect count cannot be negative."
+    elif "sample_size" not in errors:
         over = [f"{defect.name} ({count})" for defect, count in defects.items() if count > sample_size]
         if over:
             errors["defects"] = f"More fruit with a defect than the {sample_size} sampled: {', '.join(over)}."
-    if any(count < 0 for count in defects.values()):
-        errors["defects"] = "A defect count cannot be negative."
     wrong_fruit = [d.name for d in defects if d.fruit_type and d.fruit_type != batch.fruit_type]
     if wrong_fruit:
         errors["defects"] = f"Not a defect of {batch.get_fruit_type_display().lower()}: {', '.join(wrong_fruit)}."
+    retired = [d.code for d in defects if not d.active]
+    if retired:
+        errors.setdefault("defects", f"No longer in the catalogue: {', '.join(retired)}.")
     if result not in QCResult.values:
         errors["result"] = f"'{result}' is not a QC result; use pass, downgrade or reject."
+    return errors
+
+
+def record_inspection(batch, *, sample_size, result, defects=None, brix=None, firmness_kg=None, notes="", by=None,
+                      inspected_at=None):
+    """A QC sample of a received or grading batch. `defects` maps DefectType to the count found.
+
+    `inspected_at` (default now) is for a sample counted on paper and typed in later: not in the future,
+    not before the batch arrived.
+
+    One history row records it; a reject then rejects the batch through transition(), its reason the top defects.
+    The database refuses a count above the sample too (a trigger), whoever writes it.
+    """
+    defects = {defect: count for defect, count in (defects or {}).items() if count}
+    errors = _check_inspection(batch, sample_size, result, defects, brix, firmness_kg)
+    now = timezone.now()
+    inspected_at = inspected_at or now
+    if inspected_at > now + CLOCK_SKEW:
+        errors["inspected_at"] = "The inspection time cannot be in the future."
+    elif inspected_at < batch.intake_date:
+        errors["inspected_at"] = "The inspection cannot be before the batch arrived."
     with transaction.atomic():
         batch = _lock(batch)
         if batch.status not in QC_STATUSES:
             errors.setdefault("status", f"QC inspects received or grading batches; this one is {batch.status}.")
-        inspection = QCInspection(batch=batch, inspector=by, sample_size=sample_size, brix=brix,
-                                  firmness_kg=firmness_kg, result=result, notes=(notes or "").strip())
+        inspection = QCInspection(batch=batch, inspector=by, inspected_at=inspected_at, sample_size=sample_size,
+                                  brix=brix, firmness_kg=firmness_kg, result=result, notes=(notes or "").strip())
         raise_if_invalid(inspection, errors, exclude=["batch", "inspector"])
         inspection.save()
         QCDefect.objects.bulk_create(

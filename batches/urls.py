@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import qc_urls, views
 
 app_name = "batches"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/docket/", views.docket, name="docket"),
     path("<int:pk>/transition/", views.transition, name="transition"),
     path("<int:pk>/packout/", views.packout, name="packout"),
+    *qc_urls.urlpatterns,
 ]

@@ -13,7 +13,7 @@ from core.errors import Conflict
 from core.forms import add_service_error
 from core.views import list_query
 
-from . import services
+from . import qc, services
 from .filters import BatchFilterSet
 from .forms import IntakeForm, PackoutForm, TransitionForm
 from .models import Batch, Status
@@ -104,6 +104,9 @@ def _detail(request, batch, packout_form=None, status=200):
             **{name: getattr(batch, name) for name in ("class1_kg", "class2_kg", "class3_kg", "waste_kg")},
         }),
         "reject_form": TransitionForm(initial={"to_status": Status.REJECTED, "version": batch.version}),
+        # QC (batches/qc_views.py): the inspections shown, and why grading must wait for one.
+        "inspections": qc.inspections_of(batch),
+        "grading_needs_qc": Status.GRADING in batch.allowed_transitions() and services.grading_needs_qc(batch),
     }
     return render(request, "batches/detail.html", context, status=status)
 

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from accounts import api as auth_api
+from batches.api.qc import BatchInspectionsView, DefectTypeViewSet, QCInspectionViewSet, QCReportView
 from batches.api.views import BatchViewSet
 from core.views import api_not_found
 from growers.api.views import BlockViewSet, FarmViewSet, GrowerViewSet, SprayClearanceViewSet
@@ -21,6 +22,8 @@ router.register("packhouses", PackhouseViewSet, basename="packhouse")
 router.register("batches", BatchViewSet, basename="batch")
 router.register("payments", GrowerPaymentViewSet, basename="payment")
 router.register("prices", PriceAgreementViewSet, basename="price")
+router.register("defect-types", DefectTypeViewSet, basename="defect-type")
+router.register("qc-inspections", QCInspectionViewSet, basename="qc-inspection")
 
 
 urlpatterns = [
@@ -33,6 +36,8 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("reconciliation/", ReconciliationView.as_view(), name="reconciliation"),
     path("intake/daily/", DailyIntakeView.as_view(), name="intake-daily"),
+    path("batches/<int:pk>/inspections/", BatchInspectionsView.as_view(), name="batch-inspections"),
+    path("qc-report/", QCReportView.as_view(), name="qc-report"),
     *router.urls,
     # Last: whatever else is under /api/ is a JSON 404 (see api_not_found).
     re_path(r"^(?P<rest>.*)$", api_not_found, name="api-not-found"),

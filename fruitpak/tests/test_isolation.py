@@ -28,7 +28,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services as account_services
 from accounts.models import User
-from batches.models import Batch
+from batches import qc
+from batches import services as batch_services
+from batches.models import Batch, DefectType, QCInspection
 from batches.tests.factories import BatchFactory, packed_batch
 from core.tenancy import company_today
 from growers.models import Grower
@@ -76,12 +78,14 @@ PATTERNS = dict(walk(get_resolver("fruitpak.urls").url_patterns))
 
 # Which acme object a route's id stands for, by the route's start.
 OBJECT_OF_ROUTE = [
+    ("api/^defect-types/", "defect_type"), ("api/^qc-inspections/", "inspection"), ("api/batches/", "batch"),
+    ("batches/qc/defect-types/", "defect_type"),
     ("api/^growers/", "grower"), ("api/^packhouses/", "packhouse"), ("api/^batches/", "batch"),
     ("api/^payments/", "payment"), ("api/^prices/", "price"), ("batches/", "batch"), ("growers/", "grower"),
     ("packhouses/", "packhouse"), ("reconciliation/growers/", "grower"), ("admin/accounts/user/", "user"),
 ]
 OBJECT_OF_MODEL = {Grower: "grower", Packhouse: "packhouse", Batch: "batch", GrowerPayment: "payment",
-                   PriceAgreement: "price", Group: "group"}
+                   PriceAgreement: "price", Group: "group", DefectType: "defect_type", QCInspection: "inspection"}
 
 
 def model_of(callback):
@@ -130,7 +134,10 @@ def world(acme, globex):
         grower = GrowerFactory(code="QK0001", name="Quokka Ridge Orchards")
         packhouse = PackhouseFactory(code="WMB", name="Wombat Valley Packhouse")
         batch = packed_batch(grower=grower, packhouse=packhouse, variety="Numbat Red")
-        BatchFactory(grower=grower, packhouse=packhouse, variety="Numbat Red")
+        received = BatchFactory(grower=grower, packhouse=packhouse, variety="Numbat Red")
+        defect_type = qc.create_defect_type(code="QK-ROT", name="Quokka Ridge rot", fruit_type="apple")
+        inspection = batch_services.record_inspection(received, sample_size=50, result="pass",
+                                                      defects={defect_type: 3}, notes="dingo deal")
         payment = payment_services.record_payment(
             grower=grower, payment_type="advance", amount=Decimal("1000.00"), reference="EFT-QUOLL-777",
             paid_date=company_today(), notes="dingo deal",
@@ -147,7 +154,7 @@ def world(acme, globex):
         )), acme_only(Group, globex, lambda n: Group.objects.create(name=f"Quokka Ridge pickers {n}"))
         return SimpleNamespace(
             grower=grower.pk, packhouse=packhouse.pk, batch=batch.pk, payment=payment.pk, price=price.pk,
-            user=user.pk, group=group.pk,
+            user=user.pk, group=group.pk, defect_type=defect_type.pk, inspection=inspection.pk,
             batch_content_type=ContentType.objects.get_for_model(Batch).pk, batch_version=batch.version,
         )
 
@@ -312,7 +319,9 @@ def test_a_token_relabelled_to_acme_still_fails_without_an_acme_session(acme, gl
 # --- Raw-SQL reports and exports ------------------------------------------------------------------------------
 
 REPORTS = ["/", "/reconciliation/", "/api/reconciliation/", "/api/intake/daily/", "/batches/export.csv",
-           "/batches/", "/growers/", "/payments/", "/api/batches/", "/api/payments/", "/api/prices/"]
+           "/batches/", "/growers/", "/payments/", "/api/batches/", "/api/payments/", "/api/prices/",
+           "/batches/qc/report/", "/api/qc-report/", "/batches/qc/", "/api/qc-inspections/",
+           "/batches/qc/defect-types/", "/api/defect-types/"]
 
 
 @pytest.mark.parametrize("path", REPORTS)

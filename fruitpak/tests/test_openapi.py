@@ -17,6 +17,10 @@ OPERATIONS = {
     ("/api/payments/", "get"), ("/api/payments/", "post"), ("/api/payments/{id}/", "get"),
     ("/api/prices/", "get"), ("/api/prices/", "post"), ("/api/prices/{id}/", "get"), ("/api/prices/{id}/", "patch"),
     ("/api/reconciliation/", "get"), ("/api/intake/daily/", "get"),
+    ("/api/defect-types/", "get"), ("/api/defect-types/", "post"), ("/api/defect-types/{id}/", "get"),
+    ("/api/defect-types/{id}/", "patch"), ("/api/defect-types/{id}/", "put"),
+    ("/api/batches/{id}/inspections/", "get"), ("/api/batches/{id}/inspections/", "post"),
+    ("/api/qc-inspections/", "get"), ("/api/qc-inspections/{id}/", "get"), ("/api/qc-report/", "get"),
 }
 
 
