@@ -33,20 +33,21 @@
 
   function setUpScanner(textarea) {
     var form = textarea.form;
-    var field = textarea.closest(".field");
-    var label = field.querySelector("label[for='" + textarea.id + "']");
     var count = form.querySelector("[name=bin_count]");
     var codes = codesOf(textarea.value);
 
+    // The scan box takes the textarea's place (its id, so its label and help still point at it); the codes go
+    // to the server in a hidden field of the same name, one per line, as the textarea would have sent them.
     var scan = document.createElement("input");
     scan.type = "text";
-    scan.id = textarea.id + "_scan";
     scan.autocomplete = "off";
     scan.spellcheck = false;
     scan.setAttribute("enterkeyhint", "enter");
     var described = textarea.getAttribute("aria-describedby");
     if (described) { scan.setAttribute("aria-describedby", described); }
-    if (label) { label.htmlFor = scan.id; }
+    var store = document.createElement("input");
+    store.type = "hidden";
+    store.name = textarea.name;
 
     var warning = document.createElement("p");
     warning.className = "field-errors";
@@ -60,12 +61,13 @@
     list.className = "bin-list";
     list.setAttribute("aria-label", "Scanned bins");
 
-    textarea.hidden = true;  // still posted: it carries the codes to the server
-    textarea.before(scan);
-    scan.after(warning, tally, list);
+    var id = textarea.id;
+    textarea.replaceWith(scan);
+    scan.id = id;
+    scan.after(store, warning, tally, list);
 
     function render() {
-      textarea.value = codes.join("\n");
+      store.value = codes.join("\n");
       list.replaceChildren.apply(list, codes.map(function (code) {
         var item = document.createElement("li");
         item.textContent = code;
