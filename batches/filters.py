@@ -1,14 +1,25 @@
 import django_filters
+from django.core.validators import RegexValidator
+from django.db.models import Q
 
-from core.filters import BoundedPeriodsForm, FilterSet, StableOrderingFilter
+from core.filters import MAX_ID, BoundedPeriodsForm, FilterSet, StableOrderingFilter
 from growers.models import FruitType
 
-from .models import Batch, Status
+from .models import Batch, BatchBin, Status
+
+# A bin code searched for is in few batches (one open, some closed); more would be a mis-scan.
+BIN_SEARCH_LIMIT = 100
 
 
 class BatchFilterSet(FilterSet):
-    q = django_filters.CharFilter(method="search", label="Batch code")
+    q = django_filters.CharFilter(method="search", label="Batch or bin code")
     grower_code = django_filters.CharFilter(field_name="grower__code", lookup_expr="iexact", label="Grower code")
+    farm = django_filters.CharFilter(method="filter_farm", label="Farm", max_length=24, help_text="Farm code (or id).")
+    block = django_filters.CharFilter(
+        method="filter_block", label="Block", help_text="Farm code/block code, e.g. G0042-F1/B07 (or the block's id).",
+        validators=[RegexValidator(r"^\s*(\d{1,18}|[A-Za-z0-9-]{1,24}/[A-Za-z0-9-]{1,20})\s*$",
+                                   "Give the block's id or farm code/block code, e.g. G0042-F1/B07.")],
+    )
     # distinct=False: a column of the row itself cannot repeat a row, and SELECT DISTINCT over every
     # column would sort the whole result.
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
@@ -30,5 +41,31 @@ class BatchFilterSet(FilterSet):
         fields = ["grower", "packhouse", "status", "fruit_type", "variety"]
 
     def search(self, queryset, name, value):
+        """A batch code's prefix, or a bin code exactly.
+
+        The bin's batches are looked up first (ix_batch_bins_code) so that the list's
+        query is an OR of two index lookups; an EXISTS inside the OR would make
+        PostgreSQL read every batch to test it.
+        """
+        code = value.strip().upper()
         # Codes are upper-case; a prefix match uses the batch_code index even at a million rows.
-        return queryset.filter(batch_code__startswith=value.strip().upper())
+        matches = Q(batch_code__startswith=code)
+        holding = list(BatchBin.objects.filter(code=code).values_list("batch_id", flat=True)[:BIN_SEARCH_LIMIT])
+        if holding:
+            matches |= Q(pk__in=holding)
+        return queryset.filter(matches)
+
+    def filter_farm(self, queryset, name, value):
+        value = value.strip().upper()
+        by_code = Q(block__farm__code=value)
+        # A farm code may be all digits, so a number is either.
+        if value.isdigit() and int(value) <= MAX_ID:
+            by_code |= Q(block__farm_id=int(value))
+        return queryset.filter(by_code)
+
+    def filter_block(self, queryset, name, value):
+        value = value.strip().upper()
+        if value.isdigit():
+            return queryset.filter(block_id=int(value))
+        farm, _, code = value.partition("/")
+        return queryset.filter(block__farm__code=farm, block__code=code)

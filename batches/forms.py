@@ -1,10 +1,15 @@
+import re
+
 from django import forms
+from django.urls import reverse_lazy
 
 from core.forms import SubmittedOnce
 from core.tenancy import company_today
-from growers.fields import GrowerCodeField
-from growers.models import FruitType
+from growers.models import Block
 from packhouses.models import Packhouse
+
+# A delivery rarely has more; a paste of a whole day's scans is a mistake, not a delivery.
+MAX_BINS = 1000
 
 
 def kg(label, **kwargs):
@@ -14,18 +19,96 @@ def kg(label, **kwargs):
     )
 
 
+class BlockField(forms.CharField):
+    """A block picked as "farm code/block code": a text input with search suggestions, like GrowerCodeField.
+
+    The suggestions come from /batches/blocks/ as <option>s for a <datalist>, each
+    showing grower, farm and block; without JavaScript, typing "G0042-F1/B07" works.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Block")
+        kwargs.setdefault("max_length", 300)  # a pasted suggestion carries names too
+        kwargs.setdefault("help_text", "Type a grower, farm or block code or name and pick the block, "
+                                       "or type farm code/block code, e.g. G0042-F1/B07.")
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update({
+            "list": "block-options", "autocomplete": "off", "spellcheck": "false", "data-block-picker": "",
+            "hx-get": reverse_lazy("batches:block_options"), "hx-trigger": "input changed delay:200ms",
+            "hx-target": "#block-options", "hx-swap": "innerHTML",
+        })
+        return attrs
+
+    def clean(self, value):
+        text = super().clean(value).strip().upper()
+        if not text:
+            return None
+        if "·" in text:
+            # A whole suggestion label: "G0019 NAME · G0019-F2 FARM NAME · B07 (APPLE GALA)".
+            words = [part.split()[:1] for part in text.split("·")] + [[], [], []]
+            farm, code = (words[1] or [""])[0], (words[2] or [""])[0]
+        else:
+            farm, _, code = text.partition("/")
+            farm, code = farm.strip(), (code.split() or [""])[0]
+        if not farm or not code:
+            raise forms.ValidationError(
+                "Pick a block from the list, or type farm code/block code, e.g. G0042-F1/B07.", code="block_format",
+            )
+        try:
+            return Block.objects.select_related("farm__grower").get(farm__code=farm, code=code)
+        except Block.DoesNotExist:
+            raise forms.ValidationError(f"No block {farm}/{code}: check the farm and block codes.",
+                                        code="unknown_block") from None
+
+    def prepare_value(self, value):
+        return str(value) if isinstance(value, Block) else value
+
+
+class BinCodesField(forms.CharField):
+    """Scanned bin codes, one per line (a scanner types the code and Enter). The service checks each code."""
+
+    widget = forms.Textarea
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Bin codes")
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", "Scan each bin (or type its code and press Enter). "
+                                       "When bins are scanned, the bin count is their number.")
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update({"rows": 3, "autocomplete": "off", "spellcheck": "false", "data-bin-scanner": ""})
+        return attrs
+
+    def to_python(self, value):
+        # Scanners end a code with Enter; a pasted list may use commas or spaces. Codes hold neither.
+        codes = [code for code in re.split(r"[\s,;]+", super().to_python(value) or "") if code]
+        if len(codes) > MAX_BINS:
+            raise forms.ValidationError(f"{len(codes)} bin codes: at most {MAX_BINS} fit one delivery.",
+                                        code="too_many_bins")
+        return codes
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+
 class IntakeForm(SubmittedOnce):
     """A delivery at the weighbridge. The rules live in batches.services.record_intake.
 
+    The clerk names the block; grower, fruit type and variety are the block's.
     Submitted once: a second press of Save (or a reload of the post) shows the first batch.
     """
 
-    grower = GrowerCodeField()
+    block = BlockField()
     packhouse = forms.ModelChoiceField(queryset=Packhouse.objects.filter(active=True), empty_label=None)
-    fruit_type = forms.ChoiceField(label="Fruit type", choices=FruitType.choices)
-    variety = forms.CharField(max_length=100)
     harvest_date = forms.DateField(label="Harvest date", widget=forms.DateInput(attrs={"type": "date"}))
-    bin_count = forms.IntegerField(label="Bins", min_value=1, max_value=100_000,
+    bins = BinCodesField()
+    bin_count = forms.IntegerField(label="Bins", min_value=1, max_value=100_000, required=False,
+                                   help_text="Filled in from the scanned codes; type it when bins are not scanned.",
                                    widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
     gross_weight_kg = kg("Gross weight (kg)")
     tare_weight_kg = kg("Tare weight (kg)")
@@ -35,6 +118,20 @@ class IntakeForm(SubmittedOnce):
         super().__init__(*args, **kwargs)
         self.fields["harvest_date"].widget.attrs["max"] = company_today().isoformat()
         self.fields["harvest_date"].initial = company_today()
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("bins") and data.get("bin_count") is None and "bin_count" not in self.errors:
+            self.add_error("bin_count", forms.ValidationError("Enter the number of bins, or scan their codes.",
+                                                              code="required"))
+        return data
+
+    def picked_block(self):
+        """The block the form names, to show its grower, fruit and variety; None before one is picked."""
+        if self.is_bound:
+            return getattr(self, "cleaned_data", {}).get("block")
+        initial = self.initial.get("block")
+        return initial if isinstance(initial, Block) else None
 
 
 class TransitionForm(forms.Form):

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.batch_list, name="list"),
     path("export.csv", views.batch_export, name="export"),
     path("new/", views.intake, name="intake"),
+    path("blocks/", views.block_options, name="block_options"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/docket/", views.docket, name="docket"),
     path("<int:pk>/transition/", views.transition, name="transition"),

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -12,6 +13,7 @@ from core.csv import stream_csv
 from core.errors import Conflict
 from core.forms import add_service_error
 from core.views import list_query
+from growers.models import Block
 
 from . import qc, services
 from .filters import BatchFilterSet
@@ -19,6 +21,7 @@ from .forms import IntakeForm, PackoutForm, TransitionForm
 from .models import Batch, Status
 
 PAGE_SIZE = 50
+SUGGESTIONS = 20
 MOVE_LABELS = {
     Status.GRADING: "Start grading",
     Status.PACKING: "Start packing",
@@ -27,7 +30,8 @@ MOVE_LABELS = {
 }
 CSV_COLUMNS = [
     ("batch_code", "Batch code"), ("intake_date", "Intake"), ("grower__code", "Grower code"),
-    ("grower__name", "Grower"), ("packhouse__code", "Packhouse"), ("fruit_type", "Fruit type"),
+    ("grower__name", "Grower"), ("block__farm__code", "Farm"), ("block__code", "Block"),
+    ("packhouse__code", "Packhouse"), ("fruit_type", "Fruit type"),
     ("variety", "Variety"), ("harvest_date", "Harvest date"), ("bin_count", "Bins"),
     ("gross_weight_kg", "Gross kg"), ("tare_weight_kg", "Tare kg"), ("net_weight_kg", "Net kg"),
     ("class1_kg", "Class 1 kg"), ("class2_kg", "Class 2 kg"), ("class3_kg", "Class 3 kg"), ("waste_kg", "Waste kg"),
@@ -37,13 +41,16 @@ CSV_COLUMNS = [
 
 def get_batch(pk):
     """The batch of this company, or 404 (another company's ids do not exist in this schema)."""
-    return get_object_or_404(Batch.objects.select_related("grower", "packhouse", "created_by"), pk=pk)
+    return get_object_or_404(
+        Batch.objects.select_related("grower", "packhouse", "created_by", "block__farm", "season"), pk=pk,
+    )
 
 
 @login_required
 @permission_required("batches.view_batch", raise_exception=True)
 def batch_list(request):
-    filterset = BatchFilterSet(request.GET, queryset=Batch.objects.select_related("grower", "packhouse"))
+    filterset = BatchFilterSet(request.GET, queryset=Batch.objects.select_related("grower", "packhouse",
+                                                                                 "block__farm"))
     batches = filterset.qs if filterset.is_valid() else Batch.objects.none()
     page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "batches/list.html", {"filter": filterset, "page": page, **list_query(request)})
@@ -67,7 +74,7 @@ def batch_export(request):
 @login_required
 @permission_required("batches.add_batch", raise_exception=True)
 def intake(request):
-    form = IntakeForm(request.POST or None)
+    form = IntakeForm(request.POST or None, initial=_initial_block(request))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -83,18 +90,61 @@ def intake(request):
     return render(request, "batches/intake.html", {"form": form})
 
 
+def _initial_block(request):
+    """?block=<id> (a link from a block's page) starts the form with that block picked."""
+    pk = request.GET.get("block", "")
+    if request.method != "GET" or not pk.isdigit():
+        return None
+    block = Block.objects.select_related("farm__grower").filter(pk=int(pk), active=True).first()
+    return {"block": block} if block else None
+
+
+def _active_blocks():
+    return Block.objects.filter(active=True, farm__active=True, farm__grower__active=True)
+
+
+@login_required
+@permission_required("batches.add_batch", raise_exception=True)
+def block_options(request):
+    """<option>s for the intake form's block <datalist>: active blocks matching every word typed.
+
+    A word matches a grower's code or name, a farm's code or name, or a block's code; "FARM/BLOCK" matches
+    that farm and block, so a picked suggestion keeps matching itself.
+    """
+    # PostgreSQL refuses NUL in a text parameter; no code or name contains one.
+    text = (request.GET.get("q") or request.GET.get("block") or "").replace("\x00", "").strip()[:100]
+    blocks = Block.objects.none()
+    if text:
+        blocks = _active_blocks()
+        for word in text.split()[:5]:
+            farm, slash, code = word.partition("/")
+            if slash:
+                blocks = blocks.filter(farm__code__iexact=farm, code__istartswith=code)
+            else:
+                blocks = blocks.filter(
+                    Q(farm__grower__code__istartswith=word) | Q(farm__grower__name__icontains=word)
+                    | Q(farm__code__istartswith=word) | Q(farm__name__icontains=word) | Q(code__iexact=word)
+                )
+        blocks = blocks.select_related("farm__grower").order_by("farm__code", "code")[:SUGGESTIONS]
+    return render(request, "batches/block_options.html", {"blocks": blocks})
+
+
 @login_required
 @permission_required("batches.view_batch", raise_exception=True)
 def docket(request, pk):
     batch = get_batch(pk)
     qr = segno.make(batch.batch_code, error="m").svg_inline(scale=3, title=f"QR code of {batch.batch_code}")
-    return render(request, "batches/docket.html", {"batch": batch, "qr": mark_safe(qr)})  # noqa: S308 segno's SVG
+    return render(request, "batches/docket.html", {
+        "batch": batch, "qr": mark_safe(qr),  # noqa: S308 segno's SVG
+        "bins": list(batch.bins.values_list("code", flat=True)),
+    })
 
 
 def _detail(request, batch, packout_form=None, status=200):
     moves = [(to, MOVE_LABELS[to]) for to in batch.allowed_transitions() if to in MOVE_LABELS]
     context = {
         "batch": batch,
+        "bins": list(batch.bins.values_list("code", flat=True)),
         "history": batch.history.select_related("recorded_by"),
         "moves": moves,
         "can_reject": Status.REJECTED in batch.allowed_transitions(),

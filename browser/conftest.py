@@ -160,7 +160,7 @@ def manage(env, *args, stdin=None):
 SEED = textwrap.dedent(f"""
     from django_tenants.utils import tenant_context
     from accounts.services import ensure_user
-    from growers.services import create_grower
+    from growers.services import create_block, create_farm, create_grower
     from packhouses.services import create_packhouse
     from tenants.models import Company
     from tenants.services import ensure_public_tenant
@@ -172,7 +172,9 @@ SEED = textwrap.dedent(f"""
         for code, name in {helpers.PACKHOUSES!r}:
             create_packhouse(code=code, name=name)
         for code, name in {helpers.GROWERS!r}:
-            create_grower(code=code, name=name)
+            grower = create_grower(code=code, name=name)
+            farm = create_farm(grower=grower, code=code + "-F1", name="Home farm", puc="P" + code[1:])
+            create_block(farm=farm, code="B01", fruit_type="apple", variety="Gala")
 """)
 
 

@@ -82,9 +82,9 @@ def test_a_clerks_pages_satisfy_the_csp(page: Page, violations):
     visit(page, "/login/")
     login(page, CLERK)
 
-    # Scripts at work: the grower search (htmx), the live net weight, the docket's print button.
+    # Scripts at work: the block search (htmx), the live net weight, the docket's print button.
     nav_link(page, "New intake").click()
-    page.get_by_label("Grower").fill("G00")
+    page.get_by_label(re.compile(r"^Block\b")).fill("G00")
     expect(page.locator("datalist option").first).to_be_attached()
     fill_intake(page)
     expect(page.locator("#net-weight")).to_contain_text("3800")

@@ -15,12 +15,10 @@ BATCH_CODE = re.compile(r"PH1-\d{8}-\d{4}")
 
 
 def fill_intake(page: Page, *, gross="4200", tare="400"):
-    page.get_by_label("Grower").fill("G0001")
+    page.get_by_label(re.compile(r"^Block\b")).fill("G0001-F1/B01")
     page.get_by_label("Packhouse").select_option(label="PH1 Main")
-    page.get_by_label("Fruit type").select_option(label="Apple")
-    page.get_by_label("Variety").fill("Gala")
     page.get_by_label("Harvest date").fill(company_today().isoformat())
-    page.get_by_label("Bins").fill("10")
+    page.get_by_label(re.compile(r"^Bins\b")).fill("10")
     page.get_by_label("Gross weight (kg)").fill(gross)
     page.get_by_label("Tare weight (kg)").fill(tare)
 

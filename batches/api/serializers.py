@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import (
@@ -7,10 +8,11 @@ from core.serializers import (
     RefuseReadOnlyFieldsMixin,
 )
 from growers.api.serializers import GrowerRefSerializer
-from growers.models import FruitType, Grower
+from growers.models import Block, FruitType, Grower
 from packhouses.api.serializers import PackhouseRefSerializer
 from packhouses.models import Packhouse
 
+from ..forms import MAX_BINS
 from ..models import Batch, BatchHistory, Status
 
 
@@ -18,9 +20,34 @@ def kg(**kwargs):
     return serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, **kwargs)
 
 
+@extend_schema_field(serializers.ListField(child=serializers.CharField()))
+class BinCodesField(serializers.Field):
+    """The batch's scanned bin codes: the list's `bin_codes` annotation (no query per row), else a query."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, batch):
+        codes = getattr(batch, "bin_codes", None)
+        if codes is None:
+            codes = batch.bins.values_list("code", flat=True)
+        return list(codes)
+
+
 class BatchSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     grower = GrowerRefSerializer(read_only=True)
     packhouse = PackhouseRefSerializer(read_only=True)
+    block = serializers.IntegerField(source="block_id", read_only=True, allow_null=True,
+                                     help_text="The block the fruit came from (id).")
+    farm = serializers.CharField(source="block.farm.code", read_only=True, allow_null=True,
+                                 help_text="The block's farm code.")
+    block_code = serializers.CharField(source="block.code", read_only=True, allow_null=True)
+    season = serializers.CharField(source="season.code", read_only=True, allow_null=True,
+                                   help_text="The season (code) holding the intake date.")
+    bins = BinCodesField(help_text="The bin codes scanned at intake; empty when the bins were only counted.")
+    without_clearance = serializers.BooleanField(
+        read_only=True, help_text="Received with no spray clearance for its block and season (mrl_gate=warn).",
+    )
     net_weight_kg = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
     packout_percent = serializers.DecimalField(
         max_digits=5, decimal_places=1, read_only=True, allow_null=True,
@@ -34,8 +61,9 @@ class BatchSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     class Meta:
         model = Batch
         fields = [
-            "id", "batch_code", "grower", "packhouse", "fruit_type", "variety", "harvest_date", "intake_date",
-            "bin_count", "gross_weight_kg", "tare_weight_kg", "net_weight_kg",
+            "id", "batch_code", "grower", "packhouse", "block", "farm", "block_code", "season",
+            "fruit_type", "variety", "harvest_date", "intake_date", "bin_count", "bins", "without_clearance",
+            "gross_weight_kg", "tare_weight_kg", "net_weight_kg",
             "class1_kg", "class2_kg", "class3_kg", "waste_kg", "packout_percent",
             "status", "rejection_reason", "allowed_transitions", "notes", "version", "created_at", "updated_at",
         ]
@@ -43,18 +71,59 @@ class BatchSerializer(FastRepresentationMixin, serializers.ModelSerializer):
 
 
 class BatchIntakeSerializer(serializers.Serializer):
-    """A delivery at the weighbridge."""
+    """A delivery at the weighbridge, from a block.
 
-    grower = serializers.PrimaryKeyRelatedField(queryset=Grower.objects.all())
+    Send `block`. An older integration may instead send `grower`, `fruit_type` and `variety`: that works
+    while exactly one active block of the grower matches, and is otherwise a 400 naming the candidates.
+    Send `bins` (the scanned codes) or `bin_count`; with bins, the count is their number.
+    """
+
+    block = serializers.PrimaryKeyRelatedField(
+        queryset=Block.objects.select_related("farm__grower"), required=False,
+        help_text="The block the fruit came from (id). Grower, fruit type and variety are the block's.",
+    )
+    grower = serializers.PrimaryKeyRelatedField(queryset=Grower.objects.all(), required=False,
+                                                help_text="Without `block` only: the grower (id).")
     packhouse = serializers.PrimaryKeyRelatedField(queryset=Packhouse.objects.all())
-    fruit_type = serializers.ChoiceField(choices=FruitType.choices)
-    variety = CharField(max_length=100)
+    fruit_type = serializers.ChoiceField(choices=FruitType.choices, required=False,
+                                         help_text="Without `block` only.")
+    variety = CharField(max_length=100, required=False, help_text="Without `block` only.")
     harvest_date = serializers.DateField()
     intake_date = serializers.DateTimeField(required=False, help_text="When it was weighed; defaults to now.")
-    bin_count = serializers.IntegerField(min_value=1, max_value=100_000)
+    bins = serializers.ListField(
+        child=CharField(max_length=40), required=False, max_length=MAX_BINS,
+        help_text="The scanned bin codes (1 to 32 capital letters, digits or dashes). Each bin may be in one "
+                  "open batch at a time; a code scanned twice is refused.",
+    )
+    bin_count = serializers.IntegerField(min_value=1, max_value=100_000, required=False,
+                                         help_text="Required without `bins`; with them, their number.")
     gross_weight_kg = kg()
     tare_weight_kg = kg()
     notes = CharField(required=False, allow_blank=True, max_length=5000)
+
+    def validate(self, data):
+        block = data.get("block")
+        errors = {}
+        if block is None:
+            missing = [name for name in ("grower", "fruit_type", "variety") if name not in data]
+            if missing:
+                errors["block"] = ("Send `block` (the block's id), or `grower`, `fruit_type` and `variety` "
+                                   "to find the grower's one block of that fruit.")
+        else:
+            # Named alongside a block, they must be the block's: a mismatch is a mistake, not a choice.
+            if "grower" in data and data["grower"].pk != block.farm.grower_id:
+                errors["grower"] = f"Block {block} belongs to grower {block.farm.grower.code}."
+            if "fruit_type" in data and data["fruit_type"] != block.fruit_type:
+                errors["fruit_type"] = f"Block {block} grows {block.fruit_type}."
+            if "variety" in data and data["variety"].strip().lower() != block.variety.lower():
+                errors["variety"] = f"Block {block} grows {block.variety}."
+            for name in ("grower", "fruit_type", "variety"):
+                data.pop(name, None)
+        if not data.get("bins") and data.get("bin_count") is None:
+            errors["bin_count"] = "Send `bin_count`, or the scanned codes in `bins`."
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
 
 
 class BatchEditSerializer(RefuseReadOnlyFieldsMixin, serializers.Serializer):

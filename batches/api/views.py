@@ -1,3 +1,5 @@
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -7,7 +9,7 @@ from core.api import idempotency_key, idempotency_key_parameter
 
 from .. import services
 from ..filters import BatchFilterSet
-from ..models import Batch
+from ..models import Batch, BatchBin
 from .serializers import (
     BatchEditSerializer,
     BatchHistorySerializer,
@@ -31,7 +33,10 @@ class BatchViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
     finance reads.
     """
 
-    queryset = Batch.objects.select_related("grower", "packhouse")
+    # The bins as one array per row: no query per batch, and PostgreSQL works them out for the page's rows only.
+    queryset = Batch.objects.select_related("grower", "packhouse", "block__farm", "season").annotate(
+        bin_codes=ArraySubquery(BatchBin.objects.filter(batch=OuterRef("pk")).order_by("id").values("code")),
+    )
     serializer_class = BatchSerializer
     filterset_class = BatchFilterSet
     count_namespace = "batches"  # the total of a million rows, counted once per write (EnvelopePagination)
