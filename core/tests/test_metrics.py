@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import PASSWORD, role_email
+from conftest import role_email
 
 pytestmark = pytest.mark.django_db
 
