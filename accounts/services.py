@@ -6,6 +6,8 @@ session, so that it retires only their grants on cached pages, not the whole com
 
 import datetime as dt
 import ipaddress
+import uuid
+from contextlib import contextmanager
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -19,7 +21,7 @@ from core import audit
 from core.fastpath.grants import retiring
 
 from .emails import canonical_email
-from .models import KnownAddress, User
+from .models import ApiSession, KnownAddress, User
 from .roles import MANAGER, ROLES
 
 
@@ -65,6 +67,22 @@ def set_role(user, role):
             user.save(update_fields=["is_staff"])
         user.groups.set([Group.objects.get(name=role)])
     user.__dict__.pop("role", None)
+
+
+@contextmanager
+def short_api_session(user, reason):
+    """An access token of a new API session of `user`, for a process acting as them (manage.py warm_cache);
+    the session is revoked when the block ends, so the token works for nothing afterwards."""
+    from .api import _issue
+
+    with transaction.atomic():
+        session = ApiSession(id=uuid.uuid4(), user=user)
+        tokens = _issue(user, session)
+        session.save(force_insert=True)
+    try:
+        yield tokens["access_token"]
+    finally:
+        revoke_api_session(session, reason)
 
 
 def revoke_api_session(session, reason):
