@@ -54,7 +54,7 @@ class MetricsMiddleware:
         self.latency = REQUESTS.requests_latency_by_view_method
 
     def __call__(self, request):
-        if request.path_info == PATH or request.path_info == PATH + "/":
+        if request.path_info == PATH:
             return metrics_view(request)
         started = time.perf_counter()
         counter = QueryCounter()
