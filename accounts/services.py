@@ -14,8 +14,10 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from core import audit
 from core.fastpath.grants import retiring
@@ -69,15 +71,27 @@ def set_role(user, role):
     user.__dict__.pop("role", None)
 
 
+def issue_tokens(user, session):
+    """The token pair of a new API session, bound to this company's schema and to the session."""
+    refresh = RefreshToken.for_user(user)
+    refresh["tenant"] = connection.schema_name
+    refresh["sid"] = str(session.id)
+    session.refresh_jti = refresh[jwt_settings.JTI_CLAIM]
+    return {
+        "access_token": str(refresh.access_token),
+        "refresh_token": str(refresh),
+        "token_type": "Bearer",
+        "expires_in": int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
+    }
+
+
 @contextmanager
 def short_api_session(user, reason):
     """An access token of a new API session of `user`, for a process acting as them (manage.py warm_cache);
     the session is revoked when the block ends, so the token works for nothing afterwards."""
-    from .api import _issue
-
     with transaction.atomic():
         session = ApiSession(id=uuid.uuid4(), user=user)
-        tokens = _issue(user, session)
+        tokens = issue_tokens(user, session)
         session.save(force_insert=True)
     try:
         yield tokens["access_token"]
