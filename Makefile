@@ -17,7 +17,7 @@ export EMBEDDED
 WITH_SERVICES = set -a && . ./$(SERVICES_ENV) && set +a &&
 
 .PHONY: run test services services-down migrate demo lint clean help chromium vendor pg-client \
-	web-tools serve serve-stop bench bench-tenants chaos
+	web-tools serve serve-stop bench bench-tenants chaos promtool
 
 help:
 	@echo "make run          build .venv, bring up PostgreSQL and Redis, migrate, load the demo, serve on :$(PORT)"
@@ -66,6 +66,18 @@ chromium:
 pg-client:
 	@command -v pg_restore >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-client)
 
+# promtool checks deploy/prometheus/ in the tests (core/tests/test_deploy_monitoring.py). Only the binary, from
+# Debian's prometheus package, unpacked under .var/tools: installing the package would start a Prometheus server.
+PROMTOOL := $(VAR)/tools/promtool
+promtool: $(PROMTOOL)
+$(PROMTOOL):
+	@mkdir -p $(VAR)/tools/deb
+	@command -v apt-get >/dev/null || (echo "promtool: needs apt-get (Debian); put promtool at $@" && exit 1)
+	cd $(VAR)/tools/deb && (apt-get download prometheus 2>/dev/null || (apt-get update && apt-get download prometheus))
+	dpkg-deb -x $$(ls $(VAR)/tools/deb/prometheus_*.deb | head -1) $(VAR)/tools/deb/root
+	cp $(VAR)/tools/deb/root/usr/bin/promtool $@
+	rm -rf $(VAR)/tools/deb
+
 # nginx for `make serve` and `make bench`, ab and wrk for the load: Debian's packages.
 web-tools:
 	@command -v nginx >/dev/null && command -v ab >/dev/null && command -v wrk >/dev/null || \
@@ -88,7 +100,7 @@ bench: services web-tools
 bench-tenants: services web-tools pg-client
 	$(WITH_SERVICES) $(BIN)/python bench/tenants.py $(BENCH_ARGS)
 
-test: $(VENV)/.dev services chromium pg-client
+test: $(VENV)/.dev services chromium pg-client promtool
 	$(BIN)/lint-imports --no-cache
 	$(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
 

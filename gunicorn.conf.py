@@ -12,10 +12,15 @@ bench/ measured on a 2-core machine (docs/PERFORMANCE.md, "Worker class").
     FORWARDED_ALLOW_IPS    proxies trusted for X-Forwarded-*; default 127.0.0.1 (nginx on this box)
     GUNICORN_MAX_REQUESTS  restart a worker after this many requests (default 0: never)
     GUNICORN_CONTROL_SOCKET  path of gunicornc's socket, or "off"
+    PROMETHEUS_MULTIPROC_DIR  where the workers keep their metrics (core/metrics/); default a fresh
+                           temporary directory per master. Emptied when the master starts.
 """
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 
 def _int(name, default):
@@ -68,3 +73,43 @@ elif os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 # Workers import the app themselves: each opens its own database pool after the fork.
 preload_app = False
+
+
+# --- Metrics across workers ------------------------------------------------------------------------------
+# /metrics must add up every worker's counters, whichever worker answers the scrape: prometheus_client's
+# multiprocess mode keeps each process's values in files under PROMETHEUS_MULTIPROC_DIR. It is chosen
+# when prometheus_client is first imported, so it is set here, in the master, before any worker imports
+# the app (preload_app is off). Files of an earlier run would add their counts to ours, so the master
+# starts with an empty directory; a directory of its own by default, so two app servers on one box
+# (make serve) never share one.
+
+
+_made_metrics_dir = None
+
+
+def _metrics_dir():
+    global _made_metrics_dir
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if not given:
+        _made_metrics_dir = tempfile.mkdtemp(prefix="fruitpak-metrics-")
+        return _made_metrics_dir
+    folder = Path(given)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return str(folder)
+
+
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir()
+
+
+def child_exit(server, worker):
+    """A worker that ended (or was killed): its gauges of live processes go; its counters stay counted."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _made_metrics_dir:
+        shutil.rmtree(_made_metrics_dir, ignore_errors=True)

@@ -9,7 +9,7 @@ was minted (simplejwt's hash_password claim).
 import uuid
 
 from django.contrib.auth import authenticate
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -52,17 +52,8 @@ class TenantJWTScheme(OpenApiAuthenticationExtension):
         }
 
 
-def _issue(user, session):
-    refresh = RefreshToken.for_user(user)
-    refresh["tenant"] = connection.schema_name
-    refresh["sid"] = str(session.id)
-    session.refresh_jti = refresh[jwt_settings.JTI_CLAIM]
-    return {
-        "access_token": str(refresh.access_token),
-        "refresh_token": str(refresh),
-        "token_type": "Bearer",
-        "expires_in": int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
-    }
+# The token pair of a new API session (accounts.services.issue_tokens).
+_issue = services.issue_tokens
 
 
 class CanonicalEmailField(serializers.EmailField):

@@ -25,6 +25,7 @@ from axes.helpers import get_client_username, get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection
 from django.db.models import Sum
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -32,7 +33,7 @@ from django.utils import timezone
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-from core import audit
+from core import audit, metrics
 from core.clients import client_ip_address
 from core.throttling import count_request
 
@@ -83,6 +84,12 @@ class LockoutHandler(AxesDatabaseHandler):
     below it otherwise, so axes's lock, signal and response work unchanged.
     """
 
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        # Every failed password, counted before axes records it; refusals while locked are lockouts.
+        if request is not None and not getattr(request, "axes_locked_out", False):
+            metrics.login_failed(connection.schema_name, channel_of(request))
+        return super().user_login_failed(sender, credentials, request, **kwargs)
+
     def get_failures(self, request, credentials=None):
         limit = get_failure_limit(request, credentials)
         recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold(request))
@@ -110,6 +117,10 @@ def drop_request_data(sender, instance, **kwargs):
     instance.post_data = ""
 
 
+def channel_of(request):
+    return "api" if request.path.startswith("/api/") else "html"
+
+
 def retry_after_seconds():
     return int(settings.AXES_COOLOFF_TIME.total_seconds())
 
@@ -118,8 +129,9 @@ def locked_out(request, original_response=None, credentials=None):
     """Axes's lockout response: JSON {detail, code} on the API, our page on HTML; 429 with Retry-After."""
     seconds = retry_after_seconds()
     detail = LOCKED_OUT.format(minutes=max(1, seconds // 60))
+    metrics.login_locked_out(connection.schema_name, channel_of(request))
     audit.event(
-        "login.locked_out", level=logging.WARNING, channel="api" if request.path.startswith("/api/") else "html",
+        "login.locked_out", level=logging.WARNING, channel=channel_of(request),
         email=username_of(request, credentials) or "", ip=client_ip_address(request),
     )
     if request.path.startswith("/api/"):

@@ -6,20 +6,24 @@ session, so that it retires only their grants on cached pages, not the whole com
 
 import datetime as dt
 import ipaddress
+import uuid
+from contextlib import contextmanager
 
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from core import audit
 from core.fastpath.grants import retiring
 
 from .emails import canonical_email
-from .models import KnownAddress, User
+from .models import ApiSession, KnownAddress, User
 from .roles import MANAGER, ROLES
 
 
@@ -65,6 +69,34 @@ def set_role(user, role):
             user.save(update_fields=["is_staff"])
         user.groups.set([Group.objects.get(name=role)])
     user.__dict__.pop("role", None)
+
+
+def issue_tokens(user, session):
+    """The token pair of a new API session, bound to this company's schema and to the session."""
+    refresh = RefreshToken.for_user(user)
+    refresh["tenant"] = connection.schema_name
+    refresh["sid"] = str(session.id)
+    session.refresh_jti = refresh[jwt_settings.JTI_CLAIM]
+    return {
+        "access_token": str(refresh.access_token),
+        "refresh_token": str(refresh),
+        "token_type": "Bearer",
+        "expires_in": int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
+    }
+
+
+@contextmanager
+def short_api_session(user, reason):
+    """An access token of a new API session of `user`, for a process acting as them (manage.py warm_cache);
+    the session is revoked when the block ends, so the token works for nothing afterwards."""
+    with transaction.atomic():
+        session = ApiSession(id=uuid.uuid4(), user=user)
+        tokens = issue_tokens(user, session)
+        session.save(force_insert=True)
+    try:
+        yield tokens["access_token"]
+    finally:
+        revoke_api_session(session, reason)
 
 
 def revoke_api_session(session, reason):

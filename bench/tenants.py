@@ -25,6 +25,13 @@ fruitpak_many gets --tenants companies, fruitpak_two gets 2. Both are dropped an
    cached growers list, and a page of 50 batches. The numbers of the two databases stand side by side.
 3. `migrate_schemas` with nothing to apply, timed on both databases, with the standard and the
    multiprocessing executor (TENANT_MULTIPROCESSING_MAX_PROCESSES, default 2).
+4. Operations at that many companies (also alone, on databases already made: --only-ops):
+   - `manage.py warm_cache` over every company, on an empty cache (its Redis database flushed first) and
+     again on a warm one;
+   - `migrate_schemas` with nothing to apply, `standard` and `behind` executors;
+   - a real migration: a throwaway nullable AddField on growers (written as growers/migrations/
+     0999_bench_probe.py for the run and always deleted), applied with `standard`, unapplied, applied
+     with `behind`, and unapplied again.
 """
 
 import argparse
@@ -242,6 +249,72 @@ def time_migrate(url, executor):
     return round(time.perf_counter() - started, 2)
 
 
+PROBE_MIGRATION = ROOT / "growers" / "migrations" / "0999_bench_probe.py"
+PROBE_MIGRATION_TEXT = '''"""bench/tenants.py's throwaway migration: a nullable column, added and dropped again.
+
+Never committed (.gitignore).
+"""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("growers", "{previous}")]
+
+    operations = [
+        migrations.AddField("grower", "bench_probe", models.CharField(max_length=20, null=True, blank=True)),
+    ]
+'''
+
+
+def manage_timed(url, *args, timeout=3600):
+    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=REDIS_URL, DJANGO_SETTINGS_MODULE="fruitpak.settings.dev",
+               LOG_LEVEL="WARNING")
+    started = time.perf_counter()
+    subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True, timeout=timeout,
+                   stdout=subprocess.DEVNULL)
+    return round(time.perf_counter() - started, 2)
+
+
+def flush_bench_redis():
+    """Empty the bench's own Redis database (BENCH_REDIS_URL's number, never db 0), for a cold cache."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    client.close()
+
+
+def measure_ops(url):
+    """warm_cache cold and warm, and migrate_schemas with nothing and with one real migration to apply."""
+    # In order of what matters most, each printed as it ends: on a busy machine the later ones may be cut.
+    report = {}
+    flush_bench_redis()
+    say("  warm_cache on an empty cache...")
+    report["warm_cache_cold_s"] = manage_timed(url, "warm_cache", "--no-progress")
+    say(f"    {report['warm_cache_cold_s']} s")
+    for executor in ("standard", "behind"):
+        report[f"migrate_noop_{executor}_s"] = manage_timed(url, "migrate_schemas", f"--executor={executor}",
+                                                            "-v", "0")
+        say(f"  migrate_schemas, nothing to apply, {executor}: {report[f'migrate_noop_{executor}_s']} s")
+    previous = sorted(path.stem for path in PROBE_MIGRATION.parent.glob("0*.py") if path != PROBE_MIGRATION)[-1]
+    PROBE_MIGRATION.write_text(PROBE_MIGRATION_TEXT.format(previous=previous))
+    try:
+        for executor in ("standard", "behind"):
+            report[f"migrate_add_field_{executor}_s"] = manage_timed(
+                url, "migrate_schemas", f"--executor={executor}", "-v", "0")
+            say(f"  migrate_schemas, one AddField, {executor}: {report[f'migrate_add_field_{executor}_s']} s")
+            report[f"migrate_unapply_{executor}_s"] = manage_timed(
+                url, "migrate_schemas", "growers", previous, f"--executor={executor}", "-v", "0")
+            say(f"  migrate_schemas back to growers {previous}, {executor}: "
+                f"{report[f'migrate_unapply_{executor}_s']} s")
+    finally:
+        PROBE_MIGRATION.unlink(missing_ok=True)
+    report["warm_cache_warm_s"] = manage_timed(url, "warm_cache", "--no-progress")
+    say(f"  warm_cache again (warm): {report['warm_cache_warm_s']} s")
+    return report
+
+
 def measure_requests(url, probe, rounds, listen, app_ports):
     env = dict(os.environ, DATABASE_URL=url, REDIS_URL=REDIS_URL, LOG_LEVEL="WARNING",
                API_THROTTLE_USER="1000000/second", API_THROTTLE_ANON="1000000/second")
@@ -287,10 +360,35 @@ def table(report):
     for executor in ("standard", "multiprocessing"):
         few_s, many_s = (str(db["migrate_noop_s"][executor] or "hung") for db in (few, many))
         lines.append(f"{'migrate_schemas, nothing to apply, ' + executor[:5] + ', s':<44} {few_s:>14} {many_s:>14}")
+    ops_rows = (("warm_cache_cold_s", "warm_cache, empty cache, s"), ("warm_cache_warm_s", "warm_cache, warm cache, s"),
+                ("migrate_noop_standard_s", "migrate_schemas, nothing, standard, s"),
+                ("migrate_noop_behind_s", "migrate_schemas, nothing, behind, s"),
+                ("migrate_add_field_standard_s", "migrate_schemas, one AddField, standard, s"),
+                ("migrate_add_field_behind_s", "migrate_schemas, one AddField, behind, s"))
+    for key, label in ops_rows:
+        lines.append(f"{label:<44} {few.get('ops', {}).get(key, '-'):>14} {many.get('ops', {}).get(key, '-'):>14}")
     for name in ("health", "growers", "batches"):
         for key, label in (("rate", "req/s"), ("p50_ms", "p50 ms"), ("p95_ms", "p95 ms"), ("failed", "failed")):
             lines.append(f"{name + ' ' + label:<44} {few['requests'][name][key]:>14} {many['requests'][name][key]:>14}")
     return "\n".join(lines)
+
+
+def only_ops(args):
+    """Step 4 alone, added to the JSON of the earlier run when there is one."""
+    path = Path(args.json)
+    report = json.loads(path.read_text()) if path.exists() else {"databases": {}}
+    started = time.monotonic()
+    for label, url in (("many", MANY_URL), ("few", FEW_URL)):
+        say(f"{url.rsplit('/', 1)[1]}: warm_cache and migrations...")
+        report["databases"].setdefault(label, {"database": url.rsplit("/", 1)[1]})["ops"] = measure_ops(url)
+    report["ops_generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    report["ops_seconds"] = round(time.monotonic() - started, 1)
+    report.setdefault("machine", machine(MANY_URL, REDIS_URL))
+    print(json.dumps({label: db.get("ops") for label, db in report["databases"].items()}, indent=2))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    say(f"Wrote {path}")
+    return 0
 
 
 def main(argv=None):
@@ -302,7 +400,11 @@ def main(argv=None):
     parser.add_argument("--listen", default="127.0.0.1:8280")
     parser.add_argument("--app-ports", default="8281,8282")
     parser.add_argument("--json", default=str(RESULTS))
+    parser.add_argument("--only-ops", action="store_true",
+                        help="Only step 4 (warm_cache, migrations), on the databases an earlier run made.")
     args = parser.parse_args(argv)
+    if args.only_ops:
+        return only_ops(args)
     which_or_exit("ab", "nginx")
     app_ports = [int(port) for port in args.app_ports.split(",")]
     started = time.monotonic()
@@ -317,6 +419,9 @@ def main(argv=None):
         databases[label]["migrate_noop_s"] = {executor: time_migrate(url, executor)
                                               for executor in ("standard", "multiprocessing")}
         say(f"  {databases[label]['migrate_noop_s']}")
+    for label, url in (("few", FEW_URL), ("many", MANY_URL)):
+        say(f"{databases[label]['database']}: warm_cache and migrations...")
+        databases[label]["ops"] = measure_ops(url)
     for label, url in (("few", FEW_URL), ("many", MANY_URL)):
         say(f"{databases[label]['database']}: requests on {databases[label]['probe']}...")
         probe = int(databases[label]["probe"][2:])

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.http import HttpResponse
 from django.utils.http import urlencode
 
+from core import metrics
 from core.fastpath import formats
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,9 @@ def cached_data(name, namespaces, parts, compute):
     # The key function prefixes the schema too; naming it in the key as well costs nothing.
     key = formats.data_key(name, connection.schema_name, _versions(namespaces), parts)
     data = cache.get(key)
+    namespace = metrics.CACHED_DATA_NAMESPACE.get(name)
+    if namespace is not None:
+        metrics.cache_lookup(namespace, data is not None)
     if data is None:
         data = compute()
         cache.set(key, data, TTL)
@@ -148,6 +152,8 @@ def cached(*namespaces):
     headers each time it serves one: a page the middleware could answer
     always carries the whole stack's headers.
     """
+    counted_as = "+".join(namespaces)
+
     def decorate(action):
         @functools.wraps(action)
         def wrapper(view, request, *args, **kwargs):
@@ -155,6 +161,7 @@ def cached(*namespaces):
             name = formats.PAGE if above else formats.VIEW_PAGE
             key = page_key(namespaces, request, permission_scope(request.user), name)
             hit = cache.get(key)
+            metrics.cache_lookup(counted_as, hit is not None)
             if hit is not None:
                 return cached_response(hit)
             response = action(view, request, *args, **kwargs)

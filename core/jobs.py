@@ -17,12 +17,16 @@ pool after every task.
 """
 
 import functools
+import logging
 
+from django.conf import settings
 from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context, tenant_context
 from procrastinate import exceptions, manager
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.django_connector import DjangoConnector
+
+log = logging.getLogger(__name__)
 
 # In the worker the procrastinate app talks to PostgreSQL through a pool of its own; a job that writes
 # must still queue its follow-ups in its own transaction, so every defer goes through Django's connection.
@@ -94,3 +98,19 @@ def platform_task(**options):
         return app.task(**options)(in_public)
 
     return register
+
+
+# A worker killed mid-job (kill -9, an OOM kill, a lost container) never finishes its job: the row stays
+# "doing", and a job with the same lock could never start again. Live workers update their heartbeat
+# every JOB_HEARTBEAT_SECONDS; a job whose worker has been silent for JOB_STALLED_SECONDS goes back to the
+# queue, its attempt counted. The job's own transaction died with the worker's connection, so the retry
+# starts from nothing done (make chaos kills a worker mid-job and checks the job's effect is there once).
+@app.periodic(cron=settings.JOB_RETRY_STALLED_CRON)
+@app.task(queueing_lock="retry_stalled_jobs", pass_context=True)
+async def retry_stalled_jobs(context, timestamp):
+    manager_ = context.app.job_manager
+    stalled = await manager_.get_stalled_jobs(seconds_since_heartbeat=settings.JOB_STALLED_SECONDS)
+    for job in stalled:
+        log.warning("job %s (%s) was left running by a dead worker; queued again", job.id, job.task_name)
+        await manager_.retry_job(job)
+    return len(stalled)

@@ -12,3 +12,9 @@ class ReconciliationConfig(AppConfig):
         from .tasks import refresh_soon
 
         intake_changed.connect(refresh_soon, dispatch_uid="reconciliation.refresh_soon")
+
+        from core import warmers
+
+        from .dashboard import dashboard_data
+
+        warmers.register_data("dashboard", dashboard_data)

@@ -22,7 +22,22 @@ shared PostgreSQL on :5432 and Redis on :6379 are never touched):
      connection, no timeout. After PostgreSQL is back: a 2xx within
      FIRST_2XX_LIMIT seconds, no 503 answered later than RECOVERY_LIMIT
      seconds, every request sent after that succeeds, and gunicorn's master
-     and workers are the same processes as before (no restart).
+     and workers are the same processes as before (no restart);
+   - gunicorn-worker: one gunicorn worker is SIGKILLed mid-load. Requests it
+     had in flight may fail (a reset connection), nothing else: no 5xx at all,
+     the master starts a replacement, and every request sent a second after
+     the kill is 2xx;
+   - job-worker: the job worker (`manage.py procrastinate worker`, which the
+     harness supervises as compose's `restart:` would) is SIGKILLed while a
+     job holds its transaction open, and started again. The job must run again
+     (core.jobs.retry_stalled_jobs) and its effect be there exactly once;
+   - metrics: /metrics, scraped at the end, counts at least every response
+     the clients got, whichever worker (alive or killed) answered it: the
+     workers' numbers add up (PROMETHEUS_MULTIPROC_DIR, gunicorn.conf.py).
+
+The API throttles are lifted for the run, as `make bench` does: six clients
+sharing one clerk's token are far above its 1200/minute, and 429s would hide
+what the faults do.
 
 It prints a table, writes bench/results/chaos.json (--out), and exits 1 if an
 assertion failed. docs/RELIABILITY.md explains the method and the results.
@@ -65,6 +80,14 @@ CLERK = "clerk@demo.localhost"
 FIRST_2XX_LIMIT = 4.0
 RECOVERY_LIMIT = 8.0
 REQUEST_TIMEOUT = 40.0
+# A killed gunicorn worker: every request sent this long after the kill must be 2xx, and the master must
+# have replaced the worker within REPLACE_LIMIT.
+AFTER_KILL_LIMIT = 1.0
+REPLACE_LIMIT = 15.0
+# The job worker: silent this long, its job is queued again; the whole kill-and-retry must end in JOB_LIMIT.
+JOB_STALLED_SECONDS = 3
+JOB_HOLD_SECONDS = 6
+JOB_LIMIT = 60.0
 # The production defaults of fruitpak/settings/base.py, recorded with the results.
 POOL_DEFAULTS = {"DB_POOL_MIN": "1", "DB_POOL_MAX": "4", "DB_POOL_TIMEOUT": "5", "DB_CONNECT_TIMEOUT": "3",
                  "DB_POOL_RECONNECT_TIMEOUT": "5"}
@@ -183,6 +206,42 @@ class Redis:
                 return sock.recv(16).startswith(b"+PONG")
         except OSError:
             return False
+
+
+class JobWorker:
+    """`manage.py procrastinate worker`, started again by start() after a kill, as compose's restart would."""
+
+    def __init__(self, folder: Path, env):
+        self.folder = folder
+        self.env = env
+        self.process = None
+
+    def start(self):
+        with open(self.folder / "worker.log", "ab") as log:
+            self.process = subprocess.Popen([str(PYTHON), "manage.py", "procrastinate", "worker"], cwd=ROOT,
+                                            env=self.env, stdout=log, stderr=log)
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def ensure_running(self):
+        """Start it again if it ended by itself; True if it had."""
+        if self.process.poll() is None:
+            return False
+        say(f"the job worker had ended (status {self.process.returncode}); starting it again")
+        self.start()
+        return True
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 class Gunicorn:
@@ -453,6 +512,135 @@ def phase_postgres(load, clients, postgres, gunicorn, outage_seconds):
     })
 
 
+def phase_gunicorn_worker(load, clients, gunicorn):
+    t0 = time.monotonic()
+    before = gunicorn.workers()
+
+    def scenario():
+        time.sleep(3)
+        victim = before[1]
+        os.kill(victim, signal.SIGKILL)
+        killed = time.monotonic()
+        say(f"gunicorn worker {victim} killed (SIGKILL)")
+        replaced = None
+        while time.monotonic() - killed < REPLACE_LIMIT:
+            now = gunicorn.workers()
+            if victim not in now and len(now) == len(before):
+                replaced = time.monotonic()
+                break
+            time.sleep(0.1)
+        time.sleep(8)
+        events = {"killed_pid": victim, "killed_at_s": killed - t0}
+        if replaced is not None:
+            events["replaced_after_s"] = replaced - killed
+        return events
+
+    outcomes, events = load.run(clients, scenario)
+    after = gunicorn.workers()
+    killed_at = t0 + events["killed_at_s"]
+    # A request the killed worker had taken may fail, but only by the connection closing.
+    in_flight = [o for o in outcomes if o.start <= killed_at <= o.end]
+    lost = [o for o in in_flight if o.result in ("reset", "error")]
+    failures = [o for o in outcomes if o.result != "ok" and o not in lost]
+    late = [o for o in outcomes if o.start > killed_at + AFTER_KILL_LIMIT]
+    events["requests_lost_in_flight"] = len(lost)
+    events["gunicorn_processes"] = {"before": before, "after": after}
+    return summarize("gunicorn-worker", outcomes, events, t0=t0, failures=failures, checks={
+        "no 5xx, no other status; only requests in flight at the kill failed": not failures,
+        f"the master replaced the worker within {REPLACE_LIMIT:.0f} s": "replaced_after_s" in events,
+        "same master, as many workers, the killed one gone":
+            after[0] == before[0] and len(after) == len(before) and events["killed_pid"] not in after,
+        f"every request sent {AFTER_KILL_LIMIT:.0f} s after the kill is 2xx": bool(late)
+        and all(o.result == "ok" for o in late),
+    })
+
+
+def defer_probe(env, code, folder):
+    """Queue scripts.chaos_tasks.chaos_probe in the demo company; returns (job id, schema)."""
+    script = (
+        "from django_tenants.utils import tenant_context\n"
+        "from tenants.models import Domain\n"
+        "from core.jobs import defer_for_company\n"
+        "from scripts.chaos_tasks import chaos_probe\n"
+        f"company = Domain.objects.get(domain={HOST!r}).tenant\n"
+        "with tenant_context(company):\n"
+        f"    job = defer_for_company(chaos_probe, code={code!r}, folder={str(folder)!r}, "
+        f"hold_seconds={JOB_HOLD_SECONDS})\n"
+        "print(job, company.schema_name)\n"
+    )
+    run = subprocess.run([str(PYTHON), "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True,
+                         stdout=subprocess.PIPE, text=True)
+    job_id, schema = run.stdout.split()[-2:]
+    return int(job_id), schema
+
+
+def phase_job_worker(env, postgres, worker, folder):
+    t0 = time.monotonic()
+    had_ended = worker.ensure_running()
+    code = f"CHAOS{secrets.randbelow(10**6):06d}"
+    attempts_file, holding = folder / f"{code}.attempts", folder / f"{code}.holding"
+    job_id, schema = defer_probe(env, code, folder)
+    say(f"job {job_id} (chaos_probe {code}) queued")
+    wait_for(holding.exists, "the probe job", 30)
+    started = time.monotonic()
+    worker.kill()
+    killed = time.monotonic()
+    say(f"job worker killed (SIGKILL) {killed - started:.1f} s into job {job_id}")
+    with psycopg.connect(postgres.url) as conn:
+        status_after_kill = conn.execute("SELECT status::text FROM procrastinate_jobs WHERE id = %s",
+                                         [job_id]).fetchone()
+    time.sleep(1)
+    worker.start()
+    say("job worker started again")
+
+    def done():
+        with psycopg.connect(postgres.url) as conn:
+            row = conn.execute("SELECT status::text FROM procrastinate_jobs WHERE id = %s", [job_id]).fetchone()
+        return row is None or row[0] in ("succeeded", "failed")
+
+    finished = None
+    try:
+        wait_for(done, "the retried job", JOB_LIMIT)
+        finished = time.monotonic()
+    except RuntimeError as exc:
+        say(str(exc))
+    with psycopg.connect(postgres.url) as conn:
+        row = conn.execute("SELECT status::text, attempts FROM procrastinate_jobs WHERE id = %s", [job_id]).fetchone()
+        growers = conn.execute(f'SELECT count(*) FROM "{schema}".growers WHERE code = %s', [code]).fetchone()[0]
+    attempts = attempts_file.read_text().split() if attempts_file.exists() else []
+    events = {
+        "job_id": job_id, "killed_s_into_job": killed - started, "worker_had_ended_before": had_ended,
+        "status_after_kill": status_after_kill[0] if status_after_kill else None,
+        # Succeeded jobs are deleted (PROCRASTINATE_WORKER_DEFAULTS): no row left means it succeeded.
+        "final_status": row[0] if row else "succeeded (deleted)",
+        "attempts_started": len(attempts), "growers_with_its_code": growers,
+    }
+    if finished is not None:
+        events["done_s_after_kill"] = finished - killed
+    return summarize("job-worker", [], events, t0=t0, failures=[], checks={
+        "the job was running when the worker died": events["status_after_kill"] == "doing",
+        f"it ran again and succeeded within {JOB_LIMIT:.0f} s": finished is not None
+        and events["final_status"].startswith("succeeded"),
+        "it was started twice (killed, then retried)": len(attempts) == 2,
+        "its effect is there exactly once": growers == 1,
+    })
+
+
+def phase_metrics(port, answered):
+    """/metrics adds up every worker's numbers, the killed one's too: it counted every answer clients got."""
+    answer = request("GET", "/metrics", port)
+    counted = 0.0
+    for line in answer.body.decode().splitlines():
+        if line.startswith("django_http_responses_total_by_status_view_method_total{"):
+            counted += float(line.rsplit(" ", 1)[1])
+    events = {"status": answer.status, "responses_counted": counted, "responses_clients_got": answered}
+    # The harness's own requests before the load (health polls, logins) are counted too.
+    return summarize("metrics", [], events, failures=[], checks={
+        "/metrics answers loopback": answer.status == 200,
+        "every response the clients got was counted, by whichever worker": answered <= counted <= answered + 200,
+    })
+
+
 def summarize(name, outcomes, events, *, failures, checks, t0=None):
     by_result = {}
     for outcome in outcomes:
@@ -470,6 +658,7 @@ def summarize(name, outcomes, events, *, failures, checks, t0=None):
     return {
         "phase": name,
         "requests": len(outcomes),
+        "answered": sum(o.status is not None for o in outcomes),
         "results": by_result,
         "by_kind": by_kind,
         "events": {k: round(v, 2) if isinstance(v, float) else v for k, v in events.items()},
@@ -483,12 +672,12 @@ def summarize(name, outcomes, events, *, failures, checks, t0=None):
 
 def print_table(phases):
     print()
-    print(f"{'phase':<10} {'requests':>8} {'2xx':>6} {'503':>6} {'failed':>6}  checks")
+    print(f"{'phase':<16} {'requests':>8} {'2xx':>6} {'503':>6} {'failed':>6}  checks")
     for phase in phases:
         results = phase["results"]
         failed = phase["requests"] - results.get("ok", 0) - results.get("unavailable", 0)
         checks = "; ".join(f"{'ok' if good else 'FAILED'}: {name}" for name, good in phase["checks"].items())
-        print(f"{phase['phase']:<10} {phase['requests']:>8} {results.get('ok', 0):>6} "
+        print(f"{phase['phase']:<16} {phase['requests']:>8} {results.get('ok', 0):>6} "
               f"{results.get('unavailable', 0):>6} {failed:>6}  {checks}")
     for phase in phases:
         if phase["events"]:
@@ -515,6 +704,14 @@ def app_env(postgres, redis):
         "SECURE_SSL_REDIRECT": "false",
         "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "3"),
         "LOG_LEVEL": "WARNING",
+        # The outage is what is measured, not the throttle: the clients share one token (as make bench).
+        "API_THROTTLE_USER": "1000000/second",
+        "API_THROTTLE_ANON": "1000000/second",
+        # A dead job worker's job is retried within seconds instead of the production minute or so.
+        "JOB_HEARTBEAT_SECONDS": "1",
+        "JOB_STALLED_SECONDS": str(JOB_STALLED_SECONDS),
+        "JOB_RETRY_STALLED_CRON": "* * * * * */2",
+        "EXTRA_TASK_MODULES": "scripts.chaos_tasks",
     }
 
 
@@ -583,6 +780,9 @@ def main(argv=None):
         gunicorn = Gunicorn(var, env)
         gunicorn.start()
         started.append(gunicorn.stop)
+        worker = JobWorker(var, env)
+        worker.start()
+        started.append(worker.stop)
         say(f"gunicorn on :{gunicorn.port} with {len(gunicorn.workers()) - 1} workers; setup took "
             f"{time.monotonic() - began:.0f} s")
 
@@ -598,6 +798,12 @@ def main(argv=None):
         phases.append(phase_redis(load, args.clients, redis))
         say("phase postgres")
         phases.append(phase_postgres(load, args.clients, postgres, gunicorn, args.outage))
+        say("phase gunicorn-worker")
+        phases.append(phase_gunicorn_worker(load, args.clients, gunicorn))
+        say("phase job-worker")
+        phases.append(phase_job_worker(env, postgres, worker, var))
+        say("phase metrics")
+        phases.append(phase_metrics(gunicorn.port, sum(p.get("answered", 0) for p in phases)))
     finally:
         cleanup()
 

@@ -60,6 +60,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
+from core import metrics
 from core.cache import FAST_PATH_ABOVE, cached_response, page_key_parts, store_page
 from core.throttling import CountingThrottleMixin
 
@@ -213,7 +214,12 @@ class CachedPageMiddleware:
         else:
             page = backend.client.decode(answer[2])
             self.local_pages.keep(asked, answer[3].decode(), page, answer[4])
-        return None if page is None else cached_response(page)
+        if page is None:
+            return None
+        # Counted here: this answer never reaches core.cache.cached, and the view is never resolved.
+        metrics.fast_path_answer(view.counted_as)
+        request.fast_path_view = view.view_name
+        return cached_response(page)
 
     def request_id(self, request):
         """What django-guid's middleware (below this one) would give the request: the client's valid id, or a new one.
@@ -271,9 +277,12 @@ def signature_checked(raw_token):
 class CachedListView:
     """What CachedPageMiddleware needs of a view: its cache namespaces and its throttles."""
 
-    def __init__(self, view_class, namespaces):
+    def __init__(self, view_class, namespaces, view_name):
         self.view_class = view_class
         self.cache_namespaces = namespaces
+        self.counted_as = "+".join(namespaces)
+        # The URL pattern's name, as core.metrics labels the full stack's answers for the same list.
+        self.view_name = view_name
 
     def throttles_counting(self, request, token):
         """The view's throttles that count this request, each with its key set, as DRF would set it."""
@@ -318,4 +327,4 @@ def _cached_list_view(path, urlconf):
         return None
     if not all(issubclass(throttle, CountingThrottleMixin) for throttle in view_class.throttle_classes):
         return None
-    return CachedListView(view_class, namespaces)
+    return CachedListView(view_class, namespaces, match.view_name)

@@ -97,6 +97,9 @@ PUBLIC_DOMAIN = env.str("PUBLIC_DOMAIN", default="localhost")
 CACHED_PAGE_FAST_PATH = env.bool("CACHED_PAGE_FAST_PATH", default=True)
 
 MIDDLEWARE = [
+    # First, so every response is counted and timed, fast-path answers included; answers /metrics on any
+    # host, to loopback or a Bearer METRICS_TOKEN (core/metrics/, docs/OBSERVABILITY.md).
+    "core.metrics.middleware.MetricsMiddleware",
     # Health answers before anything looks at the host, the database or Redis.
     "core.middleware.HealthCheckMiddleware",
     # A NUL byte in the query string is a 400 before anything reads it (PostgreSQL cannot compare it).
@@ -444,10 +447,31 @@ SPECTACULAR_SETTINGS = {
 
 # `manage.py procrastinate worker` runs them: beside gunicorn in `make run`, as its own service in
 # docker-compose. Succeeded jobs are deleted, failed ones stay in procrastinate_jobs to be looked at.
-PROCRASTINATE_WORKER_DEFAULTS = {"delete_jobs": "successful"}
+#
+# A worker that dies mid-job (kill -9, a lost container) leaves its job "doing". Every worker updates its
+# heartbeat every JOB_HEARTBEAT_SECONDS; core.jobs.retry_stalled_jobs, a periodic task, puts a job whose
+# worker has been silent for JOB_STALLED_SECONDS back in the queue (docs/RELIABILITY.md, make chaos).
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10.0)
+JOB_STALLED_SECONDS = env.float("JOB_STALLED_SECONDS", default=30.0)
+# Cron of that check; croniter takes a sixth field for seconds ("* * * * * */2", make chaos).
+JOB_RETRY_STALLED_CRON = env.str("JOB_RETRY_STALLED_CRON", default="* * * * *")
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "delete_jobs": "successful",
+    "update_heartbeat_interval": JOB_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": JOB_STALLED_SECONDS,
+}
+# Task modules beyond each app's tasks.py: core's (retry_stalled_jobs, as core is no installed app), and
+# EXTRA_TASK_MODULES (make chaos adds its probe task).
+PROCRASTINATE_IMPORT_PATHS = ["core.jobs", *env.list("EXTRA_TASK_MODULES", default=[])]
 # After an intake, daily_grower_intake is refreshed this many seconds later: a burst of intakes in that
 # window gives one refresh (reconciliation/tasks.py).
 INTAKE_VIEW_REFRESH_SECONDS = env.float("INTAKE_VIEW_REFRESH_SECONDS", default=30)
+
+# --- Metrics ---------------------------------------------------------------------
+
+# A Bearer token that may read /metrics from anywhere nginx lets through (empty: loopback only).
+# Under gunicorn the workers' numbers add up through PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Logging -------------------------------------------------------------------
 
