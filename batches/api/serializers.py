@@ -129,8 +129,10 @@ class BatchIntakeSerializer(serializers.Serializer):
 class BatchEditSerializer(RefuseReadOnlyFieldsMixin, serializers.Serializer):
     """Corrections. Send `version` to refuse the edit if someone changed the batch since you read it."""
 
-    fruit_type = serializers.ChoiceField(choices=FruitType.choices, required=False)
-    variety = CharField(max_length=100, required=False)
+    block = serializers.PrimaryKeyRelatedField(
+        queryset=Block.objects.select_related("farm__grower"), required=False,
+        help_text="Another block of the same grower (id): fruit type and variety follow it.",
+    )
     harvest_date = serializers.DateField(required=False)
     bin_count = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
     gross_weight_kg = kg(required=False)
@@ -140,7 +142,7 @@ class BatchEditSerializer(RefuseReadOnlyFieldsMixin, serializers.Serializer):
 
     # The rest of a batch changes only through intake, transition and pack-out.
     also_read_only = [name for name in BatchSerializer.Meta.fields if name not in (
-        "fruit_type", "variety", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg", "notes", "version",
+        "block", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg", "notes", "version",
     )]
 
 

@@ -6,7 +6,7 @@ import pytest
 from batches.models import Batch, BatchHistory
 from batches.tests.factories import with_block
 from core.tenancy import company_today
-from growers.tests.factories import GrowerFactory
+from growers.tests.factories import GrowerFactory, block_for
 from packhouses.tests.factories import PackhouseFactory
 
 from .factories import BatchFactory
@@ -17,7 +17,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def site(acme):
     with acme:
-        return {"grower": GrowerFactory(), "packhouse": PackhouseFactory(code="PH1")}
+        grower = GrowerFactory()
+        # Old-style intakes (grower, fruit, variety) name this block: the grower's only apple Gala block.
+        block_for(grower, "apple", "Gala")
+        return {"grower": grower, "packhouse": PackhouseFactory(code="PH1")}
 
 
 def intake_body(site, **overrides):
@@ -124,7 +127,7 @@ def test_stale_version_is_409(acme):
 
     late = api.post(f"/api/batches/{batch.pk}/transition/", {"to_status": "rejected", "reason": "x", "version": 1},
                     format="json")
-    stale_edit = api.patch(f"/api/batches/{batch.pk}/", {"variety": "Fuji", "version": 1}, format="json")
+    stale_edit = api.patch(f"/api/batches/{batch.pk}/", {"notes": "Fuji", "version": 1}, format="json")
 
     assert late.status_code == 409 and late.json()["code"] == "stale_version"
     assert stale_edit.status_code == 409
@@ -133,16 +136,18 @@ def test_stale_version_is_409(acme):
 def test_edit_through_the_api_records_old_and_new(acme):
     with acme:
         batch = BatchFactory(variety="Gala")
+        pink_lady = block_for(batch.grower, "apple", "Pink Lady")
 
     response = acme.api_client("Manager").patch(
-        f"/api/batches/{batch.pk}/", {"variety": "Pink Lady", "gross_weight_kg": "4100.00"}, format="json",
+        f"/api/batches/{batch.pk}/", {"block": pink_lady.pk, "gross_weight_kg": "4100.00"}, format="json",
     )
 
     assert response.status_code == 200
-    assert response.json()["net_weight_kg"] == "3600.00"
+    assert (response.json()["net_weight_kg"], response.json()["variety"]) == ("3600.00", "Pink Lady")
     with acme:
         row = BatchHistory.objects.get(batch=batch, event="edited")
-    assert row.payload["changes"] == {"variety": ["Gala", "Pink Lady"], "gross_weight_kg": ["4000.00", "4100.00"]}
+    assert row.payload["changes"] == {"block": [str(batch.block), str(pink_lady)],
+                                      "gross_weight_kg": ["4000.00", "4100.00"]}
 
 
 def test_status_cannot_be_patched(acme):
@@ -239,7 +244,9 @@ def test_without_a_key_every_post_is_a_new_batch_and_a_long_key_is_400(acme, sit
 
 def test_a_key_belongs_to_its_company(acme, globex, site):
     with globex:
-        other_site = {"grower": GrowerFactory(), "packhouse": PackhouseFactory(code="PH1")}
+        other_grower = GrowerFactory()
+        block_for(other_grower, "apple", "Gala")
+        other_site = {"grower": other_grower, "packhouse": PackhouseFactory(code="PH1")}
 
     mine = acme.api_client("Clerk").post("/api/batches/", intake_body(site), format="json",
                                          HTTP_IDEMPOTENCY_KEY="shared-key")

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from batches import services
 from batches.models import Batch, BatchHistory
 from core.tenancy import company_today
-from growers.tests.factories import GrowerFactory
+from growers.tests.factories import GrowerFactory, block_for
 from packhouses.tests.factories import PackhouseFactory
 
 from .factories import BatchFactory
@@ -22,11 +22,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def site(acme):
     with acme:
-        return {"grower": GrowerFactory(code="G0042", name="Oak Valley"), "packhouse": PackhouseFactory(code="PH1")}
+        grower = GrowerFactory(code="G0042", name="Oak Valley")
+        block = block_for(grower, "apple", "Gala")
+        return {"grower": grower, "block": block, "packhouse": PackhouseFactory(code="PH1")}
 
 
 def intake_form(site, **overrides):
-    data = {"grower": "G0042", "packhouse": site["packhouse"].pk, "fruit_type": "apple", "variety": "Gala",
+    data = {"block": "G0042-F1/B01", "packhouse": site["packhouse"].pk,
             "harvest_date": company_today().isoformat(), "bin_count": "10", "gross_weight_kg": "4200",
             "tare_weight_kg": "400", "notes": "", "idempotency_key": uuid.uuid4().hex}
     data.update(overrides)
@@ -81,13 +83,12 @@ def test_a_suggestion_with_the_name_is_accepted(acme, site):
     [
         ({"tare_weight_kg": "4200"}, "tare_weight_kg", "tare weight must be less than the gross weight"),
         ({"harvest_date": "2999-01-01"}, "harvest_date", "cannot be in the future"),
-        ({"grower": "G9999"}, "grower", "No grower has the code G9999"),
-        ({"grower": ""}, "grower", "This field is required"),
+        ({"block": "G9999-F1/B01"}, "block", "No block G9999-F1/B01"),
+        ({"block": ""}, "block", "This field is required"),
         ({"bin_count": "0"}, "bin_count", "greater than or equal to 1"),
         ({"gross_weight_kg": "-1"}, "gross_weight_kg", "greater than or equal to 0"),
         ({"gross_weight_kg": "12.345"}, "gross_weight_kg", "2 decimal places"),
-        ({"fruit_type": "banana"}, "fruit_type", "Select a valid choice"),
-        ({"variety": "<script>alert(1)</script>" * 10}, "variety", "at most 100 characters"),
+        ({"notes": "<script>alert(1)</script>" * 300}, "notes", "at most"),
     ],
 )
 def test_bad_intake_shows_the_error_beside_the_field_and_saves_nothing(acme, site, overrides, field, message):
@@ -108,14 +109,17 @@ def test_inactive_grower_is_refused_beside_the_grower(acme, site):
 
     response = acme.client("Clerk").post("/batches/new/", intake_form(site))
 
-    assert "inactive" in " ".join(response.context["form"].errors["grower"])
+    assert "inactive" in " ".join(response.context["form"].errors["block"])
 
 
 def test_hostile_text_is_stored_as_typed_and_escaped(acme, site):
     note = '<img src=x onerror="alert(1)"> ünïcødé 🍎'
     client = acme.client("Clerk")
 
-    response = client.post("/batches/new/", intake_form(site, notes=note, variety="Gala <b>"), follow=True)
+    with acme:
+        hostile_block = block_for(site["grower"], "apple", "Gala <b>")
+    form = intake_form(site, notes=note, block=f"{hostile_block.farm.code}/{hostile_block.code}")
+    response = client.post("/batches/new/", form, follow=True)
 
     with acme:
         batch = Batch.objects.get()
