@@ -11,6 +11,7 @@ from growers.api.views import GrowerViewSet
 from packhouses.api.views import PackhouseViewSet
 from payments.api.views import GrowerPaymentViewSet, PriceAgreementViewSet
 from reconciliation.api.views import DailyIntakeView, ReconciliationView
+from seasons.api.views import SeasonViewSet
 
 router = SimpleRouter()
 router.register("growers", GrowerViewSet, basename="grower")
@@ -18,6 +19,7 @@ router.register("packhouses", PackhouseViewSet, basename="packhouse")
 router.register("batches", BatchViewSet, basename="batch")
 router.register("payments", GrowerPaymentViewSet, basename="payment")
 router.register("prices", PriceAgreementViewSet, basename="price")
+router.register("seasons", SeasonViewSet, basename="season")
 
 
 urlpatterns = [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("packhouses/", include("packhouses.urls")),
     path("payments/", include("payments.urls")),
     path("reconciliation/", include("reconciliation.urls")),
+    path("seasons/", include("seasons.urls")),
     path("", dashboard, name="home"),
     path("", include("accounts.urls")),
 ]
