@@ -27,6 +27,11 @@ class SeasonForm(forms.ModelForm):
     def clean_code(self):
         return self.cleaned_data["code"].strip().upper()
 
+    def _get_validation_exclusions(self):
+        # The model's constraints on the dates are the service's to check, with a message naming the season
+        # they overlap; here Django would query the exclusion constraint, which fails on dates the wrong way round.
+        return {*super()._get_validation_exclusions(), "start_date", "end_date"}
+
     def validate_unique(self):
         """The service checks the code and the dates when it writes (the database's exclusion constraint is the
         backstop); checking here too would only race."""

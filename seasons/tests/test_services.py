@@ -2,6 +2,7 @@
 and intake on a day no season covers refused with the message that sends a clerk to a manager."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -92,8 +93,8 @@ def test_intake_on_a_day_no_season_covers_is_refused_with_the_managers_message(a
         packhouse = PackhouseFactory()
         with pytest.raises(ValidationError) as caught:
             batch_services.record_intake(
-                block=block, packhouse=packhouse, harvest_date=day, gross_weight_kg="1000", tare_weight_kg="100",
-                bin_count=2, intake_date=company_day_start(day) + dt.timedelta(hours=9),
+                block=block, packhouse=packhouse, harvest_date=day, gross_weight_kg=Decimal("1000"),
+                tare_weight_kg=Decimal("100"), bin_count=2, intake_date=company_day_start(day) + dt.timedelta(hours=9),
             )
         assert not grower.batches.exists()
 
