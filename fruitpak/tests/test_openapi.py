@@ -14,6 +14,7 @@ OPERATIONS = {
     ("/api/payments/", "get"), ("/api/payments/", "post"), ("/api/payments/{id}/", "get"),
     ("/api/prices/", "get"), ("/api/prices/", "post"), ("/api/prices/{id}/", "get"), ("/api/prices/{id}/", "patch"),
     ("/api/reconciliation/", "get"), ("/api/intake/daily/", "get"),
+    ("/api/seasons/", "get"), ("/api/seasons/", "post"), ("/api/seasons/{id}/", "get"), ("/api/seasons/{id}/", "patch"),
 }
 
 
