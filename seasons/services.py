@@ -105,7 +105,7 @@ def season_by_code_or_id(value):
     if not text:
         return None
     season = Season.objects.filter(code=text.upper()).first()
-    if season is None and text.isdigit() and int(text) < 2**63:
+    if season is None and text.isascii() and text.isdigit() and int(text) < 2**63:
         season = Season.objects.filter(pk=int(text)).first()
     return season
 

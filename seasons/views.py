@@ -73,8 +73,11 @@ def _next_season_initial():
     last = Season.objects.order_by("-end_date").first()
     if last is None:
         return {}
-    start = last.end_date + timedelta(days=1)
-    end = last.end_date.replace(year=last.end_date.year + 1, day=min(last.end_date.day, 28)
-                                if (last.end_date.month, last.end_date.day) == (2, 29) else last.end_date.day)
+    try:
+        start = last.end_date + timedelta(days=1)
+        end = last.end_date.replace(year=last.end_date.year + 1, day=min(last.end_date.day, 28)
+                                    if (last.end_date.month, last.end_date.day) == (2, 29) else last.end_date.day)
+    except (OverflowError, ValueError):  # a season that ends in 9999: nothing to suggest
+        return {}
     code = str(int(last.code) + 1) if last.code.isdigit() else ""
     return {"code": code, "start_date": start, "end_date": end}
