@@ -171,7 +171,7 @@ def logout(request):
 @permission_classes([IsAuthenticated])
 def api_root(request):
     """Who is asking, for which company, and what the API offers (the endpoints by their URL names)."""
-    names = ["grower", "packhouse", "batch", "payment", "price"]
+    names = ["grower", "packhouse", "batch", "payment", "price", "season"]
     endpoints = {name: reverse(f"{name}-list", request=request) for name in names}
     endpoints.update(
         reconciliation=reverse("reconciliation", request=request),

@@ -14,10 +14,12 @@ MANAGER = "Manager"
 ROLES = (MANAGER, FINANCE, CLERK)  # strongest first: a user's role is the first they hold
 
 ALL = frozenset({"view", "add", "change", "delete"})
-DOMAIN_APPS = ("packhouses", "growers", "batches", "payments", "reconciliation")
+DOMAIN_APPS = ("seasons", "packhouses", "growers", "batches", "payments", "reconciliation")
 
 ROLE_GRANTS = {
     CLERK: {
+        # Every role that reads batches reads the seasons they are filtered by; only managers add or change them.
+        "seasons": {"view"},
         "packhouses": {"view"},
         "growers": {"view"},
         "batches": {"view", "add", "change"},
@@ -25,6 +27,7 @@ ROLE_GRANTS = {
         "batches.defecttype": {"view"},
     },
     FINANCE: {
+        "seasons": {"view"},
         "packhouses": {"view"},
         "growers": {"view"},
         "batches": {"view"},

@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from core.filters import MAX_ID, BoundedPeriodsForm, FilterSet, StableOrderingFilter
 from growers.models import FruitType
+from seasons.filters import SeasonFilter
 
 from .models import Batch, BatchBin, Status
 
@@ -31,6 +32,8 @@ class BatchFilterSet(FilterSet):
     harvest_date_before = django_filters.DateFilter(field_name="harvest_date", lookup_expr="lte")
     # Dates in the company's time zone: the whole local day is included.
     intake_date = django_filters.DateFromToRangeFilter()
+    # By the season's intake dates, not batches.season_id: the range is ix_batches_intake_date's Index Cond.
+    season = SeasonFilter(date_field="intake_date", moments=True)
     ordering = StableOrderingFilter(
         fields=("batch_code", "intake_date", "harvest_date", "status", "fruit_type", "net_weight_kg", "bin_count"),
     )

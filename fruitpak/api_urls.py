@@ -12,6 +12,7 @@ from growers.api.views import BlockViewSet, FarmViewSet, GrowerViewSet, SprayCle
 from packhouses.api.views import PackhouseViewSet
 from payments.api.views import GrowerPaymentViewSet, PriceAgreementViewSet
 from reconciliation.api.views import DailyIntakeView, ReconciliationView
+from seasons.api.views import SeasonViewSet
 
 router = SimpleRouter()
 router.register("growers", GrowerViewSet, basename="grower")
@@ -24,6 +25,7 @@ router.register("payments", GrowerPaymentViewSet, basename="payment")
 router.register("prices", PriceAgreementViewSet, basename="price")
 router.register("defect-types", DefectTypeViewSet, basename="defect-type")
 router.register("qc-inspections", QCInspectionViewSet, basename="qc-inspection")
+router.register("seasons", SeasonViewSet, basename="season")
 
 
 urlpatterns = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("reconciliation/", include("reconciliation.urls")),
     path("company/settings/", include("tenants.urls")),
+    path("seasons/", include("seasons.urls")),
     path("", dashboard, name="home"),
     path("", include("accounts.urls")),
 ]

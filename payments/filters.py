@@ -3,6 +3,7 @@ from django.db.models import Q
 
 from core.filters import BoundedPeriodsForm, FilterSet, StableOrderingFilter
 from growers.models import FruitType
+from seasons.filters import SeasonFilter
 
 from .models import Grade, GrowerPayment, PaymentType, PriceAgreement
 
@@ -12,6 +13,8 @@ class GrowerPaymentFilterSet(FilterSet):
     # Plain date filters (see batches.filters: a range filter would compare the date in UTC).
     paid_date_after = django_filters.DateFilter(field_name="paid_date", lookup_expr="gte")
     paid_date_before = django_filters.DateFilter(field_name="paid_date", lookup_expr="lte")
+    # Payments paid on the season's days (ix_grower_payments_paid_date).
+    season = SeasonFilter(date_field="paid_date")
     q = django_filters.CharFilter(field_name="reference", lookup_expr="icontains", label="Reference")
     grower_code = django_filters.CharFilter(field_name="grower__code", lookup_expr="iexact", label="Grower code")
     ordering = StableOrderingFilter(fields=("paid_date", "amount", "reference", "created_at"))

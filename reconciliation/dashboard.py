@@ -7,17 +7,22 @@ from django.db.models import Count, Sum
 
 from batches.models import Batch, Status
 from core.cache import cached_data
-from core.tenancy import company_today
+from core.tenancy import company_day_start, company_today
+from seasons.models import Season
+from seasons.services import ENDING_SOON_DAYS, ending_soon
 
 from .models import VIEW_PERMISSION, DailyGrowerIntake
-from .report import default_period, reconcile
+from .report import reconcile, resolve_period
 
 CHART_DAYS = 30
 TOP_GROWERS = 10
+# Batches received without spray clearance, newest first: a short list to act on, with the season's count.
+UNCLEARED_ROWS = 10
 # Growers too: the top growers show their names.
 # "intake_view": the chart reads daily_grower_intake, which a refresh changes some time after the intake's
 # own bump ("batches"); without it the old numbers would be cached again for the TTL.
-DEPENDS_ON = ("batches", "payments", "prices", "growers", "intake_view")
+# "seasons": the period is the current season, and the season warning reads them.
+DEPENDS_ON = ("batches", "payments", "prices", "growers", "intake_view", "seasons")
 ZERO = Decimal("0")
 
 # Each section needs what its API twin needs, so the page never shows a user what /api/ refuses them:
@@ -29,6 +34,10 @@ SECTION_PERMISSIONS = {
     "statuses": ("batches.view_batch",),
     "top_growers": ("batches.view_batch", "growers.view_grower"),
     "reconciliation": (VIEW_PERMISSION,),
+    # Batches by code and grower, as /api/batches/ gives them.
+    "uncleared": ("batches.view_batch",),
+    # Only those who can add the missing season are told to.
+    "season_warning": ("seasons.add_season",),
 }
 
 
@@ -38,7 +47,8 @@ def visible_sections(user):
 
 
 def dashboard_data():
-    """Today's intake, 30 days of intake, batches by status, top growers, flagged growers.
+    """Today's intake, 30 days of intake, batches by status, top growers, flagged growers, batches received
+    without clearance this season, and whether the last season ends soon.
 
     The key holds the generations of what the numbers depend on, so a write
     makes the next read recompute; the cache key function adds the schema.
@@ -60,7 +70,8 @@ def _build(today):
         for n in range(CHART_DAYS)
     ]
     todays = by_day.get(today, {})
-    season_from, season_to = default_period()
+    period = resolve_period()  # the current season; the 365 days up to today while there is none
+    season_from, season_to = period.date_from, period.date_to
     top = list(
         DailyGrowerIntake.objects.filter(day__gte=season_from, day__lte=season_to)
         .values("grower__code", "grower__name", "grower_id")
@@ -75,9 +86,37 @@ def _build(today):
         "statuses": [(status.label, status.value, statuses.get(status.value, 0)) for status in Status],
         "top_growers": top,
         "season": (season_from, season_to),
+        "season_code": period.season_code,
+        "period_source": period.source,
         "flagged": report.totals.flagged_growers,
         "growers_reconciled": report.totals.growers,
+        "uncleared": _uncleared(season_from, season_to),
+        "season_warning": _season_warning(today),
     }
+
+
+def _uncleared(first_day, last_day):
+    """The newest batches of the period received without spray clearance, and how many there are.
+
+    The flag is rare, so the partial index ix_batches_without_clearance (intake_date WHERE without_clearance)
+    holds only these rows: the period is its Index Cond, read backwards for the newest.
+    """
+    flagged = Batch.objects.filter(without_clearance=True, intake_date__gte=company_day_start(first_day),
+                                   intake_date__lt=company_day_start(last_day + timedelta(days=1)))
+    rows = list(flagged.order_by("-intake_date").values(
+        "id", "batch_code", "intake_date", "grower__code", "grower__name", "block__code", "block__farm__code",
+    )[:UNCLEARED_ROWS])
+    return {"rows": rows, "count": len(rows) if len(rows) < UNCLEARED_ROWS else flagged.count()}
+
+
+def _season_warning(today):
+    """The last season, when it ends within ENDING_SOON_DAYS or has ended with none after it; also when there is
+    no season at all (intake is refused then); else None."""
+    last = ending_soon()
+    if last is None:
+        return None if Season.objects.exists() else {"code": None, "ended": True}
+    return {"code": last.code, "name": last.name, "end_date": last.end_date, "ended": last.end_date < today,
+            "days_left": (last.end_date - today).days, "warn_days": ENDING_SOON_DAYS}
 
 
 def _bars(days, height=160, width=600):

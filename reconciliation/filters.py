@@ -4,8 +4,8 @@ The report's parameters are not filters over a queryset: they go into one
 SQL statement. So they are a plain Django form, not a FilterSet. The same
 form serves the HTML page (fields, errors beside them) and the API (its
 errors become the 400's `errors`), with the same names in the query
-string: `from`, `to`, `grower`, `packhouse`, `fruit_type`, `threshold`,
-`threshold_percent`, `flagged`, `ordering`.
+string: `from`, `to`, `season`, `grower`, `packhouse`, `fruit_type`,
+`threshold`, `threshold_percent`, `flagged`, `ordering`.
 
 The daily intake list reads a (materialized) view through a model, so it is
 an ordinary FilterSet like every other list.
@@ -17,9 +17,12 @@ from django import forms
 from core.filters import BoundedPeriodsForm, FilterSet, IdChoiceField
 from growers.models import FruitType, Grower
 from packhouses.models import Packhouse
+from seasons.fields import SeasonField
+from seasons.filters import SeasonFilter
+from seasons.services import current_season
 
 from .models import DailyGrowerIntake
-from .report import MAX_PERIOD_DAYS, ORDERING_CHOICES, default_period, period_errors
+from .report import MAX_PERIOD_DAYS, ORDERING_CHOICES, period_errors, resolve_period
 
 FLAGGED_CHOICES = [("", "All growers"), ("true", "Flagged only"), ("false", "Not flagged")]
 
@@ -29,24 +32,37 @@ def _period_fields():
     return {
         "from": forms.DateField(
             required=False, label="From",
-            help_text="First local date of the period (YYYY-MM-DD). Default: 364 days before `to`.",
+            help_text="First local date of the period (YYYY-MM-DD). Default: 364 days before `to`; with neither "
+                      "`from` nor `to`, the current season's first day.",
         ),
         "to": forms.DateField(
             required=False, label="To",
-            help_text=f"Last local date of the period, inclusive (YYYY-MM-DD). Default: today. "
-                      f"At most {MAX_PERIOD_DAYS} days from `from`.",
+            help_text=f"Last local date of the period, inclusive (YYYY-MM-DD). Default: today; with neither `from` "
+                      f"nor `to`, the current season's last day (or, when the company has no season, today and "
+                      f"`from` 364 days before). At most {MAX_PERIOD_DAYS} days from `from`.",
+        ),
+        "season": SeasonField(
+            empty_label="Current season",
+            help_text="A season by code (e.g. 2026) or id: the period is its days. Not together with from or to.",
         ),
     }
 
 
 class PeriodForm(forms.Form):
-    """`from` and `to`, local dates, both inclusive. Missing ends get the defaults of report.default_period."""
+    """`from` and `to`, local dates, both inclusive, or a `season`. Missing ones get the defaults of
+    report.resolve_period: the current season when nothing is given."""
+
+    period_info = None  # the report.Period, once valid
 
     def clean(self):
         data = super().clean()
-        if "from" in self.errors or "to" in self.errors:
+        if self.errors.keys() & {"from", "to", "season"}:
             return data
-        data["from"], data["to"] = default_period(data.get("from"), data.get("to"))
+        if data.get("season") is not None and (data.get("from") or data.get("to")):
+            self.add_error("season", "Give a season or a period (from, to), not both.")
+            return data
+        self.period_info = resolve_period(data.get("from"), data.get("to"), data.get("season"))
+        data["from"], data["to"] = self.period_info.date_from, self.period_info.date_to
         for name, messages in period_errors(data["from"], data["to"]).items():
             for message in messages:
                 self.add_error(name, message)
@@ -105,6 +121,7 @@ class ReconciliationForm(PeriodForm):
             "packhouse": data.get("packhouse"), "fruit_type": data.get("fruit_type") or None,
             "threshold_amount": data.get("threshold"), "threshold_percent": data.get("threshold_percent"),
             "flagged": data.get("flagged"), "ordering": data.get("ordering") or "grower_code",
+            "period": self.period_info,
         }
 
 
@@ -114,6 +131,7 @@ class DailyIntakeFilterSet(FilterSet):
     # which a date column then shifts to the previous day east of UTC.
     day_after = django_filters.DateFilter(field_name="day", lookup_expr="gte", label="From day")
     day_before = django_filters.DateFilter(field_name="day", lookup_expr="lte", label="To day")
+    season = SeasonFilter(date_field="day")
     fruit_type = django_filters.MultipleChoiceFilter(choices=FruitType.choices)
     ordering = django_filters.OrderingFilter(fields=("day", "batches", "bins", "net_kg"))
 
@@ -124,5 +142,11 @@ class DailyIntakeFilterSet(FilterSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if data.get("day_after") is None and data.get("day_before") is None and data.get("season") is None:
+            # No period asked for: the current season's days (all days while the company has no season).
+            season = current_season()
+            if season is not None:
+                queryset = queryset.filter(day__gte=season.start_date, day__lte=season.end_date)
         # Every ordering ends with the view's unique key, so pages never overlap.
         return queryset.order_by(*queryset.query.order_by, "-day", "grower_id", "packhouse_id", "fruit_type")

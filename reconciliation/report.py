@@ -23,6 +23,7 @@ from core import periods
 from core.tenancy import company_timezone, company_today
 from growers.models import FruitType
 from payments.models import GrowerPayment
+from seasons.services import current_season
 
 from . import sql
 from .services import sync_time_zone
@@ -31,7 +32,8 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 # The longest period one report or statement covers: two years (one with a leap day).
 MAX_PERIOD_DAYS = 731
-# A period that is not given is the 365 days up to today (or up to `to`).
+# A period with one end given runs 365 days to or from it; with neither given it is the current season, or,
+# when the company has no season yet, the 365 days up to today.
 DEFAULT_PERIOD_DAYS = 365
 PAYMENT_TYPES = ("advance", "final", "deduction", "adjustment")
 
@@ -58,11 +60,55 @@ def money(value):
 # --- parameters -------------------------------------------------------------------------
 
 
-def default_period(date_from=None, date_to=None):
-    """The period to use when one or both ends are not given: `to` is today, `from` 364 days before `to`."""
+# Where a report's period came from (the API's parameters.period_source).
+PERIOD_SOURCES = {
+    "given": "from and/or to as given (a missing end 365 days from the other, or today)",
+    "season": "the season asked for",
+    "current_season": "neither from, to nor season given: the current season",
+    "rolling": "neither given and the company has no season yet: the 365 days up to today",
+}
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates, both inclusive, and why they are these."""
+
+    date_from: date
+    date_to: date
+    source: str  # a key of PERIOD_SOURCES
+    season: object = None  # the Season, for "season" and "current_season"
+
+    @property
+    def season_code(self):
+        return self.season.code if self.season is not None else None
+
+
+def resolve_period(date_from=None, date_to=None, season=None):
+    """The period of a report or statement. A season gives its days; with nothing given, the current season
+    (seasons.services.current_season) or, without one, the rolling 365 days up to today. Callers refuse a
+    season together with from/to (filters.PeriodForm)."""
+    if season is not None:
+        return Period(season.start_date, season.end_date, "season", season)
+    if date_from is None and date_to is None:
+        season = current_season()
+        if season is None:
+            today = company_today()
+            return Period(today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), today, "rolling")
+        start, end = season.start_date, season.end_date
+        if (end - start).days >= MAX_PERIOD_DAYS:
+            # A season longer than a report may be: its latest part, so that the default is never refused.
+            end = min(end, max(company_today(), start))
+            start = max(start, end - timedelta(days=MAX_PERIOD_DAYS - 1))
+        return Period(start, end, "current_season", season)
     date_to = date_to or company_today()
     date_from = date_from or date_to - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
-    return date_from, date_to
+    return Period(date_from, date_to, "given")
+
+
+def default_period(date_from=None, date_to=None):
+    """(from, to) of resolve_period: the current season when neither end is given."""
+    period = resolve_period(date_from, date_to)
+    return period.date_from, period.date_to
 
 
 def period_errors(date_from, date_to):
@@ -160,6 +206,8 @@ class ReconciliationReport:
     limit: int | None
     offset: int
     filters: dict = field(default_factory=dict)  # grower, packhouse, fruit_type, flagged, ordering as given
+    period_source: str = "given"  # a key of PERIOD_SOURCES
+    season: str | None = None  # the code of the season whose days the period is
 
 
 ROW_FIELDS = [f.name for f in ReconciliationRow.__dataclass_fields__.values()]
@@ -167,8 +215,10 @@ TOTAL_FIELDS = [f.name for f in ReconciliationTotals.__dataclass_fields__.values
 
 
 def reconcile(date_from, date_to, *, grower=None, packhouse=None, fruit_type=None, threshold_amount=None,
-              threshold_percent=None, flagged=None, ordering="grower_code", limit=None, offset=0):
+              threshold_percent=None, flagged=None, ordering="grower_code", limit=None, offset=0, period=None):
     """The reconciliation of the current company for a period (local dates, both inclusive).
+
+    `period`, a resolve_period() result for these dates, only labels the report (its source and season).
 
     `grower` and `packhouse` are instances or ids; `fruit_type` a FruitType
     value. Thresholds: see `resolve_thresholds`. `flagged` True or False
@@ -209,6 +259,7 @@ def reconcile(date_from, date_to, *, grower=None, packhouse=None, fruit_type=Non
         rows=rows, totals=totals, limit=limit, offset=offset,
         filters={"grower": _pk(grower), "packhouse": _pk(packhouse), "fruit_type": fruit_type,
                  "flagged": flagged, "ordering": ordering},
+        period_source=period.source if period else "given", season=period.season_code if period else None,
     )
 
 

@@ -24,9 +24,10 @@ def _csv(lines, filename):
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def report(request):
     """Value next to payments, grower by grower; the same function as the API and the CSV."""
-    form = ReconciliationPageForm(request.GET or None)
+    # Always bound: with nothing asked for, the page shows the current season (report.resolve_period).
+    form = ReconciliationPageForm(request.GET)
     result = None
-    if form.is_bound and form.is_valid():
+    if form.is_valid():
         try:
             result = reconcile(**form.report_kwargs())
         except ValidationError as exc:
@@ -38,7 +39,7 @@ def report(request):
     query.pop("format", None)
     # The form's errors are on the page, but the answer is still the 400 the API gives for the same query.
     status = 400 if form.errors else 200
-    context = {"form": form, "report": result, "query": query.urlencode()}
+    context = {"form": form, "report": result, "query": query.urlencode(), "period": form.period_info}
     return render(request, "reconciliation/report.html", context, status=status)
 
 
@@ -55,7 +56,8 @@ def statement(request, pk):
             return _csv(statement_csv(result), statement_filename(result))
     query = request.GET.copy()
     query.pop("format", None)
-    context = {"grower": grower, "form": form, "statement": result, "query": query.urlencode()}
+    context = {"grower": grower, "form": form, "statement": result, "query": query.urlencode(),
+               "period": form.period_info}
     return render(request, "reconciliation/statement.html", context, status=400 if form.errors else 200)
 
 

@@ -37,9 +37,10 @@ def update_season(season, **changes):
             | Q(intake_date__gte=company_day_start(season.end_date + timedelta(days=1)))
         )
         if stranded.exists():
+            count = stranded.count()
             raise ValidationError({"start_date": (
-                f"{stranded.count()} batches were received on days the new dates leave out; "
-                "a season's dates can only grow once it holds batches."
+                f"{count} {'batch was' if count == 1 else 'batches were'} received on days the new dates leave "
+                "out; a season's dates can only grow once it holds batches."
             )})
     _save(season)
     return season
@@ -47,6 +48,8 @@ def update_season(season, **changes):
 
 def _save(season):
     errors = {}
+    if season._state.adding and season.code and Season.objects.filter(code=season.code).exists():
+        errors["code"] = f"Season {season.code} already exists; choose another code."
     if season.start_date and season.end_date and season.end_date >= season.start_date:
         clash = _overlapping(season).first()
         if clash:
@@ -91,6 +94,25 @@ def ending_soon():
     if today <= last.end_date <= today + timedelta(days=ENDING_SOON_DAYS) or last.end_date < today:
         return last
     return None
+
+
+def season_by_code_or_id(value):
+    """The season a request names by code (e.g. `2026`) or by id, or None.
+
+    The code wins: codes are what people type, and a code of digits (`2026`) would otherwise be read as an id.
+    """
+    text = str(value or "").strip()
+    if not text:
+        return None
+    season = Season.objects.filter(code=text.upper()).first()
+    if season is None and text.isascii() and text.isdigit() and int(text) < 2**63:
+        season = Season.objects.filter(pk=int(text)).first()
+    return season
+
+
+def season_moments(season):
+    """The aware moments [start, end) of the season's local days: an intake_date range the index serves."""
+    return company_day_start(season.start_date), company_day_start(season.end_date + timedelta(days=1))
 
 
 def no_season_message(day):

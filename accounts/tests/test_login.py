@@ -113,7 +113,7 @@ def test_api_root_names_company_and_user(acme):
     assert response.json()["company"] == {"name": "Acme Fruit", "schema": "acme"}
     assert response.json()["user"] == {"email": "finance@acme.test", "role": "Finance"}
     assert set(response.json()["endpoints"]) == {
-        "grower", "packhouse", "batch", "payment", "price", "reconciliation", "intake_daily",
+        "grower", "packhouse", "batch", "payment", "price", "season", "reconciliation", "intake_daily",
     }
 
 

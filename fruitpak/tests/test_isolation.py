@@ -14,6 +14,7 @@ endpoints; this file makes that complete and adds the session, cache, raw
 SQL and suspension cases.
 """
 
+import datetime as dt
 import re
 from decimal import Decimal
 from types import SimpleNamespace
@@ -40,13 +41,15 @@ from packhouses.tests.factories import PackhouseFactory
 from payments import services as payment_services
 from payments.models import GrowerPayment, PriceAgreement
 from reconciliation.services import refresh_intake_view
+from seasons import services as season_services
+from seasons.models import Season
 
 pytestmark = pytest.mark.django_db
 
 MANAGER = "Manager"
 # Strings of acme's data that no globex response may contain.
 MARKERS = ["Quokka Ridge", "QK0001", "Wombat Valley", "WMB-", "Numbat Red", "EFT-QUOLL-777", "dingo deal",
-           "acme.test", "Acme Fruit"]
+           "acme.test", "Acme Fruit", "QUOKKA-"]
 # Patterns that serve no company data, whoever asks: the login forms, the API's description, the admin's scripts.
 NO_COMPANY_DATA = {
     "login/": "the login form",
@@ -83,9 +86,11 @@ OBJECT_OF_ROUTE = [
     ("api/^growers/", "grower"), ("api/^packhouses/", "packhouse"), ("api/^batches/", "batch"),
     ("api/^payments/", "payment"), ("api/^prices/", "price"), ("batches/", "batch"), ("growers/", "grower"),
     ("packhouses/", "packhouse"), ("reconciliation/growers/", "grower"), ("admin/accounts/user/", "user"),
+    ("api/^seasons/", "season"), ("seasons/", "season"),
 ]
 OBJECT_OF_MODEL = {Grower: "grower", Packhouse: "packhouse", Batch: "batch", GrowerPayment: "payment",
-                   PriceAgreement: "price", Group: "group", DefectType: "defect_type", QCInspection: "inspection"}
+                   PriceAgreement: "price", Group: "group", DefectType: "defect_type", QCInspection: "inspection",
+                   Season: "season"}
 
 
 def model_of(callback):
@@ -152,9 +157,13 @@ def world(acme, globex):
         user, group = acme_only(User, globex, lambda n: account_services.create_user(
             email=f"quokka{n}@acme.test", password="correct-horse-battery", role="Clerk",
         )), acme_only(Group, globex, lambda n: Group.objects.create(name=f"Quokka Ridge pickers {n}"))
+        season = acme_only(Season, globex, lambda n: season_services.create_season(
+            code=f"QUOKKA-{n}", name=f"Quokka Ridge season {n}", start_date=dt.date(2040 + n, 1, 1),
+            end_date=dt.date(2040 + n, 12, 31),
+        ))
         return SimpleNamespace(
             grower=grower.pk, packhouse=packhouse.pk, batch=batch.pk, payment=payment.pk, price=price.pk,
-            user=user.pk, group=group.pk, defect_type=defect_type.pk, inspection=inspection.pk,
+            user=user.pk, group=group.pk, defect_type=defect_type.pk, inspection=inspection.pk, season=season.pk,
             batch_content_type=ContentType.objects.get_for_model(Batch).pk, batch_version=batch.version,
         )
 

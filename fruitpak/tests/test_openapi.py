@@ -21,6 +21,7 @@ OPERATIONS = {
     ("/api/defect-types/{id}/", "patch"), ("/api/defect-types/{id}/", "put"),
     ("/api/batches/{id}/inspections/", "get"), ("/api/batches/{id}/inspections/", "post"),
     ("/api/qc-inspections/", "get"), ("/api/qc-inspections/{id}/", "get"), ("/api/qc-report/", "get"),
+    ("/api/seasons/", "get"), ("/api/seasons/", "post"), ("/api/seasons/{id}/", "get"), ("/api/seasons/{id}/", "patch"),
 }
 
 

@@ -6,6 +6,8 @@ from growers.api.serializers import GrowerRefSerializer
 from growers.models import FruitType
 from packhouses.api.serializers import PackhouseRefSerializer
 
+from ..report import PERIOD_SOURCES
+
 
 def money(help_text):
     return serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True, help_text=help_text)
@@ -78,6 +80,12 @@ class ReconciliationParametersSerializer(serializers.Serializer):
 
     date_from = serializers.DateField(read_only=True)
     date_to = serializers.DateField(read_only=True)
+    period_source = serializers.ChoiceField(
+        choices=list(PERIOD_SOURCES), read_only=True,
+        help_text="Where the dates came from: " + "; ".join(f"{k}: {v}" for k, v in PERIOD_SOURCES.items()) + ".",
+    )
+    season = serializers.CharField(read_only=True, allow_null=True,
+                                   help_text="The code of the season whose days the period is, else null.")
     time_zone = serializers.CharField(read_only=True, help_text="The company's: the dates are local dates.")
     currency = serializers.CharField(read_only=True)
     threshold_amount = serializers.DecimalField(max_digits=None, decimal_places=2, read_only=True, allow_null=True)

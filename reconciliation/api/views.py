@@ -43,6 +43,7 @@ def _form_parameters():
     return [
         OpenApiParameter("from", OpenApiTypes.DATE, description=field["from"].help_text),
         OpenApiParameter("to", OpenApiTypes.DATE, description=field["to"].help_text),
+        OpenApiParameter("season", {"type": "string", "maxLength": 20}, description=field["season"].help_text),
         OpenApiParameter("grower", ID_SCHEMA, description=field["grower"].help_text),
         OpenApiParameter("packhouse", ID_SCHEMA, description=field["packhouse"].help_text),
         OpenApiParameter("fruit_type", OpenApiTypes.STR, enum=FruitType.values,
@@ -88,6 +89,9 @@ class ReconciliationView(APIView):
 
 class DailyIntakeView(generics.ListAPIView):
     """Intake per local day, grower, packhouse and fruit, from the daily_grower_intake view.
+
+    Without day_after, day_before or season: the current season's days (every day while the company has
+    no season yet).
 
     Refreshed shortly after each intake (debounced) and by
     `manage.py refresh_intake_view`, so it may lag the batches by a little.

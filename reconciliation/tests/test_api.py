@@ -80,6 +80,7 @@ def test_report_envelope_rows_totals_and_parameters(acme, march):
     assert body["parameters"] == {
         "date_from": "2026-03-01", "date_to": "2026-03-31", "time_zone": "Africa/Johannesburg",
         "currency": "ZAR", "threshold_amount": "500.00", "threshold_percent": "5.00",
+        "period_source": "given", "season": None,
     }
 
 
