@@ -54,7 +54,8 @@ class Batch(models.Model):
     season = models.ForeignKey("seasons.Season", on_delete=models.PROTECT, related_name="batches", null=True,
                                db_index=False)
     # Received under mrl_gate=warn with no spray clearance for its block and season.
-    without_clearance = models.BooleanField(default=False)
+    # db_default: app servers still on the old code insert batches without this column during a deploy.
+    without_clearance = models.BooleanField(default=False, db_default=False)
     fruit_type = models.CharField(max_length=20, choices=FruitType.choices)
     variety = models.CharField(max_length=100)
     harvest_date = models.DateField()

@@ -45,11 +45,11 @@ class Company(TenantMixin):
     )
     # What intake does when a block has no spray (MRL) clearance for the season.
     mrl_gate = models.CharField(
-        "MRL gate", max_length=5, choices=MrlGate.choices, default=MrlGate.WARN,
+        "MRL gate", max_length=5, choices=MrlGate.choices, default=MrlGate.WARN, db_default=MrlGate.WARN,
         help_text="Off: no check. Warn: record the batch and flag it. Block: refuse the intake.",
     )
     qc_required = models.BooleanField(
-        "QC required", default=False,
+        "QC required", default=False, db_default=False,
         help_text="A batch needs a passed or downgraded QC inspection before grading.",
     )
     # A suspended company's hosts answer 404.

@@ -13,12 +13,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='company',
             name='mrl_gate',
-            field=models.CharField(choices=[('off', 'Off'), ('warn', 'Warn'), ('block', 'Block')], default='warn', help_text='Off: no check. Warn: record the batch and flag it. Block: refuse the intake.', max_length=5, verbose_name='MRL gate'),
+            field=models.CharField(choices=[('off', 'Off'), ('warn', 'Warn'), ('block', 'Block')], db_default='warn', default='warn', help_text='Off: no check. Warn: record the batch and flag it. Block: refuse the intake.', max_length=5, verbose_name='MRL gate'),
         ),
         migrations.AddField(
             model_name='company',
             name='qc_required',
-            field=models.BooleanField(default=False, help_text='A batch needs a passed or downgraded QC inspection before grading.', verbose_name='QC required'),
+            field=models.BooleanField(db_default=False, default=False, help_text='A batch needs a passed or downgraded QC inspection before grading.', verbose_name='QC required'),
         ),
         migrations.AddConstraint(
             model_name='company',
