@@ -68,6 +68,9 @@ DEFECT_COLUMNS = ("inspection_id", "defect_type_id", "count")
 TABLES = (("batches", BATCH_COLUMNS), ("batch_history", HISTORY_COLUMNS), ("batch_bins", BIN_COLUMNS),
           ("qc_inspections", INSPECTION_COLUMNS), ("qc_defects", DEFECT_COLUMNS))
 OPEN = frozenset(status.value for status in OPEN_STATUSES)
+OPEN_DAYS = 8  # a batch older than a week is packed, dispatched or rejected (season.STATUS_BY_AGE)
+MAX_BINS = 41  # at most, per delivery (season.SeasonPlan.day_batches)
+MIN_RING = 2_000  # bins the smallest packhouse owns
 NULL = "\\N"
 
 
@@ -120,9 +123,10 @@ class Timestamps:
 class BinRing:
     """Bin codes (BN0000001..) handed out in intake order, round a ring of the company's bins.
 
-    A code comes round again only after every other code: the ring is
-    larger than the bins of the batches still open (the last week's), so no
-    code is in two open batches; codes already in open batches are skipped.
+    A code comes round again only after every other code, as emptied bins
+    go back to the farms: the ring is larger than all the bins of the last
+    week's batches, the only ones still open, so no code is in two open
+    batches; codes already in open batches (an earlier run's) are skipped.
     """
 
     def __init__(self, size, taken):
@@ -193,11 +197,14 @@ class BatchLoader:
         COPYs.
         """
         plan = self.plan
-        chunks = day_chunks(plan.sample_days(count), CHUNK)
+        days = plan.sample_days(count)
+        chunks = day_chunks(days, CHUNK)
         users = self._users()
         prices = PriceBook()
+        # Only a batch of the last week can still be open: the ring holds more bins than all of theirs.
         taken = set(BatchBin.objects.filter(open=True).values_list("code", flat=True))
-        self.bin_ring = BinRing(min(10_000_000, max(50_000, 2 * count + len(taken))), taken)
+        last_week = sum(n for day, n in days if (plan.today - day).days <= OPEN_DAYS)
+        self.bin_ring = BinRing(max(MIN_RING, MAX_BINS * last_week) + len(taken), taken)
         values = defaultdict(lambda: defaultdict(float))
         self.out(f"Batches: {self.report.batches_before} exist, adding {count}...")
         # The size from shutil: a terminal that reports 0 x 0 (some CI runners) would hide tqdm's bar.

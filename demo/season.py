@@ -25,7 +25,9 @@ RECEIVED, GRADING, PACKING, PACKED, DISPATCHED, REJECTED = (
 )
 EPOCH = date(1970, 1, 1)
 HOUR = 3600
-BIN_SCAN_SHARE = 0.2  # batches whose bins were scanned at intake (the rest only counted)
+# Batches whose bins were scanned at intake (the rest only counted): more in the last weeks, since the
+# packhouses put in scanners, so the open batches have bins to search for.
+BIN_SCAN_SHARE, RECENT_BIN_SCAN_SHARE, RECENT_SCAN_DAYS = 0.2, 0.6, 14
 QC_SHARE = 0.1  # batches sampled by QC (all of them when the company requires QC before grading)
 
 
@@ -141,6 +143,7 @@ class SeasonPlan:
         mode = min(start + 3 * 3600, end)  # deliveries peak mid-morning
         items, cum = self.month_cum[day.month]
         blocks, qc_share = self.blocks, self.qc_share
+        scan_share = RECENT_BIN_SCAN_SHARE if (self.today - day).days < RECENT_SCAN_DAYS else BIN_SCAN_SHARE
         recent = (self.today - day).days < RECENT_DAYS
         rows = []
         for _ in range(count):
@@ -157,7 +160,7 @@ class SeasonPlan:
             back = rng.random()
             harvest = day - timedelta(days=0 if back < 0.6 else 1 if back < 0.9 else 2 if back < 0.97 else 3)
             rows.append([intake, day, packhouse, grower_index, variety, harvest, bins, gross, tare, block,
-                         rng.random() < qc_share, rng.random() < BIN_SCAN_SHARE])
+                         rng.random() < qc_share, rng.random() < scan_share])
         return rows
 
 
