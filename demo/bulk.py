@@ -34,6 +34,7 @@ import shutil
 import sys
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import connection
@@ -50,8 +51,8 @@ from .reference import BATCH_NOTES, QC_BRIX, QC_FIRMNESS, QC_NOTES, QC_SAMPLE_SI
 from .season import CREATED, EPOCH, PACKOUT, QC, RECEIVED, REJECTED, SeasonPlan, day_chunks, lifecycle
 
 CHUNK = 50_000  # batches per COPY round trip (and per counter upsert)
-# Foreign keys are checked at commit (cheapest), but PostgreSQL queues ~15 checks per batch in memory until
-# then: a run adding more than this checks them per COPY instead (slower, bounded memory).
+# Foreign keys of other tables are checked at commit (cheapest), but PostgreSQL queues the checks in memory
+# until then: a run adding more than this checks them per COPY instead (slower, bounded memory).
 CHECK_AT_COMMIT_UP_TO = 2_000_000
 BATCH_COLUMNS = (
     "id", "batch_code", "grower_id", "packhouse_id", "fruit_type", "variety", "harvest_date", "intake_date",
@@ -211,13 +212,11 @@ class BatchLoader:
         size = shutil.get_terminal_size((100, 24))
         bar = tqdm(total=count, unit=" batches", file=sys.stderr, disable=None if self.progress else True,
                    mininterval=0.5, ncols=min(size.columns, 120), nrows=size.lines)
-        if count > CHECK_AT_COMMIT_UP_TO:
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         # A pipeline of two stages: while one chunk's COPY runs, the next chunk's lines are made. The pool's
         # exit waits for the COPY in flight, so none is left running on the connection, even on Ctrl-C.
         copying = None
-        with bar, ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed-demo-copy") as pool:
+        with foreign_keys_validated_after([table for table, _ in TABLES], immediate=count > CHECK_AT_COMMIT_UP_TO), \
+                bar, ThreadPoolExecutor(max_workers=1, thread_name_prefix="seed-demo-copy") as pool:
             rows, ids = self._reserve(plan.chunk_batches(next(chunks, ())))
             while rows:
                 lines = self._lines(rows, ids, users, prices, values)
@@ -368,6 +367,40 @@ class BatchLoader:
         self.report.uncleared_created += uncleared
         return {"batches": batch_lines, "batch_history": history_lines, "batch_bins": bin_lines,
                 "qc_inspections": inspection_lines, "qc_defects": defect_lines}
+
+
+@contextmanager
+def foreign_keys_validated_after(tables, immediate=False):
+    """The foreign keys of `tables` are set aside while the block loads them, then put back and validated.
+
+    Checked row by row, the ~20 foreign keys per batch (batch, block, season, grower, clerk... of batches,
+    history, bins and inspections) took as long as the COPYs themselves; VALIDATE CONSTRAINT checks each
+    one with a single join. Inside the caller's transaction: other sessions wait for its commit (the
+    tables are locked), and if anything fails, the rollback brings the constraints back as they were.
+    Each comes back under its own name with its own definition (pg_get_constraintdef), deferrable as before.
+    The checks already queued (the farms and blocks just made) run first: PostgreSQL alters no table with
+    checks pending. `immediate`: the other tables' checks run per statement from then on.
+    """
+    def settle(cursor):
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        if not immediate:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY conrelid, conname", [list(tables)],
+        )
+        keys = cursor.fetchall()
+        settle(cursor)
+        for table, name, _ in keys:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    yield
+    with connection.cursor() as cursor:
+        settle(cursor)
+        for table, name, definition in keys:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition} NOT VALID')
+            cursor.execute(f'ALTER TABLE {table} VALIDATE CONSTRAINT "{name}"')
 
 
 def raw_connection():

@@ -551,3 +551,21 @@ def test_the_bin_ring_skips_codes_in_open_batches_and_comes_round_only_after_eve
     assert first == ["BN0000001", "BN0000003", "BN0000004", "BN0000006", "BN0000007", "BN0000008", "BN0000009",
                      "BN0000010"]
     assert ring.take(3) == ["BN0000001", "BN0000003", "BN0000004"]
+
+
+def _foreign_keys():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+            "WHERE contype = 'f' AND connamespace = current_schema()::regnamespace ORDER BY 1, 2"
+        )
+        return cursor.fetchall()
+
+
+def test_the_loads_foreign_keys_come_back_under_their_names_validated(acme):
+    with acme:
+        before = _foreign_keys()
+    assert any(table == "batch_bins" for table, *_ in before)
+    seed("--schema", "acme", "--batches", "50", "--growers", "3", "--packhouses", "1", "--seed", "2")
+    with acme:
+        assert _foreign_keys() == before
