@@ -68,5 +68,11 @@ def edited_payload(changes):
     return {"changes": changes}
 
 
+def qc_reject_reason(top, sample_size):
+    """Why QC rejected a batch: its top defects, [(name, count)], as shares of the sample."""
+    return "QC reject: " + (", ".join(f"{name} {count * 100 / sample_size:.1f}%" for name, count in top)
+                            or "see the inspection")
+
+
 def qc_payload(*, inspection_id, result, sample_size, defects):
     return {"inspection": inspection_id, "result": result, "sample_size": sample_size, "defects": defects}

@@ -416,7 +416,6 @@ def record_inspection(batch, *, sample_size, result, defects=None, brix=None, fi
         ))
         _save(batch, [])
         if result == QCResult.REJECT:
-            reason = "QC reject: " + (", ".join(
-                f"{defect.name} {count * 100 / sample_size:.1f}%" for defect, count in top) or "see the inspection")
+            reason = records.qc_reject_reason([(defect.name, count) for defect, count in top], sample_size)
             transition(batch, Status.REJECTED, by=by, reason=reason)
     return inspection

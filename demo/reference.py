@@ -35,16 +35,28 @@ SURNAMES = [
     "Fourie", "Malan",
 ]
 MOBILE_PREFIXES = ["82", "83", "84", "72", "73", "71", "76", "79"]
-# Where each fruit is grown, for the grower's region.
+# Where each fruit is grown, for the growers' and farms' regions.
 FRUIT_REGIONS = {
-    FruitType.APPLE: ["Elgin", "Grabouw", "Villiersdorp", "Ceres", "Koue Bokkeveld"],
-    FruitType.PEAR: ["Ceres", "Wolseley", "Tulbagh", "Koue Bokkeveld"],
-    FruitType.CITRUS: ["Citrusdal", "Clanwilliam", "Sundays River Valley", "Letsitele"],
-    FruitType.STONE_FRUIT: ["Wolseley", "Franschhoek", "Robertson", "Porterville"],
+    FruitType.APPLE: ["Grabouw/Elgin", "Villiersdorp", "Ceres", "Koue Bokkeveld", "Langkloof"],
+    FruitType.PEAR: ["Ceres", "Wolseley", "Tulbagh", "Koue Bokkeveld", "Langkloof", "Villiersdorp"],
+    FruitType.CITRUS: ["Citrusdal", "Clanwilliam", "Sundays River Valley", "Letsitele", "Patensie"],
+    FruitType.STONE_FRUIT: ["Wolseley", "Franschhoek", "Robertson", "Porterville", "Ceres"],
     FruitType.GRAPE: ["Hex River Valley", "Paarl", "Wellington", "Orange River"],
-    FruitType.AVOCADO: ["Tzaneen", "Levubu", "George"],
+    FruitType.AVOCADO: ["Tzaneen", "Letsitele", "Levubu", "George"],
     FruitType.KIWIFRUIT: ["Tsitsikamma", "Tzaneen"],
 }
+# A grower's second, third and fourth farm: its home farm's name with a part ("Paardekloof Upper"), or a farm
+# it bought (another name from FARM_NAMES).
+FARM_PARTS = ["Upper", "Lower", "North", "South", "Oos", "Wes", "Vlakte", "Kloof", "Rivierplaas", "Bo-plaas"]
+# The first letter of a farm's production unit code (PUC), by the farm's main fruit.
+PUC_LETTER = {
+    FruitType.APPLE: "A", FruitType.PEAR: "P", FruitType.CITRUS: "C", FruitType.STONE_FRUIT: "S",
+    FruitType.GRAPE: "T", FruitType.AVOCADO: "V", FruitType.KIWIFRUIT: "K",
+}
+# GlobalG.A.P. numbers are GS1 GLNs from GlobalG.A.P.'s own prefix; the check digit is computed (python-stdnum).
+GGN_PREFIX = "4063061"
+# Residue laboratories and their report numbers, for spray clearances.
+MRL_LABS = ["BEMLAB", "HKAL", "SGS", "INTERTEK", "FRUITLAB"]
 
 # Share of the season's deliveries per fruit.
 FRUIT_SHARE = {
@@ -54,8 +66,8 @@ FRUIT_SHARE = {
 # (variety, share within the fruit, months of intake) for a southern-hemisphere season.
 VARIETIES = {
     FruitType.APPLE: [
-        ("Gala", 24, (1, 2, 3)), ("Golden Delicious", 14, (2, 3, 4)), ("Granny Smith", 20, (3, 4, 5)),
-        ("Fuji", 12, (3, 4)), ("Pink Lady", 16, (4, 5)), ("Topred", 8, (2, 3)), ("Braeburn", 6, (3, 4)),
+        ("Royal Gala", 24, (1, 2, 3)), ("Golden Delicious", 14, (2, 3, 4)), ("Granny Smith", 20, (3, 4, 5)),
+        ("Fuji", 12, (3, 4)), ("Cripps Pink", 16, (4, 5)), ("Topred", 8, (2, 3)), ("Braeburn", 6, (3, 4)),
     ],
     FruitType.PEAR: [
         ("Packham's Triumph", 35, (2, 3, 4)), ("Forelle", 25, (2, 3, 4)), ("Williams Bon Chretien", 20, (1, 2)),
@@ -96,7 +108,7 @@ MID_SEASON_CHANGE = {
 }
 # Varieties priced on their own agreements for the whole season (beating the fruit's blank-variety price).
 VARIETY_PREMIUM = [
-    (FruitType.APPLE, "Pink Lady", "1.25"), (FruitType.PEAR, "Forelle", "1.15"),
+    (FruitType.APPLE, "Cripps Pink", "1.25"), (FruitType.PEAR, "Forelle", "1.15"),
     (FruitType.CITRUS, "Eureka lemon", "1.20"), (FruitType.CITRUS, "Nadorcott", "1.30"),
     (FruitType.GRAPE, "Crimson Seedless", "1.12"), (FruitType.AVOCADO, "Hass", "1.10"),
 ]
@@ -114,7 +126,7 @@ REJECTION_REASONS = [
 ]
 BATCH_NOTES = [
     "Driver reported a late pick-up at the farm.",
-    "Bins from orchard block 7.",
+    "Bins from the top of the block.",
     "Starch test sample taken.",
     "Two bins damaged in transit.",
     "Delivered in the grower's own bins.",
@@ -131,3 +143,49 @@ STATUS_BY_AGE = [
     (168, {"received": 1, "grading": 4, "packing": 10, "packed": 45, "dispatched": 38, "rejected": 2}),
     (None, {"packed": 5, "dispatched": 93, "rejected": 2}),
 ]
+
+# QC: how many fruit a sample counts, and the sugar (°Brix) and pressure (kg) ranges per fruit; None: not measured.
+QC_SAMPLE_SIZES = (50, 100, 100, 100, 120, 150, 200)
+QC_BRIX = {
+    FruitType.APPLE: (10.5, 15.0), FruitType.PEAR: (10.0, 14.0), FruitType.CITRUS: (8.5, 13.0),
+    FruitType.STONE_FRUIT: (10.0, 16.0), FruitType.GRAPE: (15.0, 21.0), FruitType.AVOCADO: None,
+    FruitType.KIWIFRUIT: (6.2, 9.0),
+}
+QC_FIRMNESS = {
+    FruitType.APPLE: (6.0, 9.5), FruitType.PEAR: (5.0, 8.0), FruitType.CITRUS: None,
+    FruitType.STONE_FRUIT: (3.5, 7.0), FruitType.GRAPE: None, FruitType.AVOCADO: None,
+    FruitType.KIWIFRUIT: (5.5, 8.5),
+}
+QC_NOTES = ["Sampled from three bins.", "Starch pattern read.", "Pulp temperature 6 °C.", "Count size mostly 100-120."]
+
+# The defect catalogue the demo loads when batches.qc_catalogue (the app's default catalogue) is not there:
+# the same codes, so either way the demo's inspections name the same defects. (code, name, fruit, severity)
+DEFECT_CATALOGUE = (
+    ("MECH-DAMAGE", "Mechanical damage (cuts, punctures)", "", "major"),
+    ("DECAY", "Decay", "", "major"),
+    ("HAIL", "Hail damage", "", "minor"),
+    ("A-BRUISE", "Bruising", "apple", "major"),
+    ("A-SUNBURN", "Sunburn", "apple", "minor"),
+    ("A-SCAB", "Black spot (apple scab)", "apple", "major"),
+    ("A-CODLING", "Codling moth", "apple", "major"),
+    ("A-RUSSET", "Russet", "apple", "minor"),
+    ("A-BITTER-PIT", "Bitter pit", "apple", "major"),
+    ("A-FLY-STING", "Fruit fly sting", "apple", "major"),
+    ("A-LENTICEL", "Lenticel spot", "apple", "minor"),
+    ("A-MEALYBUG", "Mealybug", "apple", "major"),
+    ("P-BRUISE", "Bruising", "pear", "major"),
+    ("P-SUNBURN", "Sunburn", "pear", "minor"),
+    ("P-SCAB", "Pear scab", "pear", "major"),
+    ("P-CODLING", "Codling moth", "pear", "major"),
+    ("P-RUSSET", "Russet", "pear", "minor"),
+    ("P-FLY-STING", "Fruit fly sting", "pear", "major"),
+    ("P-FRICTION", "Friction marks", "pear", "minor"),
+    ("C-FCM", "False codling moth", "citrus", "major"),
+    ("C-FLY-STING", "Fruit fly sting", "citrus", "major"),
+    ("C-BLACK-SPOT", "Citrus black spot", "citrus", "major"),
+    ("C-RIND-BREAKDOWN", "Rind breakdown", "citrus", "major"),
+    ("C-WIND-SCAR", "Wind scar", "citrus", "minor"),
+    ("C-THRIPS", "Thrips scarring", "citrus", "minor"),
+    ("C-SUNBURN", "Sunburn", "citrus", "minor"),
+    ("C-OLEO", "Oleocellosis (oil spotting)", "citrus", "minor"),
+)

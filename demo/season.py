@@ -10,20 +10,25 @@ from datetime import date, datetime, timedelta
 from itertools import accumulate
 
 from batches.models import BatchHistory, Status
-from growers.models import FruitType
 
 from .reference import FRUIT_SHARE, REJECTION_REASONS, STATUS_BY_AGE, VARIETIES
 
 SEASON_DAYS = 365  # today and the 364 days before it, in the company's time zone
 RECENT_DAYS = 60  # inactive growers delivered nothing in this many recent days
-CREATED, STATUS_CHANGED, PACKOUT = (BatchHistory.Event.CREATED.value, BatchHistory.Event.STATUS_CHANGED.value,
-                                    BatchHistory.Event.PACKOUT.value)
+CREATED, STATUS_CHANGED, PACKOUT, QC = (
+    BatchHistory.Event.CREATED.value, BatchHistory.Event.STATUS_CHANGED.value, BatchHistory.Event.PACKOUT.value,
+    BatchHistory.Event.QC.value,
+)
 RECEIVED, GRADING, PACKING, PACKED, DISPATCHED, REJECTED = (
     Status.RECEIVED.value, Status.GRADING.value, Status.PACKING.value, Status.PACKED.value,
     Status.DISPATCHED.value, Status.REJECTED.value,
 )
 EPOCH = date(1970, 1, 1)
 HOUR = 3600
+# Batches whose bins were scanned at intake (the rest only counted): more in the last weeks, since the
+# packhouses put in scanners, so the open batches have bins to search for.
+BIN_SCAN_SHARE, RECENT_BIN_SCAN_SHARE, RECENT_SCAN_DAYS = 0.2, 0.6, 14
+QC_SHARE = 0.1  # batches sampled by QC (all of them when the company requires QC before grading)
 
 
 @dataclass
@@ -32,6 +37,7 @@ class GrowerPlan:
     code: str
     index: int  # 1 for G0001
     active: bool
+    region: str
     home: int  # index of the home packhouse
     fruits: tuple
     size: float
@@ -57,23 +63,38 @@ def _pick(rng, items, cum):
 
 
 class SeasonPlan:
-    """When fruit arrives, which variety, from whom, at which packhouse, and how much."""
+    """When fruit arrives, which variety, from which block, at which packhouse, and how much."""
 
-    def __init__(self, seeder, growers):
+    def __init__(self, seeder, growers, blocks):
         self.rng = seeder.rng
         self.tz = seeder.tz
         self.today = seeder.today
         self.now_epoch = seeder.now_epoch
         self.packhouse_count = seeder.opts.packhouses
         self.growers = growers
+        self.blocks = blocks
+        self.qc_share = 1.0 if seeder.qc_required else QC_SHARE
         self.days = [seeder.season_start + timedelta(days=n) for n in range(SEASON_DAYS)]
         self.varieties = [(fruit, name) for fruit, rows in VARIETIES.items() for name, _, _ in rows]
         in_season_days = Counter()
         for day in self.days:
             in_season_days[day.month] += 1
-        # Weight per day of each variety, so that each variety gets its share over its months.
+        # Blocks per variety, by size; recent days only from blocks that still deliver (active grower and farm).
+        self.variety_blocks = {}
+        for index in range(len(self.varieties)):
+            for recent in (False, True):
+                pool = [(n, b.weight) for n, b in enumerate(blocks)
+                        if b.variety == index and (b.delivers_recently or not recent)]
+                if not pool:
+                    pool = [(n, b.weight) for n, b in enumerate(blocks) if b.variety == index]
+                if pool:
+                    self.variety_blocks[(index, recent)] = ([n for n, _ in pool], list(accumulate(w for _, w in pool)))
+        # Weight per day of each variety, so that each variety gets its share over its months. A variety that
+        # no block grows gets none.
         self.month_varieties = defaultdict(lambda: ([], []))
         for index, (fruit, name) in enumerate(self.varieties):
+            if (index, False) not in self.variety_blocks:
+                continue
             share, months = next((s, m) for n, s, m in VARIETIES[fruit] if n == name)
             total_share = sum(s for _, s, _ in VARIETIES[fruit])
             days_in_season = sum(in_season_days[m] for m in months)
@@ -83,14 +104,6 @@ class SeasonPlan:
                 items.append(index)
                 weights.append(per_day)
         self.month_cum = {m: (items, list(accumulate(w))) for m, (items, w) in self.month_varieties.items()}
-        # Growers per fruit, by size; recent days only from active growers.
-        self.fruit_growers = {}
-        for fruit in FruitType.values:
-            for recent in (False, True):
-                pool = [(i, g.size) for i, g in enumerate(growers) if fruit in g.fruits and (g.active or not recent)]
-                if not pool:
-                    pool = [(i, g.size) for i, g in enumerate(growers) if fruit in g.fruits]
-                self.fruit_growers[(fruit, recent)] = ([i for i, _ in pool], list(accumulate(s for _, s in pool)))
         self.working_day = (6 * 3600, 18 * 3600)
 
     def _utc_base(self, day):
@@ -122,19 +135,22 @@ class SeasonPlan:
         return [row for day, count in days for row in self.day_batches(day, count)]
 
     def day_batches(self, day, count):
-        """[intake epoch, local day, packhouse, grower, variety, harvest day, bins, gross, tare] per batch."""
+        """Per batch: [intake epoch, local day, packhouse, grower, variety, harvest day, bins, gross, tare, block,
+        QC sampled, bins scanned]."""
         rng = self.rng
         base = self._utc_base(day)
         start, end = self._day_window(day)
         mode = min(start + 3 * 3600, end)  # deliveries peak mid-morning
         items, cum = self.month_cum[day.month]
+        blocks, qc_share = self.blocks, self.qc_share
+        scan_share = RECENT_BIN_SCAN_SHARE if (self.today - day).days < RECENT_SCAN_DAYS else BIN_SCAN_SHARE
         recent = (self.today - day).days < RECENT_DAYS
         rows = []
         for _ in range(count):
             variety = _pick(rng, items, cum)
-            fruit = self.varieties[variety][0]
-            candidates, grower_cum = self.fruit_growers[(fruit, recent)]
-            grower_index = _pick(rng, candidates, grower_cum)
+            candidates, block_cum = self.variety_blocks[(variety, recent)]
+            block = _pick(rng, candidates, block_cum)
+            grower_index = blocks[block].grower
             grower = self.growers[grower_index]
             packhouse = grower.home if rng.random() < 0.8 else rng.randrange(self.packhouse_count)
             intake = base + int(rng.triangular(start, end, mode))
@@ -143,7 +159,8 @@ class SeasonPlan:
             tare = bins * grower.bin_tare
             back = rng.random()
             harvest = day - timedelta(days=0 if back < 0.6 else 1 if back < 0.9 else 2 if back < 0.97 else 3)
-            rows.append([intake, day, packhouse, grower_index, variety, harvest, bins, gross, tare])
+            rows.append([intake, day, packhouse, grower_index, variety, harvest, bins, gross, tare, block,
+                         rng.random() < qc_share, rng.random() < scan_share])
         return rows
 
 
@@ -160,12 +177,15 @@ def _status_for_age(rng, age):
     raise AssertionError("unreachable")
 
 
-def lifecycle(rng, intake, now, net, quality):
+def lifecycle(rng, intake, now, net, quality, inspect=False):
     """(status, steps, packout, reason).
 
     Steps are (epoch, event, from, to, reason) from 'created' on, each after
     the one before and none later than a minute ago; a step's reason is ""
-    except on the move to rejected. The pack-out is in kg/100.
+    except on the move to rejected. The pack-out is in kg/100. `inspect`:
+    a QC step follows 'created' while the batch is received; a rejected
+    batch it sampled is rejected by that inspection (the move to rejected
+    one second after it, its reason for the caller to set from the defects).
     """
     age = now - intake
     status = _status_for_age(rng, age)
@@ -179,9 +199,13 @@ def lifecycle(rng, intake, now, net, quality):
         steps.append((clock, event, from_status, to_status, why))
 
     packout, reason = None, ""
+    if inspect:
+        step(5 * 60, 45 * 60, QC)
     if status == REJECTED:
         reason = rng.choice(REJECTION_REASONS)
-        if rng.random() < 0.5:
+        if inspect:
+            step(1, 1, STATUS_CHANGED, RECEIVED, REJECTED, reason)
+        elif rng.random() < 0.5:
             step(20 * 60, 4 * HOUR, STATUS_CHANGED, RECEIVED, REJECTED, reason)
         else:
             step(HOUR, 20 * HOUR, STATUS_CHANGED, RECEIVED, GRADING)

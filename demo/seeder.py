@@ -1,10 +1,13 @@
-"""Realistic demo data for one company: packhouses, growers, prices, a season of batches, and payments.
+"""Realistic demo data for one company: packhouses, growers and their farms and blocks, seasons, spray
+clearances, a QC defect catalogue, prices, a year of batches (with bins and QC inspections), and payments.
 
 `manage.py seed_demo` is the way in; `Seeder` does the work. Small things go
-through the services (packhouses, growers, price agreements). Batches and
-their history are far too many for that: `bulk.BatchLoader` COPYs them,
-with the codes, counters and history payloads of batches.records, the
-helpers the services use. Payments are one bulk INSERT (`Seeder.add_payments`).
+through the services (packhouses, growers, seasons, price agreements).
+Farms, blocks and clearances are bulk-created (`orchards`), checked by the
+models' validators. Batches, their history, bins and inspections are far too
+many for the services: `bulk.BatchLoader` COPYs them, with the codes,
+counters and history payloads of batches.records, the helpers the services
+use. Payments are one bulk INSERT (`Seeder.add_payments`).
 
 Idempotent: a company that already has the requested number of batches gets
 none; one with fewer gets only the missing ones. Packhouses, growers and
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from random import Random
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -35,8 +39,10 @@ from packhouses.services import create_packhouse
 from payments.models import GrowerPayment, PaymentType, PriceAgreement
 from payments.services import create_price_agreement
 from reconciliation.services import bulk_batch_load
+from tenants.models import MrlGate
 
 from .bulk import BatchLoader
+from .orchards import FarmBuilder, ensure_clearances, ensure_defect_types, ensure_seasons, valid_ggn
 from .payment_plan import money, plan_payments
 from .reference import (
     CLASS1_PRICE,
@@ -82,9 +88,17 @@ class SeedReport:
     growers_total: int = 0
     prices_created: int = 0
     prices_total: int = 0
+    seasons_created: int = 0
+    farms_created: int = 0
+    blocks_created: int = 0
+    clearances_created: int = 0
+    defect_types_created: int = 0
     batches_before: int = 0
     batches_created: int = 0
     history_created: int = 0
+    bins_created: int = 0
+    inspections_created: int = 0
+    uncleared_created: int = 0
     payments_created: int = 0
     payments_by_type: dict = field(default_factory=dict)
     seconds: float = 0.0
@@ -127,6 +141,8 @@ class Seeder:
         self.price_from = self.season_start.replace(day=1)
         middle = self.season_start + timedelta(days=SEASON_DAYS // 2)
         self.price_change = middle.replace(day=1)
+        self.mrl_gate = getattr(company, "mrl_gate", MrlGate.WARN)
+        self.qc_required = getattr(company, "qc_required", False)
         self.report = SeedReport()
 
     # --- Entry point ------------------------------------------------------
@@ -137,12 +153,13 @@ class Seeder:
             packhouses = self.ensure_packhouses()
             growers = self.ensure_growers(packhouses)
             self.ensure_prices()
+            orchards = self.ensure_orchards(growers)
             existing = Batch.objects.count()
             self.report.batches_before = existing
             missing = max(0, self.opts.batches - existing)
             if missing:
                 with bulk_batch_load():
-                    values = BatchLoader(self, packhouses, growers).add(missing)
+                    values = BatchLoader(self, packhouses, growers, orchards).add(missing)
                 self.add_payments(values, growers)
                 bump("batches")
                 self.out("Committing (PostgreSQL checks the new rows' foreign keys now)...")
@@ -196,7 +213,7 @@ class Seeder:
                 grower = create_grower(code=code, **self._grower_fields(number, primary, rng, used_ggns))
                 self.report.growers_created += 1
             plans.append(GrowerPlan(
-                id=grower.pk, code=grower.code, index=number, active=grower.active,
+                id=grower.pk, code=grower.code, index=number, active=grower.active, region=grower.region,
                 home=(number - 1) % len(packhouses), fruits=tuple(grown),
                 size=min(rng.paretovariate(1.4), 12.0),
                 bin_tare=rng.choice((3800, 4000, 4200, 4500, 5200, 5500, 5800, 6000)),
@@ -220,9 +237,9 @@ class Seeder:
             slug += "-" + suffix.split()[0].lower()
         ggn = ""
         if rng.random() < 0.7:
-            ggn = f"40{rng.randrange(10**10, 10**11)}"
+            ggn = valid_ggn(rng)
             while ggn in used_ggns:
-                ggn = f"40{rng.randrange(10**10, 10**11)}"
+                ggn = valid_ggn(rng)
             used_ggns.add(ggn)
         return {
             "name": name,
@@ -243,6 +260,26 @@ class Seeder:
             if not any(fruit in plan.fruits for plan in active):
                 plan = active[position % len(active)]
                 plan.fruits = (*plan.fruits, fruit)
+
+    # --- Where the fruit grows, and what lets it in ---------------------------------
+
+    def ensure_orchards(self, growers):
+        """Seasons over the seed's days, farms and blocks, spray clearances and the QC defect catalogue."""
+        report = self.report
+        seasons, report.seasons_created = ensure_seasons(self.season_start, self.today)
+        builder = FarmBuilder(growers, self.today)
+        blocks = builder.ensure()
+        report.farms_created, report.blocks_created = builder.farms_created, builder.blocks_created
+        report.clearances_created, covers = ensure_clearances(blocks, seasons, self.today,
+                                                              strict=self.mrl_gate == MrlGate.BLOCK)
+        report.defect_types_created, defects = ensure_defect_types()
+        self.out(f"Seasons: {', '.join(s.code for s in seasons.seasons)} ({report.seasons_created} new); "
+                 f"farms {report.farms_created} new, blocks {report.blocks_created} new ({len(blocks)} used); "
+                 f"spray clearances {report.clearances_created} new; defect types {report.defect_types_created} new.")
+        # mrl_gate=warn flags fruit received without clearance; block would have refused it (the seed leaves
+        # no block uncleared then); off checks nothing.
+        return SimpleNamespace(blocks=blocks, seasons=seasons, covers=covers, defects=defects,
+                               flag_uncleared=self.mrl_gate == MrlGate.WARN)
 
     def ensure_prices(self):
         """Blank-variety prices per fruit and grade with one mid-season change, plus a few variety prices.
@@ -323,7 +360,8 @@ class Seeder:
             cursor.execute("SELECT to_regclass('daily_grower_intake') IS NOT NULL")
             if cursor.fetchone()[0]:
                 cursor.execute("REFRESH MATERIALIZED VIEW daily_grower_intake")
-            for table in ("packhouses", "growers", "batches", "batch_history", "batch_code_counters",
-                          "price_agreements", "grower_payments", "batch_day_totals"):
+            for table in ("packhouses", "growers", "farms", "blocks", "seasons", "spray_clearances", "batches",
+                          "batch_history", "batch_bins", "qc_inspections", "qc_defects", "defect_types",
+                          "batch_code_counters", "price_agreements", "grower_payments", "batch_day_totals"):
                 cursor.execute(f"ANALYZE {table}")
 

@@ -11,14 +11,30 @@ from django.core.management import CommandError, call_command, load_command_clas
 from django.db import connection
 from django.db.models import Count, F, Max
 from django.utils import timezone
+from stdnum import ean
 
-from batches import services
-from batches.models import Batch, BatchCodeCounter, BatchHistory, Status
+from batches import records, services
+from batches.models import (
+    OPEN_STATUSES,
+    Batch,
+    BatchBin,
+    BatchCodeCounter,
+    BatchHistory,
+    DefectType,
+    QCDefect,
+    QCInspection,
+    QCResult,
+    Status,
+)
 from core.tenancy import company_date, company_today
-from demo.bulk import copy_json, copy_text
-from growers.models import FruitType, Grower
+from demo.bulk import BinRing, copy_json, copy_text
+from growers.models import Block, Farm, FruitType, Grower, SprayClearance
+from growers.services import clearance_for, record_clearance
 from packhouses.models import Packhouse
 from payments.models import GrowerPayment, PaymentType, PriceAgreement
+from seasons.models import Season
+from seasons.services import season_for
+from tenants.models import Company
 
 pytestmark = pytest.mark.django_db
 
@@ -80,15 +96,20 @@ def test_every_batch_has_a_plausible_history(seeded):
         history = defaultdict(list)
         for row in BatchHistory.objects.order_by("recorded_at", "id"):
             history[row.batch_id].append(row)
-        for batch in Batch.objects.select_related("grower", "packhouse"):
+        bins = defaultdict(list)
+        for batch_id, code in BatchBin.objects.order_by("id").values_list("batch_id", "code"):
+            bins[batch_id].append(code)
+        for batch in Batch.objects.select_related("grower", "packhouse", "block__farm", "season"):
             rows = history[batch.id]
             created = rows[0]
             assert (created.event, created.from_status, created.to_status) == ("created", "", "received")
-            assert created.payload == {
-                "batch_code": batch.batch_code, "grower": batch.grower.code, "packhouse": batch.packhouse.code,
-                "bin_count": batch.bin_count, "gross_weight_kg": str(batch.gross_weight_kg),
-                "tare_weight_kg": str(batch.tare_weight_kg),
-            }
+            # What record_intake writes for this batch.
+            assert created.payload == records.created_payload(
+                batch_code=batch.batch_code, grower_code=batch.grower.code, packhouse_code=batch.packhouse.code,
+                bin_count=batch.bin_count, gross_weight_kg=batch.gross_weight_kg, tare_weight_kg=batch.tare_weight_kg,
+                block=str(batch.block), season_code=batch.season.code, bins=bins[batch.id],
+                without_clearance=batch.without_clearance,
+            )
             assert all(row.recorded_at > batch.intake_date for row in rows)
             assert all(row.recorded_at <= timezone.now() for row in rows)
             assert batch.version == len(rows)
@@ -104,6 +125,10 @@ def test_every_batch_has_a_plausible_history(seeded):
                                                ("class1_kg", "class2_kg", "class3_kg", "waste_kg")}
             if batch.status == Status.REJECTED:
                 assert moves[-1][1] == "rejected" and rows[-1].payload == {"reason": batch.rejection_reason}
+            qc = [r for r in rows if r.event == "qc"]
+            assert len(qc) <= 1
+            if qc:  # sampled while received, before any move
+                assert rows[1] == qc[0] and (qc[0].from_status, qc[0].to_status) == ("", "")
 
 
 def test_packouts_statuses_and_rejections(seeded):
@@ -143,9 +168,9 @@ def test_codes_follow_the_services_format_and_counters_agree(seeded):
         assert [b.batch_code for b in same_day.order_by("intake_date")] == sorted(b.batch_code for b in same_day)
 
         # A clerk's next intake that day carries on from the seed, without a collision.
-        grower = Grower.objects.filter(active=True).first()
+        block = Block.objects.filter(active=True, farm__active=True, farm__grower__active=True).first()
         batch = services.record_intake(
-            grower=grower, packhouse=latest.packhouse, fruit_type="apple", variety="Gala",
+            block=block, packhouse=latest.packhouse,
             harvest_date=company_date(latest.intake_date), bin_count=10, gross_weight_kg=Decimal("4000.00"),
             tare_weight_kg=Decimal("450.00"), intake_date=latest.intake_date + timedelta(seconds=1),
         )
@@ -156,45 +181,57 @@ def test_codes_follow_the_services_format_and_counters_agree(seeded):
 
 
 def _shapes(history):
-    """{(event, from, to): {(payload key, value type), ...}} for each shape a history row has."""
-    shapes = defaultdict(set)
-    for row in history:
-        shapes[(row.event, row.from_status, row.to_status)].add(
-            tuple(sorted((key, type(value).__name__) for key, value in row.payload.items()))
-        )
-    return shapes
+    """{(event, from, to, (payload key, value type), ...)} for each shape a history row has."""
+    return {
+        (row.event, row.from_status, row.to_status,
+         tuple(sorted((key, type(value).__name__) for key, value in row.payload.items())))
+        for row in history
+    }
 
 
 def test_seeded_history_has_the_shape_the_services_write(seeded):
     acme, _ = seeded
     with acme:
         seeded_ids = list(Batch.objects.values_list("pk", flat=True))
-        grower, packhouse = Grower.objects.filter(active=True).first(), Packhouse.objects.get(code="PH1")
+        packhouse = Packhouse.objects.get(code="PH1")
+        season = season_for(company_today())
+        cleared = Block.objects.filter(farm__grower__active=True, active=True, clearances__season=season).first()
+        uncleared = Block.objects.filter(farm__grower__active=True, active=True).exclude(
+            clearances__season=season).first()
+        defects = list(DefectType.objects.filter(fruit_type__in=("", cleared.fruit_type))[:3])
 
-        def intake():
+        def intake(block=cleared, bins=()):
             return services.record_intake(
-                grower=grower, packhouse=packhouse, fruit_type="apple", variety="Gala", harvest_date=company_today(),
-                bin_count=10, gross_weight_kg=Decimal("4000.00"), tare_weight_kg=Decimal("450.00"),
+                block=block, packhouse=packhouse, harvest_date=company_today(), bins=bins,
+                bin_count=None if bins else 10, gross_weight_kg=Decimal("4000.00"), tare_weight_kg=Decimal("450.00"),
             )
 
         # Every path the seed writes, through the services.
         dispatched = intake()
+        services.record_inspection(dispatched, sample_size=100, result=QCResult.PASS, defects={defects[0]: 2})
         services.transition(dispatched, Status.GRADING)
         services.transition(dispatched, Status.PACKING)
         services.record_packout(dispatched, class1_kg=Decimal("3000.00"), class2_kg=Decimal("300.00"),
                                 class3_kg=Decimal("100.50"), waste_kg=Decimal("50.00"))
         services.transition(dispatched, Status.PACKED)
         dispatched = services.transition(dispatched, Status.DISPATCHED)
-        services.transition(intake(), Status.REJECTED, reason="Sunburn above tolerance")
-        services.transition(services.transition(intake(), Status.GRADING), Status.REJECTED, reason="Decay found")
+        services.transition(intake(bins=["ZZ-1", "ZZ-2"]), Status.REJECTED, reason="Sunburn above tolerance")
+        services.transition(services.transition(intake(uncleared), Status.GRADING), Status.REJECTED,
+                            reason="Decay found")
+        services.record_inspection(intake(uncleared, bins=["ZZ-3"]), sample_size=50, result=QCResult.REJECT,
+                                   defects={defects[0]: 20, defects[1]: 3})
 
         made = _shapes(BatchHistory.objects.exclude(batch_id__in=seeded_ids))
         seeded_shapes = _shapes(BatchHistory.objects.filter(batch_id__in=seeded_ids))
-        assert {event for event, _, _ in seeded_shapes} == {"created", "status_changed", "packout"}
-        assert all(len(shapes) == 1 for shapes in made.values()), made
-        assert {key: made.get(key) for key in seeded_shapes} == seeded_shapes
+        assert {event for event, *_ in seeded_shapes} == {"created", "status_changed", "packout", "qc"}
+        assert seeded_shapes <= made, seeded_shapes - made
+        # The created row comes with and without bins, and with the clearance flag when the block had none.
+        created = [dict(shape) for event, _, _, shape in seeded_shapes if event == "created"]
+        assert any("bins" in shape for shape in created) and any("bins" not in shape for shape in created)
+        assert any("without_clearance" in shape for shape in created)
+        assert all(shape["block"] == shape["season"] == "str" for shape in created)
         # The seed's version counts the history rows, as the services' does.
-        assert dispatched.version == dispatched.history.count() == 6
+        assert dispatched.version == dispatched.history.count() == 7
         assert CODE.match(dispatched.batch_code)
 
 
@@ -231,7 +268,7 @@ def test_prices_cover_every_fruit_and_grade_without_overlap(seeded):
         agreements = list(PriceAgreement.objects.all())
         blank = {(a.fruit_type, a.grade) for a in agreements if not a.variety}
         assert blank == {(f, g) for f in FruitType.values for g in ("class1", "class2", "class3", "ungraded")}
-        assert {a.variety for a in agreements if a.variety} >= {"Pink Lady", "Hass", "Crimson Seedless"}
+        assert {a.variety for a in agreements if a.variety} >= {"Cripps Pink", "Hass", "Crimson Seedless"}
         # One price change mid-season: two consecutive agreements per fruit and grade.
         apple = sorted((a for a in agreements if a.fruit_type == "apple" and a.grade == "class1" and not a.variety),
                        key=lambda a: a.valid_from)
@@ -295,6 +332,9 @@ def test_explicit_payment_count(acme):
 def _snapshot():
     return {
         "batches": Batch.objects.count(), "history": BatchHistory.objects.count(),
+        "farms": Farm.objects.count(), "blocks": Block.objects.count(), "seasons": Season.objects.count(),
+        "clearances": SprayClearance.objects.count(), "defect_types": DefectType.objects.count(),
+        "bins": BatchBin.objects.count(), "inspections": QCInspection.objects.count(),
         "growers": Grower.objects.count(), "packhouses": Packhouse.objects.count(),
         "prices": PriceAgreement.objects.count(), "payments": GrowerPayment.objects.count(),
         "counters": list(BatchCodeCounter.objects.order_by("packhouse_id", "day").values_list("last", flat=True)),
@@ -343,6 +383,8 @@ def test_other_company_is_untouched(seeded, globex):
         assert Packhouse.objects.count() == 0
         assert PriceAgreement.objects.count() == 0
         assert GrowerPayment.objects.count() == 0
+        assert Farm.objects.count() == Block.objects.count() == SprayClearance.objects.count() == 0
+        assert BatchBin.objects.count() == QCInspection.objects.count() == DefectType.objects.count() == 0
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -371,3 +413,159 @@ def test_help_explains_every_option():
     assert "default: demo" in text and "default: 20000" in text and "default: 120" in text
     assert "default: 3" in text and "about two per grower per month" in text and "repeatable" in text
     assert "Safe to run again" in text and "only the missing" in text
+
+
+# --- Farms, blocks, seasons, clearances, bins and QC -----------------------------------------------
+
+
+def test_every_batch_has_a_block_of_its_grower_and_a_season_holding_its_day(seeded):
+    acme, _ = seeded
+    with acme:
+        seasons = list(Season.objects.all())
+        for batch in Batch.objects.select_related("block__farm", "season"):
+            block = batch.block
+            assert (block.farm.grower_id, block.fruit_type, block.variety) == (
+                batch.grower_id, batch.fruit_type, batch.variety)
+            day = company_date(batch.intake_date)
+            assert batch.season is not None and day in batch.season
+            assert [s for s in seasons if day in s] == [batch.season]
+        # Calendar-year seasons, the current one lasting beyond today.
+        current = season_for(company_today())
+        assert current.code == str(company_today().year) and current.end_date > company_today()
+
+
+def test_farms_and_blocks_are_real_looking(seeded):
+    acme, _ = seeded
+    with acme:
+        farms = list(Farm.objects.select_related("grower"))
+        per_grower = Counter(farm.grower_id for farm in farms)
+        assert set(per_grower) == set(Grower.objects.values_list("pk", flat=True))
+        assert all(2 <= n <= 4 for n in per_grower.values()), per_grower
+        for farm in farms:
+            assert re.fullmatch(rf"{farm.grower.code}-F\d", farm.code)
+            assert farm.name and farm.region and farm.active == farm.grower.active
+            assert not farm.ggn or (re.fullmatch(r"\d{13}", farm.ggn) and ean.is_valid(farm.ggn)), farm.ggn
+            farm.full_clean()  # the model's validators, the GGN's GS1 check digit among them
+        assert sum(1 for farm in farms if farm.ggn) > len(farms) / 2
+        pucs = [farm.puc for farm in farms if farm.puc]
+        assert len(pucs) == len(set(pucs)) > len(farms) / 2
+        growers = list(Grower.objects.exclude(ggn=""))
+        assert growers and all(ean.is_valid(grower.ggn) for grower in growers)
+        per_farm = Counter(Block.objects.values_list("farm_id", flat=True))
+        assert set(per_farm) == {farm.pk for farm in farms}
+        assert all(3 <= n <= 12 for n in per_farm.values()), per_farm
+        names = {farm.name for farm in farms}
+        assert any(" " in name for name in names)  # "Paardekloof Upper" beside "Paardekloof"
+        for block in Block.objects.all():
+            assert re.fullmatch(r"B\d\d", block.code) and block.hectares > 0
+            assert company_today().year - 30 < block.planted_year < company_today().year
+        varieties = set(Block.objects.values_list("variety", flat=True))
+        assert {"Royal Gala", "Cripps Pink", "Packham's Triumph", "Forelle", "Nadorcott"} <= varieties
+
+
+def test_clearances_leave_a_few_blocks_out_and_batches_are_flagged_as_the_intake_service_would(seeded):
+    acme, _ = seeded
+    with acme:
+        season = season_for(company_today())
+        blocks = Block.objects.count()
+        cleared = SprayClearance.objects.filter(season=season).count()
+        assert 2 <= blocks - cleared <= max(2, blocks * 0.05)
+        flagged = 0
+        for batch in Batch.objects.select_related("block", "season"):
+            missing = clearance_for(batch.block, batch.season, company_date(batch.intake_date)) is None
+            assert batch.without_clearance == missing, batch.batch_code  # acme's mrl_gate is warn
+            flagged += missing
+        assert 0 < flagged < Batch.objects.count() * 0.1
+
+
+def test_bins_are_in_at_most_one_open_batch_and_count_the_batch(acme):
+    # Enough batches for the last week's open ones to hold a few hundred bins.
+    seed("--schema", "acme", "--batches", "2500", "--growers", "6", "--packhouses", "1", "--seed", "3")
+    with acme:
+        batches = {batch.pk: batch for batch in Batch.objects.all()}
+        bins = list(BatchBin.objects.all())
+        by_batch = Counter(b.batch_id for b in bins)
+        assert 0.15 * len(batches) < len(by_batch) < 0.35 * len(batches)
+        assert all(batches[pk].bin_count == n for pk, n in by_batch.items())
+        assert all(b.open == (batches[b.batch_id].status in OPEN_STATUSES) for b in bins)
+        open_codes = [b.code for b in bins if b.open]
+        assert len(open_codes) > 50 and len(open_codes) == len(set(open_codes))
+        assert len({b.code for b in bins}) < len(bins)  # bins come round again once their batch has closed
+
+
+def test_qc_inspections_count_defects_within_the_sample(seeded):
+    acme, _ = seeded
+    with acme:
+        inspections = list(QCInspection.objects.select_related("batch"))
+        assert 0.04 * 300 < len(inspections) < 0.2 * 300
+        assert len({i.batch_id for i in inspections}) == len(inspections)
+        defects = defaultdict(list)
+        for defect in QCDefect.objects.select_related("defect_type"):
+            defects[defect.inspection_id].append(defect)
+        assert defects
+        for inspection in inspections:
+            batch = inspection.batch
+            assert inspection.sample_size >= 1 and inspection.inspected_at > batch.intake_date
+            for defect in defects[inspection.pk]:
+                assert 1 <= defect.count <= inspection.sample_size
+                assert defect.defect_type.fruit_type in ("", batch.fruit_type)
+            if inspection.result == QCResult.REJECT:
+                assert batch.status == Status.REJECTED and batch.rejection_reason.startswith("QC reject: ")
+            qc = batch.history.get(event="qc")
+            top = sorted(defects[inspection.pk], key=lambda d: (-d.count, d.defect_type.code))[:3]
+            assert qc.payload == records.qc_payload(
+                inspection_id=inspection.pk, result=inspection.result, sample_size=inspection.sample_size,
+                defects={d.defect_type.code: d.count for d in top},
+            )
+            assert qc.recorded_at == inspection.inspected_at
+        assert {i.result for i in inspections} >= {QCResult.PASS}
+
+
+def test_a_company_without_the_mrl_gate_flags_nothing_and_one_requiring_qc_inspects_all(acme):
+    Company.objects.filter(pk=acme.company.pk).update(mrl_gate="off", qc_required=True)
+    seed("--schema", "acme", "--batches", "120", "--growers", "4", "--packhouses", "1", "--seed", "5")
+    with acme:
+        assert not Batch.objects.filter(without_clearance=True).exists()
+        graded = Batch.objects.exclude(status__in=(Status.RECEIVED, Status.REJECTED))
+        assert graded.exists()
+        assert not graded.exclude(inspections__result__in=(QCResult.PASS, QCResult.DOWNGRADE)).exists()
+
+
+def test_a_clearance_recorded_later_is_used_by_the_next_run(seeded):
+    """A re-run reads the clearances as they are now: a manager's new one clears the blocks it covers."""
+    acme, _ = seeded
+    with acme:
+        season = season_for(company_today())
+        block = Block.objects.filter(farm__grower__active=True).exclude(clearances__season=season).first()
+        record_clearance(block=block, season=season, cleared_on=season.start_date, lab_reference="LAB-1")
+    seed("--schema", "acme", "--batches", "600", "--growers", "10", "--packhouses", "2", "--seed", "9")
+    with acme:
+        assert not Batch.objects.filter(block=block, without_clearance=True,
+                                        pk__gt=Batch.objects.order_by("pk")[299].pk).exists()
+        assert Season.objects.filter(code=str(company_today().year)).count() == 1
+
+
+def test_the_bin_ring_skips_codes_in_open_batches_and_comes_round_only_after_every_other_code():
+    ring = BinRing(10, taken={"BN0000002", "BN0000005"})
+    first = ring.take(8)
+    assert first == ["BN0000001", "BN0000003", "BN0000004", "BN0000006", "BN0000007", "BN0000008", "BN0000009",
+                     "BN0000010"]
+    assert ring.take(3) == ["BN0000001", "BN0000003", "BN0000004"]
+
+
+def _foreign_keys():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+            "WHERE contype = 'f' AND connamespace = current_schema()::regnamespace ORDER BY 1, 2"
+        )
+        return cursor.fetchall()
+
+
+def test_the_loads_foreign_keys_come_back_under_their_names_validated(acme):
+    with acme:
+        before = _foreign_keys()
+    assert any(table == "batch_bins" for table, *_ in before)
+    seed("--schema", "acme", "--batches", "50", "--growers", "3", "--packhouses", "1", "--seed", "2")
+    with acme:
+        assert _foreign_keys() == before

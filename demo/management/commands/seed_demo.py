@@ -18,13 +18,18 @@ from tenants.models import Company
 class Command(BaseCommand):
     help = (
         "Fill one company with a realistic season of demo data: packhouses (PH1..), growers (G0001..) "
-        "with farms, contacts, regions and GGNs (a few inactive), price agreements for every fruit and "
+        "with contacts, regions and GGNs (a few inactive), 2 to 4 farms per grower (G0001-F1.., with PUCs "
+        "and GGNs) with 3 to 12 orchard blocks each (real cultivars), calendar-year seasons, spray "
+        "clearances (a few blocks left without), a QC defect catalogue, price agreements for every fruit and "
         f"grade (some per variety, with one mid-season price change), about {SEASON_DAYS} days of "
-        "batches up to today in the company's time zone with their history and pack-outs, and grower "
+        "batches up to today in the company's time zone, from those blocks, with their history, pack-outs, "
+        "scanned bins on some and QC inspections on a tenth, and grower "
         "payments (advances, finals, a few deductions; some growers under-paid, some over-paid). "
-        "Batches and history are bulk-loaded with COPY. Safe to run again: a company that already has "
+        "Batches, history, bins and inspections are bulk-loaded with COPY. Safe to run again: a company that "
+        "already has "
         "the requested number of batches gets nothing new; one with fewer gets only the missing batches "
-        "(and payments for them); packhouses, growers and prices are made only when missing. "
+        "(and payments for them); packhouses, growers, farms and blocks, seasons, clearances, defect types "
+        "and prices are made only when missing. "
         "Never run it against a production company."
     )
 
