@@ -167,7 +167,7 @@ class FarmImport(ImportKind):
                 Column("name", "The farm's name.", required=True, example="Oak Valley home farm"),
                 Column("puc", "Production unit code (export), unique when set.", convert=_upper, example="OAK001"),
                 Column("ggn", "GlobalG.A.P. number of the farm, 13 digits with a valid GS1 check digit.",
-                       example="4063061000005"),
+                       example="4063061000002"),
                 Column("region", "Region, e.g. Ceres.", example="Ceres"),
                 ACTIVE,
             ),

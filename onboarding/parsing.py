@@ -99,9 +99,13 @@ def _csv(content):
     delimiter = max(DELIMITERS, key=first_line.count)
     try:
         return tablib.Dataset().load(text, format="csv", delimiter=delimiter)
-    except (tablib.InvalidDimensions, ValueError) as exc:
-        raise ValidationError(f"The CSV could not be read: {exc or 'a row has more cells than the header'}. "
-                              "Every row needs the same columns as the header.", code="csv") from None
+    except tablib.InvalidDimensions:
+        raise ValidationError(
+            "A row has more cells than the header row. A decimal comma in a comma-separated file splits the "
+            "number in two: put such numbers in quotes (\"12,50\"), or separate the columns with semicolons.",
+            code="csv") from None
+    except ValueError as exc:
+        raise ValidationError(f"The CSV could not be read: {exc}.", code="csv") from None
 
 
 def _xlsx(content):
