@@ -7,22 +7,20 @@ price agreements in one file that overlap). Confirmation does it again on the
 data as it is then and commits only when no row was refused: everything or
 nothing.
 
-Progress of a long run is written beside the transaction, on a connection of
-its own, so the page that polls it sees it while the rows are still
-uncommitted.
+Progress of a long run goes to the cache while its rows are uncommitted
+(see _Progress).
 """
 
 import logging
-import threading
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from django_tenants.utils import tenant_context
 
 from . import parsing
 from .kinds import RowRefused, key_text, kind_for
-from .models import ImportRun, Status
+from .models import Status
 
 log = logging.getLogger(__name__)
 
@@ -147,25 +145,33 @@ def _store(run, results, status, error=""):
 
 
 class _Progress:
-    """Writes how many rows are done, every 2 % or so, where the polling page can see it at once."""
+    """Says how many rows are done, every 2 % or so, where the polling page sees it at once.
+
+    The rows are uncommitted until the end, and so would be a progress column
+    written on the same connection; a second database connection per update
+    would compete with the requests for the pool. So the count goes to the
+    cache (Redis), and the run's processed_rows gets the final count with the
+    outcome. With Redis down the page just shows no count until the end.
+    """
 
     def __init__(self, run, total):
-        self.run_id = run.pk
-        self.company = connection.tenant
+        self.key = progress_key(run.pk)
         self.every = max(25, total // 50)
 
     def __call__(self, done):
-        if done % self.every:
-            return
-        thread = threading.Thread(target=self._write, args=(done,))
-        thread.start()
-        thread.join()
+        if not done % self.every:
+            cache.set(self.key, done, PROGRESS_SECONDS)
 
-    def _write(self, done):
-        try:
-            with tenant_context(self.company):
-                ImportRun.objects.filter(pk=self.run_id).update(processed_rows=done)
-        except Exception:  # progress is a courtesy; the import goes on without it
-            log.warning("could not store the progress of import run %s", self.run_id, exc_info=True)
-        finally:
-            connection.close()
+
+PROGRESS_SECONDS = 3600
+
+
+def progress_key(run_id):
+    return f"onboarding:progress:{run_id}"
+
+
+def processed(run):
+    """Rows done of a running run: the live count from the cache, or what the run row says."""
+    if not run.running:
+        return run.processed_rows
+    return max(run.processed_rows, cache.get(progress_key(run.pk)) or 0)

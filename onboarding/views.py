@@ -13,7 +13,7 @@ from core.views import list_query
 
 from . import services
 from .forms import UploadForm
-from .imports import STATUSES
+from .imports import STATUSES, processed
 from .kinds import kind_for, may_import
 from .models import ImportRun, Kind, Status
 
@@ -74,6 +74,7 @@ def template_csv(request, kind):
 @permission_required("onboarding.view_importrun", raise_exception=True)
 def detail(request, pk):
     run = get_run(request, pk)
+    run.processed_rows = processed(run)
     shown = request.GET.get("status", "")
     rows = [row for row in run.rows if row["status"] == shown] if shown in STATUSES else run.rows
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
@@ -88,6 +89,7 @@ def detail(request, pk):
 def progress(request, pk):
     """The progress box, polled by htmx while a job works; once it is done, the whole page reloads."""
     run = get_run(request, pk)
+    run.processed_rows = processed(run)
     response = render(request, "onboarding/progress.html", {"run": run})
     if not run.running:
         response["HX-Refresh"] = "true"
