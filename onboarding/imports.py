@@ -142,6 +142,8 @@ def _store(run, results, status, error=""):
         run.finished_at = timezone.now()
     run.save(update_fields=["rows", "status", "error", "new_count", "changed_count", "unchanged_count",
                             "refused_count", "processed_rows", "finished_at"])
+    # The live count is done with; a confirmation's count must start from nothing.
+    transaction.on_commit(lambda: cache.delete(progress_key(run.pk)))
 
 
 class _Progress:
