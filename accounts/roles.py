@@ -14,7 +14,7 @@ MANAGER = "Manager"
 ROLES = (MANAGER, FINANCE, CLERK)  # strongest first: a user's role is the first they hold
 
 ALL = frozenset({"view", "add", "change", "delete"})
-DOMAIN_APPS = ("seasons", "packhouses", "growers", "batches", "payments", "reconciliation")
+DOMAIN_APPS = ("seasons", "packhouses", "growers", "batches", "payments", "onboarding", "reconciliation")
 
 ROLE_GRANTS = {
     CLERK: {
@@ -33,6 +33,8 @@ ROLE_GRANTS = {
         "batches": {"view"},
         "payments": {"view", "add"},
         "payments.priceagreement": {"view", "add", "change"},
+        # Imports of price agreements only: an import kind also needs the permissions on what it writes.
+        "onboarding": {"view", "add"},
         "reconciliation": {"view"},
     },
     MANAGER: {

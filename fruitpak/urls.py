@@ -17,6 +17,7 @@ urlpatterns = [
     path("growers/", include("growers.urls")),
     path("packhouses/", include("packhouses.urls")),
     path("payments/", include("payments.urls")),
+    path("imports/", include("onboarding.urls")),
     path("reconciliation/", include("reconciliation.urls")),
     path("company/settings/", include("tenants.urls")),
     path("seasons/", include("seasons.urls")),

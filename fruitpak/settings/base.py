@@ -51,6 +51,7 @@ TENANT_APPS = [
     "growers",
     "batches",
     "payments",
+    "onboarding",
     "reconciliation",
     "axes",
 ]
