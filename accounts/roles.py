@@ -14,24 +14,29 @@ MANAGER = "Manager"
 ROLES = (MANAGER, FINANCE, CLERK)  # strongest first: a user's role is the first they hold
 
 ALL = frozenset({"view", "add", "change", "delete"})
-DOMAIN_APPS = ("packhouses", "growers", "batches", "payments", "reconciliation")
+DOMAIN_APPS = ("packhouses", "growers", "batches", "pallets", "payments", "reconciliation")
 
 ROLE_GRANTS = {
     CLERK: {
         "packhouses": {"view"},
         "growers": {"view"},
         "batches": {"view", "add", "change"},
+        # Build, fill, close and move pallets; rooms are the manager's, reopening too.
+        "pallets": {"view", "add", "change"},
+        "pallets.room": {"view"},
     },
     FINANCE: {
         "packhouses": {"view"},
         "growers": {"view"},
         "batches": {"view"},
+        "pallets": {"view"},
         "payments": {"view", "add"},
         "payments.priceagreement": {"view", "add", "change"},
         "reconciliation": {"view"},
     },
     MANAGER: {
         **{app: ALL for app in DOMAIN_APPS},
+        "pallets.pallet": ALL | {"reopen"},
         "accounts": {"view", "add", "change"},
         "auth": {"view"},
     },

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from core.csv import stream_csv
 from core.errors import Conflict
 from core.forms import add_service_error
+from core.panels import panels_for
 from core.views import list_query
 
 from . import services
@@ -104,6 +105,8 @@ def _detail(request, batch, packout_form=None, status=200):
             **{name: getattr(batch, name) for name in ("class1_kg", "class2_kg", "class3_kg", "waste_kg")},
         }),
         "reject_form": TransitionForm(initial={"to_status": Status.REJECTED, "version": batch.version}),
+        # Higher apps' panels (pallets): batches cannot import them.
+        "panels": panels_for("batch", request.user, batch),
     }
     return render(request, "batches/detail.html", context, status=status)
 

@@ -9,6 +9,7 @@ from batches.api.views import BatchViewSet
 from core.views import api_not_found
 from growers.api.views import GrowerViewSet
 from packhouses.api.views import PackhouseViewSet
+from pallets.api.views import PalletViewSet, RoomViewSet
 from payments.api.views import GrowerPaymentViewSet, PriceAgreementViewSet
 from reconciliation.api.views import DailyIntakeView, ReconciliationView
 
@@ -16,6 +17,8 @@ router = SimpleRouter()
 router.register("growers", GrowerViewSet, basename="grower")
 router.register("packhouses", PackhouseViewSet, basename="packhouse")
 router.register("batches", BatchViewSet, basename="batch")
+router.register("pallets", PalletViewSet, basename="pallet")
+router.register("rooms", RoomViewSet, basename="room")
 router.register("payments", GrowerPaymentViewSet, basename="payment")
 router.register("prices", PriceAgreementViewSet, basename="price")
 

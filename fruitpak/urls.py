@@ -16,6 +16,7 @@ urlpatterns = [
     path("batches/", include("batches.urls")),
     path("growers/", include("growers.urls")),
     path("packhouses/", include("packhouses.urls")),
+    path("pallets/", include("pallets.urls")),
     path("payments/", include("payments.urls")),
     path("reconciliation/", include("reconciliation.urls")),
     path("", dashboard, name="home"),

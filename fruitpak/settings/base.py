@@ -50,6 +50,7 @@ TENANT_APPS = [
     "packhouses",
     "growers",
     "batches",
+    "pallets",
     "payments",
     "reconciliation",
     "axes",
