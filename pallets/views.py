@@ -34,7 +34,9 @@ def get_room(pk):
 
 
 def with_totals(queryset):
-    return queryset.annotate(cartons=Sum("lines__cartons"), kg=Sum("lines__kg"), line_count=Count("lines"))
+    # GROUP BY drops Meta.ordering: say it again, pages must not overlap.
+    return (queryset.annotate(cartons=Sum("lines__cartons"), kg=Sum("lines__kg"), line_count=Count("lines"))
+            .order_by("-built_at", "-id"))
 
 
 def _message(request, exc):

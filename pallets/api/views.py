@@ -32,7 +32,9 @@ def _valid(serializer_class, request):
 
 
 def with_totals(queryset):
-    return queryset.annotate(cartons=Sum("lines__cartons", default=0), kg=Sum("lines__kg", default=0))
+    # GROUP BY drops Meta.ordering: say it again, pages must not overlap.
+    return (queryset.annotate(cartons=Sum("lines__cartons", default=0), kg=Sum("lines__kg", default=0))
+            .order_by("-built_at", "-id"))
 
 
 class PalletViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
