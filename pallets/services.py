@@ -282,4 +282,6 @@ def update_room(room, **changes):
 
 
 def rooms_with_stock(queryset):
-    return queryset.annotate(stock=Count("pallets", filter=Q(pallets__status__in=IN_HOUSE)))
+    # GROUP BY drops Meta.ordering: say it again.
+    return (queryset.annotate(stock=Count("pallets", filter=Q(pallets__status__in=IN_HOUSE)))
+            .order_by("packhouse__code", "code", "id"))

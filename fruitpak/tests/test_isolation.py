@@ -35,6 +35,8 @@ from growers.models import Grower
 from growers.tests.factories import GrowerFactory
 from packhouses.models import Packhouse
 from packhouses.tests.factories import PackhouseFactory
+from pallets import services as pallet_services
+from pallets.models import Pallet, Room
 from payments import services as payment_services
 from payments.models import GrowerPayment, PriceAgreement
 from reconciliation.services import refresh_intake_view
@@ -79,9 +81,10 @@ OBJECT_OF_ROUTE = [
     ("api/^growers/", "grower"), ("api/^packhouses/", "packhouse"), ("api/^batches/", "batch"),
     ("api/^payments/", "payment"), ("api/^prices/", "price"), ("batches/", "batch"), ("growers/", "grower"),
     ("packhouses/", "packhouse"), ("reconciliation/growers/", "grower"), ("admin/accounts/user/", "user"),
+    ("api/^pallets/", "pallet"), ("api/^rooms/", "room"), ("pallets/rooms/", "room"), ("pallets/", "pallet"),
 ]
 OBJECT_OF_MODEL = {Grower: "grower", Packhouse: "packhouse", Batch: "batch", GrowerPayment: "payment",
-                   PriceAgreement: "price", Group: "group"}
+                   PriceAgreement: "price", Group: "group", Pallet: "pallet", Room: "room"}
 
 
 def model_of(callback):
@@ -139,6 +142,12 @@ def world(acme, globex):
             fruit_type="apple", grade="class1", valid_from=company_today().replace(month=1, day=1),
             price_per_kg=Decimal("5.5"), notes="dingo deal",
         )
+        acme.company.gs1_company_prefix = "6001234"
+        acme.company.save(update_fields=["gs1_company_prefix"])
+        pallet = pallet_services.build_pallet(packhouse)
+        pallet_services.add_line(pallet, batch=batch, grade="class1", cartons=10, kg=Decimal("100"))
+        room = pallet_services.create_room(packhouse=packhouse, code="QK1", name="Quokka Ridge cold room",
+                                           capacity=10)
         refresh_intake_view()
         # Users and groups are numbered alike in every schema: acme's clerk may share globex's clerk's id.
         # These get ids that globex does not have, so a 200 could only be acme's row.
@@ -147,7 +156,7 @@ def world(acme, globex):
         )), acme_only(Group, globex, lambda n: Group.objects.create(name=f"Quokka Ridge pickers {n}"))
         return SimpleNamespace(
             grower=grower.pk, packhouse=packhouse.pk, batch=batch.pk, payment=payment.pk, price=price.pk,
-            user=user.pk, group=group.pk,
+            user=user.pk, group=group.pk, pallet=pallet.pk, room=room.pk,
             batch_content_type=ContentType.objects.get_for_model(Batch).pk, batch_version=batch.version,
         )
 

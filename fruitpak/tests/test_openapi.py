@@ -14,6 +14,12 @@ OPERATIONS = {
     ("/api/payments/", "get"), ("/api/payments/", "post"), ("/api/payments/{id}/", "get"),
     ("/api/prices/", "get"), ("/api/prices/", "post"), ("/api/prices/{id}/", "get"), ("/api/prices/{id}/", "patch"),
     ("/api/reconciliation/", "get"), ("/api/intake/daily/", "get"),
+    ("/api/pallets/", "get"), ("/api/pallets/", "post"), ("/api/pallets/{id}/", "get"),
+    ("/api/pallets/{id}/lines/", "post"), ("/api/pallets/{id}/lines/{line_pk}/", "delete"),
+    ("/api/pallets/{id}/close/", "post"), ("/api/pallets/{id}/reopen/", "post"), ("/api/pallets/{id}/move/", "post"),
+    ("/api/pallets/{id}/history/", "get"),
+    ("/api/rooms/", "get"), ("/api/rooms/", "post"), ("/api/rooms/{id}/", "get"), ("/api/rooms/{id}/", "patch"),
+    ("/api/rooms/{id}/", "put"),
 }
 
 

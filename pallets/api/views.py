@@ -82,9 +82,10 @@ class PalletViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=LineSerializer, responses={201: PalletLineSerializer}, summary="Add a line")
     @action(detail=True, methods=["post"])
     def lines(self, request, pk=None):
+        pallet = self.get_object()  # another company's id is a 404 before the body is read
         body = _valid(LineSerializer, request)
         version = body.pop("version", None)
-        line = services.add_line(self.get_object(), **body, by=request.user, expected_version=version)
+        line = services.add_line(pallet, **body, by=request.user, expected_version=version)
         return Response(PalletLineSerializer(line).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: PalletDetailSerializer}, summary="Remove a line",
@@ -102,21 +103,24 @@ class PalletViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=VersionSerializer, responses={200: PalletDetailSerializer}, summary="Close the pallet")
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
+        pallet = self.get_object()
         body = _valid(VersionSerializer, request)
-        return self._answer(services.close(self.get_object(), by=request.user, expected_version=body.get("version")))
+        return self._answer(services.close(pallet, by=request.user, expected_version=body.get("version")))
 
     @extend_schema(request=VersionSerializer, responses={200: PalletDetailSerializer},
                    summary="Reopen a closed or stored pallet (managers)")
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
+        pallet = self.get_object()
         body = _valid(VersionSerializer, request)
-        return self._answer(services.reopen(self.get_object(), by=request.user, expected_version=body.get("version")))
+        return self._answer(services.reopen(pallet, by=request.user, expected_version=body.get("version")))
 
     @extend_schema(request=MoveSerializer, responses={200: MovedSerializer}, summary="Move to a cold-store room")
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
+        pallet = self.get_object()
         body = _valid(MoveSerializer, request)
-        pallet = services.move_to_room(self.get_object(), body["room"], by=request.user,
+        pallet = services.move_to_room(pallet, body["room"], by=request.user,
                                        expected_version=body.get("version"))
         return self._answer(pallet, MovedSerializer)
 
