@@ -14,7 +14,7 @@ MANAGER = "Manager"
 ROLES = (MANAGER, FINANCE, CLERK)  # strongest first: a user's role is the first they hold
 
 ALL = frozenset({"view", "add", "change", "delete"})
-DOMAIN_APPS = ("packhouses", "growers", "batches", "pallets", "payments", "reconciliation")
+DOMAIN_APPS = ("packhouses", "growers", "batches", "pallets", "dispatch", "payments", "reconciliation")
 
 ROLE_GRANTS = {
     CLERK: {
@@ -24,12 +24,15 @@ ROLE_GRANTS = {
         # Build, fill, close and move pallets; rooms are the manager's, reopening too.
         "pallets": {"view", "add", "change"},
         "pallets.room": {"view"},
+        # Create loads, put pallets on them and dispatch them.
+        "dispatch": {"view", "add", "change"},
     },
     FINANCE: {
         "packhouses": {"view"},
         "growers": {"view"},
         "batches": {"view"},
         "pallets": {"view"},
+        "dispatch": {"view"},
         "payments": {"view", "add"},
         "payments.priceagreement": {"view", "add", "change"},
         "reconciliation": {"view"},

@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from accounts import api as auth_api
 from batches.api.views import BatchViewSet
 from core.views import api_not_found
+from dispatch.api.views import LoadViewSet, TraceCsvView, TraceView
 from growers.api.views import GrowerViewSet
 from packhouses.api.views import PackhouseViewSet
 from pallets.api.views import PalletViewSet, RoomViewSet
@@ -19,6 +20,7 @@ router.register("packhouses", PackhouseViewSet, basename="packhouse")
 router.register("batches", BatchViewSet, basename="batch")
 router.register("pallets", PalletViewSet, basename="pallet")
 router.register("rooms", RoomViewSet, basename="room")
+router.register("loads", LoadViewSet, basename="load")
 router.register("payments", GrowerPaymentViewSet, basename="payment")
 router.register("prices", PriceAgreementViewSet, basename="price")
 
@@ -33,6 +35,8 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("reconciliation/", ReconciliationView.as_view(), name="reconciliation"),
     path("intake/daily/", DailyIntakeView.as_view(), name="intake-daily"),
+    path("trace/", TraceView.as_view(), name="trace"),
+    path("trace/csv/", TraceCsvView.as_view(), name="trace-csv"),
     *router.urls,
     # Last: whatever else is under /api/ is a JSON 404 (see api_not_found).
     re_path(r"^(?P<rest>.*)$", api_not_found, name="api-not-found"),

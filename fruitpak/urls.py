@@ -15,10 +15,12 @@ urlpatterns = [
     path("api/", include("fruitpak.api_urls")),
     path("batches/", include("batches.urls")),
     path("growers/", include("growers.urls")),
+    path("loads/", include("dispatch.urls")),
     path("packhouses/", include("packhouses.urls")),
     path("pallets/", include("pallets.urls")),
     path("payments/", include("payments.urls")),
     path("reconciliation/", include("reconciliation.urls")),
+    path("trace/", include("dispatch.trace_urls")),
     path("", dashboard, name="home"),
     path("", include("accounts.urls")),
 ]

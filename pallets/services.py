@@ -251,6 +251,58 @@ def move_to_room(pallet, room, *, by=None, expected_version=None):
     return pallet
 
 
+# --- loads (dispatch sits above pallets and calls these; pallets never sees a load) -----------------------
+
+LOADABLE = (PalletStatus.CLOSED, PalletStatus.STORED)
+
+
+def lock_for_load(pallet):
+    """The pallet's row, locked for the caller's transaction (which must be open)."""
+    return _lock(pallet)
+
+
+def load_pallet(pallet, *, load_number, by=None):
+    """Mark a locked closed or stored pallet as loaded on `load_number`. Call inside the load's transaction."""
+    if pallet.status not in LOADABLE:
+        raise ValidationError({"sscc": f"Pallet {pallet.sscc} is {pallet.get_status_display().lower()}; only "
+                                       "closed or stored pallets go on a load."})
+    from_status = pallet.status
+    pallet.status = PalletStatus.LOADED
+    _save(pallet, ["status"])
+    _history(pallet, Event.LOADED, by, load=load_number, from_status=from_status,
+             room=pallet.room.code if pallet.room_id else None)
+    return pallet
+
+
+def unload_pallet(pallet, *, load_number, by=None):
+    """Take a locked, loaded pallet off `load_number`: back to stored when it still has a room, else closed."""
+    if pallet.status != PalletStatus.LOADED:
+        raise ValidationError({"pallet": f"Pallet {pallet.sscc} is {pallet.status}, not loaded."})
+    pallet.status = PalletStatus.STORED if pallet.room_id else PalletStatus.CLOSED
+    _save(pallet, ["status"])
+    _history(pallet, Event.UNLOADED, by, load=load_number, to_status=pallet.status)
+    return pallet
+
+
+def dispatch_pallets(pallets, *, load_number, by=None):
+    """The loaded pallets leave with `load_number`. Call inside the load's transaction, pallets locked."""
+    for pallet in pallets:
+        if pallet.status != PalletStatus.LOADED:
+            raise ValidationError({"status": f"Pallet {pallet.sscc} is {pallet.status}, not loaded; it cannot "
+                                             "be dispatched."})
+        pallet.status = PalletStatus.DISPATCHED
+        _save(pallet, ["status"])
+        _history(pallet, Event.DISPATCHED, by, load=load_number)
+    return pallets
+
+
+def dispatched_kg(batch_ids):
+    """{batch id: kg on dispatched pallets} in one query."""
+    rows = (PalletLine.objects.filter(batch_id__in=list(batch_ids), pallet__status=PalletStatus.DISPATCHED)
+            .values("batch_id").annotate(kg=Sum("kg")).order_by())
+    return {row["batch_id"]: row["kg"] for row in rows}
+
+
 # --- rooms ------------------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,8 @@ from django.db.models.signals import pre_save
 from django.dispatch import receiver
 
 from batches.models import Batch
+from batches.models import Status as BatchStatus
+from batches.signals import before_transition
 
 from .models import Grade, PalletLine
 
@@ -31,3 +33,14 @@ def packout_covers_pallets(sender, instance, update_fields=None, **kwargs):
 def _on_pallets(batch_id):
     rows = PalletLine.objects.filter(batch_id=batch_id).values("grade").annotate(kg=Sum("kg")).order_by()
     return {row["grade"]: row["kg"] for row in rows}
+
+
+@receiver(before_transition, dispatch_uid="pallets_batch_dispatched_with_its_load")
+def dispatched_with_its_load(sender, batch, to_status, by_dispatch=False, **kwargs):
+    """A batch on pallets leaves with its pallets: its move to dispatched is the load's, never a button's."""
+    if to_status != BatchStatus.DISPATCHED or by_dispatch:
+        return None
+    if PalletLine.objects.filter(batch_id=batch.pk).exists():
+        return (f"Batch {batch.batch_code} is on pallets: it is dispatched when the last load carrying its "
+                "pallets is dispatched, not by hand.")
+    return None

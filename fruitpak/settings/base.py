@@ -51,6 +51,7 @@ TENANT_APPS = [
     "growers",
     "batches",
     "pallets",
+    "dispatch",
     "payments",
     "reconciliation",
     "axes",
