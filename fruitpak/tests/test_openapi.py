@@ -20,6 +20,9 @@ OPERATIONS = {
     ("/api/pallets/{id}/history/", "get"),
     ("/api/rooms/", "get"), ("/api/rooms/", "post"), ("/api/rooms/{id}/", "get"), ("/api/rooms/{id}/", "patch"),
     ("/api/rooms/{id}/", "put"),
+    ("/api/loads/", "get"), ("/api/loads/", "post"), ("/api/loads/{id}/", "get"), ("/api/loads/{id}/", "patch"),
+    ("/api/loads/{id}/pallets/", "post"), ("/api/loads/{id}/pallets/{pallet_id}/", "delete"),
+    ("/api/loads/{id}/dispatch/", "post"), ("/api/trace/", "get"), ("/api/trace/csv/", "get"),
 }
 
 
