@@ -1,12 +1,14 @@
 """The GS1 logistic label: element strings and their GS1-128 barcodes as SVG (python-barcode)."""
 
 import io
+import re
 
 from barcode.codex import Gs1_128
 from barcode.writer import SVGWriter
 from django.utils import timezone
 from stdnum import gs1_128
 
+PX_PER_MM = 96 / 25.4
 # python-barcode's FNC1: at the start it makes Code 128 into GS1-128; stdnum puts it after every
 # variable-length element string but the last, where GS1 asks for a separator.
 FNC1 = Gs1_128.FNC1_CHAR
@@ -40,4 +42,9 @@ def svg(data, title):
     text = text[text.index("<svg"):]
     # The strict CSP refuses style attributes: fill as attributes instead (black is SVG's default).
     text = text.replace(' style="fill:black;"', "").replace(' style="fill:white"', ' fill="white"')
-    return text.replace("<svg", f'<svg role="img" aria-label="{title}"', 1)
+    # python-barcode sizes the symbol in mm without a viewBox, so a symbol wider than the A6 label was
+    # clipped (its stop pattern and quiet zone cut off: unscannable). A viewBox in the user units the mm
+    # resolve to (96 per inch) lets CSS scale the whole symbol down to the label's width instead.
+    width, height = (float(re.search(rf'{name}="([0-9.]+)mm"', text).group(1)) for name in ("width", "height"))
+    view_box = f'viewBox="0 0 {width * PX_PER_MM:.3f} {height * PX_PER_MM:.3f}"'
+    return text.replace("<svg", f'<svg role="img" aria-label="{title}" {view_box}', 1)
