@@ -105,17 +105,17 @@ def resolve(query):
     ids = list(Batch.objects.filter(batch_code=value).values_list("pk", flat=True))
     if ids:
         found.append(("batch", ids))
-    ids = list(BatchBin.objects.filter(code=value).values_list("batch_id", flat=True).distinct())
+    ids = list(BatchBin.objects.filter(code=value).values_list("batch_id", flat=True).order_by().distinct())
     if ids:
         found.append(("bin", ids))
     sscc = _sscc(value)
     if sscc:
-        ids = list(PalletLine.objects.filter(pallet__sscc=sscc).values_list("batch_id", flat=True).distinct())
+        ids = list(PalletLine.objects.filter(pallet__sscc=sscc).values_list("batch_id", flat=True).order_by().distinct())
         if ids:
             found.append(("sscc", ids))
     if value.startswith("L"):
         ids = list(PalletLine.objects.filter(pallet__load_pallet__load__load_number=value)
-                   .values_list("batch_id", flat=True).distinct())
+                   .values_list("batch_id", flat=True).order_by().distinct())
         if ids:
             found.append(("load", ids))
     if "/" in value:
