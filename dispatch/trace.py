@@ -110,7 +110,8 @@ def resolve(query):
         found.append(("bin", ids))
     sscc = _sscc(value)
     if sscc:
-        ids = list(PalletLine.objects.filter(pallet__sscc=sscc).values_list("batch_id", flat=True).order_by().distinct())
+        ids = list(PalletLine.objects.filter(pallet__sscc=sscc).values_list("batch_id", flat=True)
+                   .order_by().distinct())
         if ids:
             found.append(("sscc", ids))
     if value.startswith("L"):
