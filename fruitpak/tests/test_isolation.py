@@ -35,6 +35,8 @@ from growers.models import Grower
 from growers.tests.factories import GrowerFactory
 from packhouses.models import Packhouse
 from packhouses.tests.factories import PackhouseFactory
+from dispatch import services as dispatch_services
+from dispatch.models import Load
 from pallets import services as pallet_services
 from pallets.models import Pallet, Room
 from payments import services as payment_services
@@ -82,9 +84,10 @@ OBJECT_OF_ROUTE = [
     ("api/^payments/", "payment"), ("api/^prices/", "price"), ("batches/", "batch"), ("growers/", "grower"),
     ("packhouses/", "packhouse"), ("reconciliation/growers/", "grower"), ("admin/accounts/user/", "user"),
     ("api/^pallets/", "pallet"), ("api/^rooms/", "room"), ("pallets/rooms/", "room"), ("pallets/", "pallet"),
+    ("api/^loads/", "load"), ("loads/", "load"),
 ]
 OBJECT_OF_MODEL = {Grower: "grower", Packhouse: "packhouse", Batch: "batch", GrowerPayment: "payment",
-                   PriceAgreement: "price", Group: "group", Pallet: "pallet", Room: "room"}
+                   PriceAgreement: "price", Group: "group", Pallet: "pallet", Room: "room", Load: "load"}
 
 
 def model_of(callback):
@@ -148,6 +151,7 @@ def world(acme, globex):
         pallet_services.add_line(pallet, batch=batch, grade="class1", cartons=10, kg=Decimal("100"))
         room = pallet_services.create_room(packhouse=packhouse, code="QK1", name="Quokka Ridge cold room",
                                            capacity=10)
+        load = dispatch_services.create_load(packhouse=packhouse, consignee="Quokka Ridge importers")
         refresh_intake_view()
         # Users and groups are numbered alike in every schema: acme's clerk may share globex's clerk's id.
         # These get ids that globex does not have, so a 200 could only be acme's row.
@@ -156,7 +160,7 @@ def world(acme, globex):
         )), acme_only(Group, globex, lambda n: Group.objects.create(name=f"Quokka Ridge pickers {n}"))
         return SimpleNamespace(
             grower=grower.pk, packhouse=packhouse.pk, batch=batch.pk, payment=payment.pk, price=price.pk,
-            user=user.pk, group=group.pk, pallet=pallet.pk, room=room.pk,
+            user=user.pk, group=group.pk, pallet=pallet.pk, room=room.pk, load=load.pk,
             batch_content_type=ContentType.objects.get_for_model(Batch).pk, batch_version=batch.version,
         )
 
