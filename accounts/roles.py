@@ -14,7 +14,8 @@ MANAGER = "Manager"
 ROLES = (MANAGER, FINANCE, CLERK)  # strongest first: a user's role is the first they hold
 
 ALL = frozenset({"view", "add", "change", "delete"})
-DOMAIN_APPS = ("seasons", "packhouses", "growers", "batches", "payments", "onboarding", "reconciliation")
+DOMAIN_APPS = ("seasons", "packhouses", "growers", "batches", "pallets", "dispatch", "payments", "onboarding",
+               "reconciliation")
 
 ROLE_GRANTS = {
     CLERK: {
@@ -25,12 +26,19 @@ ROLE_GRANTS = {
         "batches": {"view", "add", "change"},
         # Clerks inspect samples against the catalogue; managers keep it (docs/decisions.md, "QC").
         "batches.defecttype": {"view"},
+        # Build, fill, close and move pallets; rooms are the manager's, reopening too.
+        "pallets": {"view", "add", "change"},
+        "pallets.room": {"view"},
+        # Create loads, put pallets on them and dispatch them.
+        "dispatch": {"view", "add", "change"},
     },
     FINANCE: {
         "seasons": {"view"},
         "packhouses": {"view"},
         "growers": {"view"},
         "batches": {"view"},
+        "pallets": {"view"},
+        "dispatch": {"view"},
         "payments": {"view", "add"},
         "payments.priceagreement": {"view", "add", "change"},
         # Imports of price agreements only: an import kind also needs the permissions on what it writes.
@@ -39,6 +47,7 @@ ROLE_GRANTS = {
     },
     MANAGER: {
         **{app: ALL for app in DOMAIN_APPS},
+        "pallets.pallet": ALL | {"reopen"},
         "accounts": {"view", "add", "change"},
         "auth": {"view"},
     },

@@ -33,7 +33,7 @@ from .models import (
     QCResult,
     Status,
 )
-from .signals import intake_changed
+from .signals import before_transition, intake_changed
 
 # What daily_grower_intake sums: an edit of these makes the view stale.
 INTAKE_VIEW_FIELDS = {"block", "fruit_type", "bin_count", "gross_weight_kg", "tare_weight_kg"}
@@ -239,8 +239,12 @@ def _save(batch, fields):
     bump("batches")
 
 
-def transition(batch, to_status, *, by=None, reason="", expected_version=None):
-    """Move a batch to its next status, along the allowed moves only."""
+def transition(batch, to_status, *, by=None, reason="", expected_version=None, by_dispatch=False):
+    """Move a batch to its next status, along the allowed moves only.
+
+    by_dispatch: the move is a load's dispatch (dispatch.services), which the before_transition receivers
+    allow where they refuse a clerk's button.
+    """
     reason = (reason or "").strip()
     with transaction.atomic():
         batch = _lock(batch, expected_version)
@@ -259,6 +263,10 @@ def transition(batch, to_status, *, by=None, reason="", expected_version=None):
             raise ValidationError({"to_status": "Record the pack-out before marking the batch packed."})
         if to_status == Status.GRADING and (why := grading_needs_qc(batch)):
             raise ValidationError({"to_status": why})
+        refusals = [answer for _, answer in before_transition.send(
+            sender=Batch, batch=batch, to_status=to_status, by_dispatch=by_dispatch) if answer]
+        if refusals:
+            raise ValidationError({"to_status": refusals})
 
         batch.status = to_status
         fields = ["status"]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from core.csv import stream_csv
 from core.errors import Conflict
 from core.forms import add_service_error
+from core.panels import panels_for
 from core.views import list_query
 from growers.models import Block
 
@@ -157,6 +158,8 @@ def _detail(request, batch, packout_form=None, status=200):
         # QC (batches/qc_views.py): the inspections shown, and why grading must wait for one.
         "inspections": qc.inspections_of(batch),
         "grading_needs_qc": Status.GRADING in batch.allowed_transitions() and services.grading_needs_qc(batch),
+        # Higher apps' panels (pallets): batches cannot import them.
+        "panels": panels_for("batch", request.user, batch),
     }
     return render(request, "batches/detail.html", context, status=status)
 

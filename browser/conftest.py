@@ -166,15 +166,32 @@ SEED = textwrap.dedent(f"""
     from tenants.services import ensure_public_tenant
 
     ensure_public_tenant("localhost")
-    with tenant_context(Company.objects.get(schema_name={helpers.SCHEMA!r})):
+    company = Company.objects.get(schema_name={helpers.SCHEMA!r})
+    company.gs1_company_prefix = {helpers.GS1_PREFIX!r}
+    company.save(update_fields=["gs1_company_prefix"])
+    with tenant_context(company):
         ensure_user(email={helpers.CLERK!r}, password={helpers.PASSWORD!r}, role="Clerk")
         ensure_user(email={helpers.FINANCE!r}, password={helpers.PASSWORD!r}, role="Finance")
-        for code, name in {helpers.PACKHOUSES!r}:
-            create_packhouse(code=code, name=name)
+        packhouses = [create_packhouse(code=code, name=name) for code, name in {helpers.PACKHOUSES!r}]
+        blocks = []
         for code, name in {helpers.GROWERS!r}:
             grower = create_grower(code=code, name=name)
             farm = create_farm(grower=grower, code=code + "-F1", name="Home farm", puc="P" + code[1:])
-            create_block(farm=farm, code="B01", fruit_type="apple", variety="Gala")
+            blocks.append(create_block(farm=farm, code="B01", fruit_type="apple", variety="Gala"))
+        # A packed batch on a closed pallet, for the label test: through the services, like a clerk.
+        from datetime import date
+        from decimal import Decimal
+        from batches import services as batches
+        from pallets import services as pallets
+        batch = batches.record_intake(packhouse=packhouses[0], block=blocks[0], harvest_date=date.today(),
+                                      bin_count=4, gross_weight_kg=Decimal("1500"), tare_weight_kg=Decimal("200"))
+        batch = batches.transition(batch, "grading")
+        batch = batches.record_packout(batch, class1_kg=Decimal("1000"), class2_kg=Decimal("200"),
+                                       class3_kg=Decimal("50"), waste_kg=Decimal("50"))
+        batch = batches.transition(batches.transition(batch, "packing"), "packed")
+        pallet = pallets.build_pallet(packhouses[0])
+        pallets.add_line(pallet, batch=batch, grade="class1", cartons={helpers.LABEL_CARTONS!r}, kg=Decimal("900"))
+        pallets.close(pallet)
 """)
 
 

@@ -17,6 +17,10 @@ MANAGER = f"manager@{SCHEMA}.test"
 CLERK = f"clerk@{SCHEMA}.test"
 FINANCE = f"finance@{SCHEMA}.test"
 
+# The label test's pallet (browser/conftest.py seeds it): the company's GS1 prefix and the pallet's cartons.
+GS1_PREFIX = "6001234"
+LABEL_CARTONS = 72
+
 PACKHOUSES = [("PH1", "Main"), ("PH2", "Riverside")]
 GROWERS = [("G0001", "Oak Valley Farm"), ("G0002", "Riverbend Orchards"), ("G0003", "Hillside Estates")]
 

@@ -8,8 +8,10 @@ from accounts import api as auth_api
 from batches.api.qc import BatchInspectionsView, DefectTypeViewSet, QCInspectionViewSet, QCReportView
 from batches.api.views import BatchViewSet
 from core.views import api_not_found
+from dispatch.api.views import LoadViewSet, TraceCsvView, TraceView
 from growers.api.views import BlockViewSet, FarmViewSet, GrowerViewSet, SprayClearanceViewSet
 from packhouses.api.views import PackhouseViewSet
+from pallets.api.views import PalletViewSet, RoomViewSet
 from payments.api.views import GrowerPaymentViewSet, PriceAgreementViewSet
 from reconciliation.api.views import DailyIntakeView, ReconciliationView
 from seasons.api.views import SeasonViewSet
@@ -21,6 +23,9 @@ router.register("blocks", BlockViewSet, basename="block")
 router.register("spray-clearances", SprayClearanceViewSet, basename="spray-clearance")
 router.register("packhouses", PackhouseViewSet, basename="packhouse")
 router.register("batches", BatchViewSet, basename="batch")
+router.register("pallets", PalletViewSet, basename="pallet")
+router.register("rooms", RoomViewSet, basename="room")
+router.register("loads", LoadViewSet, basename="load")
 router.register("payments", GrowerPaymentViewSet, basename="payment")
 router.register("prices", PriceAgreementViewSet, basename="price")
 router.register("defect-types", DefectTypeViewSet, basename="defect-type")
@@ -40,6 +45,8 @@ urlpatterns = [
     path("intake/daily/", DailyIntakeView.as_view(), name="intake-daily"),
     path("batches/<int:pk>/inspections/", BatchInspectionsView.as_view(), name="batch-inspections"),
     path("qc-report/", QCReportView.as_view(), name="qc-report"),
+    path("trace/", TraceView.as_view(), name="trace"),
+    path("trace/csv/", TraceCsvView.as_view(), name="trace-csv"),
     *router.urls,
     # Last: whatever else is under /api/ is a JSON 404 (see api_not_found).
     re_path(r"^(?P<rest>.*)$", api_not_found, name="api-not-found"),

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connection, models, transaction
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -52,6 +52,16 @@ class Company(TenantMixin):
         "QC required", default=False, db_default=False,
         help_text="A batch needs a passed or downgraded QC inspection before grading.",
     )
+    # GS1: the SSCC of every pallet starts with the extension digit and this prefix (pallets/sscc.py).
+    gs1_company_prefix = models.CharField(
+        "GS1 company prefix", max_length=10, blank=True,
+        validators=[RegexValidator(r"^[0-9]{7,10}$", "Use the 7 to 10 digits GS1 issued to the company.")],
+        help_text="Issued by GS1; needed before pallets can be built.",
+    )
+    sscc_extension_digit = models.PositiveSmallIntegerField(
+        "SSCC extension digit", default=0, validators=[MaxValueValidator(9)],
+        help_text="0 to 9: the first digit of every SSCC the company issues.",
+    )
     # A suspended company's hosts answer 404.
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -69,6 +79,13 @@ class Company(TenantMixin):
                 name="company_thresholds_non_negative",
             ),
             models.CheckConstraint(condition=models.Q(mrl_gate__in=MrlGate.values), name="company_mrl_gate_valid"),
+            models.CheckConstraint(
+                condition=models.Q(gs1_company_prefix="") | models.Q(gs1_company_prefix__regex=r"^[0-9]{7,10}$"),
+                name="company_gs1_prefix_format",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sscc_extension_digit__lte=9), name="company_sscc_extension_digit",
+            ),
         ]
 
     def __str__(self):

@@ -50,6 +50,8 @@ TENANT_APPS = [
     "packhouses",
     "growers",
     "batches",
+    "pallets",
+    "dispatch",
     "payments",
     "onboarding",
     "reconciliation",

@@ -38,6 +38,10 @@ from growers.models import Grower
 from growers.tests.factories import GrowerFactory
 from packhouses.models import Packhouse
 from packhouses.tests.factories import PackhouseFactory
+from dispatch import services as dispatch_services
+from dispatch.models import Load
+from pallets import services as pallet_services
+from pallets.models import Pallet, Room
 from payments import services as payment_services
 from payments.models import GrowerPayment, PriceAgreement
 from reconciliation.services import refresh_intake_view
@@ -87,10 +91,12 @@ OBJECT_OF_ROUTE = [
     ("api/^payments/", "payment"), ("api/^prices/", "price"), ("batches/", "batch"), ("growers/", "grower"),
     ("packhouses/", "packhouse"), ("reconciliation/growers/", "grower"), ("admin/accounts/user/", "user"),
     ("api/^seasons/", "season"), ("seasons/", "season"),
+    ("api/^pallets/", "pallet"), ("api/^rooms/", "room"), ("pallets/rooms/", "room"), ("pallets/", "pallet"),
+    ("api/^loads/", "load"), ("loads/", "load"),
 ]
 OBJECT_OF_MODEL = {Grower: "grower", Packhouse: "packhouse", Batch: "batch", GrowerPayment: "payment",
                    PriceAgreement: "price", Group: "group", DefectType: "defect_type", QCInspection: "inspection",
-                   Season: "season"}
+                   Season: "season", Pallet: "pallet", Room: "room", Load: "load"}
 
 
 def model_of(callback):
@@ -151,6 +157,13 @@ def world(acme, globex):
             fruit_type="apple", grade="class1", valid_from=company_today().replace(month=1, day=1),
             price_per_kg=Decimal("5.5"), notes="dingo deal",
         )
+        acme.company.gs1_company_prefix = "6001234"
+        acme.company.save(update_fields=["gs1_company_prefix"])
+        pallet = pallet_services.build_pallet(packhouse)
+        pallet_services.add_line(pallet, batch=batch, grade="class1", cartons=10, kg=Decimal("100"))
+        room = pallet_services.create_room(packhouse=packhouse, code="QK1", name="Quokka Ridge cold room",
+                                           capacity=10)
+        load = dispatch_services.create_load(packhouse=packhouse, consignee="Quokka Ridge importers")
         refresh_intake_view()
         # Users and groups are numbered alike in every schema: acme's clerk may share globex's clerk's id.
         # These get ids that globex does not have, so a 200 could only be acme's row.
@@ -164,6 +177,7 @@ def world(acme, globex):
         return SimpleNamespace(
             grower=grower.pk, packhouse=packhouse.pk, batch=batch.pk, payment=payment.pk, price=price.pk,
             user=user.pk, group=group.pk, defect_type=defect_type.pk, inspection=inspection.pk, season=season.pk,
+            pallet=pallet.pk, room=room.pk, load=load.pk,
             batch_content_type=ContentType.objects.get_for_model(Batch).pk, batch_version=batch.version,
         )
 

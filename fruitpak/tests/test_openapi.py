@@ -22,6 +22,15 @@ OPERATIONS = {
     ("/api/batches/{id}/inspections/", "get"), ("/api/batches/{id}/inspections/", "post"),
     ("/api/qc-inspections/", "get"), ("/api/qc-inspections/{id}/", "get"), ("/api/qc-report/", "get"),
     ("/api/seasons/", "get"), ("/api/seasons/", "post"), ("/api/seasons/{id}/", "get"), ("/api/seasons/{id}/", "patch"),
+    ("/api/pallets/", "get"), ("/api/pallets/", "post"), ("/api/pallets/{id}/", "get"),
+    ("/api/pallets/{id}/lines/", "post"), ("/api/pallets/{id}/lines/{line_pk}/", "delete"),
+    ("/api/pallets/{id}/close/", "post"), ("/api/pallets/{id}/reopen/", "post"), ("/api/pallets/{id}/move/", "post"),
+    ("/api/pallets/{id}/history/", "get"),
+    ("/api/rooms/", "get"), ("/api/rooms/", "post"), ("/api/rooms/{id}/", "get"), ("/api/rooms/{id}/", "patch"),
+    ("/api/rooms/{id}/", "put"),
+    ("/api/loads/", "get"), ("/api/loads/", "post"), ("/api/loads/{id}/", "get"), ("/api/loads/{id}/", "patch"),
+    ("/api/loads/{id}/pallets/", "post"), ("/api/loads/{id}/pallets/{pallet_id}/", "delete"),
+    ("/api/loads/{id}/dispatch/", "post"), ("/api/trace/", "get"), ("/api/trace/csv/", "get"),
 }
 
 
