@@ -54,12 +54,12 @@ class Company(TenantMixin):
     )
     # GS1: the SSCC of every pallet starts with the extension digit and this prefix (pallets/sscc.py).
     gs1_company_prefix = models.CharField(
-        "GS1 company prefix", max_length=10, blank=True,
+        "GS1 company prefix", max_length=10, blank=True, default="", db_default="",
         validators=[RegexValidator(r"^[0-9]{7,10}$", "Use the 7 to 10 digits GS1 issued to the company.")],
         help_text="Issued by GS1; needed before pallets can be built.",
     )
     sscc_extension_digit = models.PositiveSmallIntegerField(
-        "SSCC extension digit", default=0, validators=[MaxValueValidator(9)],
+        "SSCC extension digit", default=0, db_default=0, validators=[MaxValueValidator(9)],
         help_text="0 to 9: the first digit of every SSCC the company issues.",
     )
     # A suspended company's hosts answer 404.

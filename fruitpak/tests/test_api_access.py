@@ -43,7 +43,7 @@ ENDPOINTS = {
     "batches-detail": ("get", "/api/batches/{batch}/", None, ALL_READ),
     "batches-history": ("get", "/api/batches/{batch}/history/", None, ALL_READ),
     "batches-create": ("post", "/api/batches/", intake_body, {CLERK: 201, FINANCE: 403, MANAGER: 201}),
-    "batches-update": ("patch", "/api/batches/{batch}/", lambda w: {"variety": "Fuji"},
+    "batches-update": ("patch", "/api/batches/{batch}/", lambda w: {"notes": "Bins re-counted"},
                        {CLERK: 200, FINANCE: 403, MANAGER: 200}),
     "batches-transition": ("post", "/api/batches/{batch}/transition/", lambda w: {"to_status": "grading"},
                            {CLERK: 200, FINANCE: 403, MANAGER: 200}),

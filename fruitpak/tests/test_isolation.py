@@ -34,12 +34,15 @@ from batches import services as batch_services
 from batches.models import Batch, DefectType, QCInspection
 from batches.tests.factories import BatchFactory, packed_batch
 from core.tenancy import company_today
-from growers.models import Grower
-from growers.tests.factories import GrowerFactory
-from packhouses.models import Packhouse
-from packhouses.tests.factories import PackhouseFactory
 from dispatch import services as dispatch_services
 from dispatch.models import Load
+from growers import services as grower_services
+from growers.models import Block, Farm, Grower, SprayClearance
+from growers.tests.factories import GrowerFactory
+from onboarding import services as onboarding_services
+from onboarding.models import ImportRun
+from packhouses.models import Packhouse
+from packhouses.tests.factories import PackhouseFactory
 from pallets import services as pallet_services
 from pallets.models import Pallet, Room
 from payments import services as payment_services
@@ -67,6 +70,7 @@ NO_COMPANY_DATA = {
     "admin/login/": "the admin's login form",
     "admin/logout/": "ends the caller's own session",
     "admin/jsi18n/": "the admin's translations",
+    "imports/template/<str:kind>.csv": "an empty CSV with the columns of a kind of import, the same for every company",
 }
 
 
@@ -87,6 +91,8 @@ PATTERNS = dict(walk(get_resolver("fruitpak.urls").url_patterns))
 OBJECT_OF_ROUTE = [
     ("api/^defect-types/", "defect_type"), ("api/^qc-inspections/", "inspection"), ("api/batches/", "batch"),
     ("batches/qc/defect-types/", "defect_type"),
+    ("api/^farms/", "farm"), ("api/^blocks/", "block"), ("api/^spray-clearances/", "clearance"),
+    ("growers/farms/", "farm"), ("growers/blocks/", "block"), ("imports/", "import_run"),
     ("api/^growers/", "grower"), ("api/^packhouses/", "packhouse"), ("api/^batches/", "batch"),
     ("api/^payments/", "payment"), ("api/^prices/", "price"), ("batches/", "batch"), ("growers/", "grower"),
     ("packhouses/", "packhouse"), ("reconciliation/growers/", "grower"), ("admin/accounts/user/", "user"),
@@ -96,7 +102,8 @@ OBJECT_OF_ROUTE = [
 ]
 OBJECT_OF_MODEL = {Grower: "grower", Packhouse: "packhouse", Batch: "batch", GrowerPayment: "payment",
                    PriceAgreement: "price", Group: "group", DefectType: "defect_type", QCInspection: "inspection",
-                   Season: "season", Pallet: "pallet", Room: "room", Load: "load"}
+                   Season: "season", Pallet: "pallet", Room: "room", Load: "load", Farm: "farm", Block: "block",
+                   SprayClearance: "clearance", ImportRun: "import_run"}
 
 
 def model_of(callback):
@@ -164,6 +171,14 @@ def world(acme, globex):
         room = pallet_services.create_room(packhouse=packhouse, code="QK1", name="Quokka Ridge cold room",
                                            capacity=10)
         load = dispatch_services.create_load(packhouse=packhouse, consignee="Quokka Ridge importers")
+        block = Batch.objects.get(pk=batch.pk).block
+        clearance = grower_services.record_clearance(
+            block=block, season=season_services.current_season(), cleared_on=company_today(),
+            lab_reference="QUOKKA-LAB-1",
+        )
+        import_run = onboarding_services.upload(
+            kind="growers", filename="quokka.csv", content=b"code,name\nQK0002,Quokka Ridge Two\n", by=None,
+        )
         refresh_intake_view()
         # Users and groups are numbered alike in every schema: acme's clerk may share globex's clerk's id.
         # These get ids that globex does not have, so a 200 could only be acme's row.
@@ -177,7 +192,8 @@ def world(acme, globex):
         return SimpleNamespace(
             grower=grower.pk, packhouse=packhouse.pk, batch=batch.pk, payment=payment.pk, price=price.pk,
             user=user.pk, group=group.pk, defect_type=defect_type.pk, inspection=inspection.pk, season=season.pk,
-            pallet=pallet.pk, room=room.pk, load=load.pk,
+            pallet=pallet.pk, room=room.pk, load=load.pk, farm=block.farm_id, block=block.pk,
+            clearance=clearance.pk, import_run=import_run.pk,
             batch_content_type=ContentType.objects.get_for_model(Batch).pk, batch_version=batch.version,
         )
 

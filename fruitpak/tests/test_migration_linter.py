@@ -62,34 +62,34 @@ def test_the_baseline_names_only_migrations_that_exist():
 
 
 UNSAFE = {
-    "0003_drop_ggn": """
+    "0004_drop_ggn": """
 from django.db import migrations
 
 class Migration(migrations.Migration):
-    dependencies = [("growers", "0002_alter_grower_growers_ggn_unique")]
+    dependencies = [("growers", "0003_farms_blocks_clearances")]
     operations = [migrations.RemoveField("grower", "ggn")]
 """,
-    "0003_rename_name": """
+    "0004_rename_name": """
 from django.db import migrations
 
 class Migration(migrations.Migration):
-    dependencies = [("growers", "0002_alter_grower_growers_ggn_unique")]
+    dependencies = [("growers", "0003_farms_blocks_clearances")]
     operations = [migrations.RenameField("grower", "name", "display_name")]
 """,
-    "0003_not_null_without_default": """
+    "0004_not_null_without_default": """
 from django.db import migrations, models
 
 class Migration(migrations.Migration):
-    dependencies = [("growers", "0002_alter_grower_growers_ggn_unique")]
+    dependencies = [("growers", "0003_farms_blocks_clearances")]
     operations = [migrations.AddField("grower", "region", models.CharField(max_length=50), preserve_default=False)]
 """,
 }
 SAFE = {
-    "0003_nullable_region": """
+    "0004_nullable_region": """
 from django.db import migrations, models
 
 class Migration(migrations.Migration):
-    dependencies = [("growers", "0002_alter_grower_growers_ggn_unique")]
+    dependencies = [("growers", "0003_farms_blocks_clearances")]
     operations = [migrations.AddField("grower", "region", models.CharField(max_length=50, null=True))]
 """,
 }

@@ -29,12 +29,20 @@ from payments import services as payment_services
 from reconciliation.tests.helpers import intake, local, packout
 
 # The project's apps whose tables live in a company's schema.
-PROJECT_APPS = ["accounts", "batches", "growers", "packhouses", "payments", "reconciliation", "tenants"]
+PROJECT_APPS = ["accounts", "batches", "dispatch", "growers", "onboarding", "packhouses", "pallets", "payments",
+                "reconciliation", "seasons", "tenants"]
 
 # Each one the test does not roll back, and why. Nothing else may be missing.
 NOT_ROLLED_BACK = {
     "packhouses": "its newest migration is 0001_initial: going back drops the packhouses table, and with it "
                   "batches and reconciliation, so no data can survive by design",
+    "seasons": "its newest migration is 0001_initial: going back drops the seasons table and every batch's season",
+    "pallets": "its newest migration is 0001_initial: going back drops the pallets, their lines and history",
+    "dispatch": "its newest migration is 0001_initial: going back drops the loads",
+    "onboarding": "its newest migration is 0001_import_runs: going back drops the import runs",
+    "growers": "its newest migration, 0003, creates farms, blocks and spray clearances: going back drops them and, "
+               "through batches 0005, every batch's block; forward again, batches 0006 can only give the batches "
+               "Unassigned blocks, not the ones they had, so the data cannot come back intact by design",
     "tenants": "a shared app: its tables live in the public schema, which every company reads, and are "
                "migrated once for all of them, never per company",
 }

@@ -32,13 +32,13 @@ def test_search_is_bounded_however_many_growers_match(acme):
     assert html.count("<option") == 20
 
 
-def test_intake_form_uses_the_search_not_a_select_of_every_grower(acme):
+def test_intake_form_uses_the_block_search_not_a_select_of_every_grower(acme):
     with acme:
         Grower.objects.bulk_create(Grower(code=f"G{n:04d}", name=f"Farm {n}") for n in range(1200))
 
     html = acme.client("Clerk").get("/batches/new/").content.decode()
 
-    assert 'list="grower-options"' in html and 'hx-get="/growers/search/"' in html
+    assert 'list="block-options"' in html and 'hx-get="/batches/blocks/"' in html
     assert "Farm 1199" not in html
 
 

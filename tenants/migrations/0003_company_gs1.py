@@ -14,12 +14,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='company',
             name='gs1_company_prefix',
-            field=models.CharField(blank=True, help_text='Issued by GS1; needed before pallets can be built.', max_length=10, validators=[django.core.validators.RegexValidator('^[0-9]{7,10}$', 'Use the 7 to 10 digits GS1 issued to the company.')], verbose_name='GS1 company prefix'),
+            field=models.CharField(blank=True, db_default='', default='', help_text='Issued by GS1; needed before pallets can be built.', max_length=10, validators=[django.core.validators.RegexValidator('^[0-9]{7,10}$', 'Use the 7 to 10 digits GS1 issued to the company.')], verbose_name='GS1 company prefix'),
         ),
         migrations.AddField(
             model_name='company',
             name='sscc_extension_digit',
-            field=models.PositiveSmallIntegerField(default=0, help_text='0 to 9: the first digit of every SSCC the company issues.', validators=[django.core.validators.MaxValueValidator(9)], verbose_name='SSCC extension digit'),
+            field=models.PositiveSmallIntegerField(db_default=0, default=0, help_text='0 to 9: the first digit of every SSCC the company issues.', validators=[django.core.validators.MaxValueValidator(9)], verbose_name='SSCC extension digit'),
         ),
         migrations.AddConstraint(
             model_name='company',
