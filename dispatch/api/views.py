@@ -2,7 +2,7 @@ from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -131,6 +131,15 @@ Q_PARAMETER = OpenApiParameter("q", OpenApiTypes.STR, required=True,
                                            "code.")
 
 
+def _identifier(request):
+    """The `q` to trace; leaving it out is a mistake worth saying, an empty one finds nothing."""
+    if "q" not in request.query_params:
+        raise exceptions.ValidationError({"q": [
+            "Give `q`: a batch code, bin code, SSCC, load number, FARM/BLOCK code or grower code."
+        ]})
+    return request.query_params["q"]
+
+
 class TraceView(APIView):
     """The recall trace: everything connected to one identifier, upstream and downstream, with each batch's
     mass balance."""
@@ -139,7 +148,7 @@ class TraceView(APIView):
 
     @extend_schema(parameters=[Q_PARAMETER], responses={200: TraceSerializer}, summary="Trace an identifier")
     def get(self, request):
-        return Response(trace_data(tracing.trace(request.query_params.get("q", ""))))
+        return Response(trace_data(tracing.trace(_identifier(request))))
 
 
 class TraceCsvView(APIView):
@@ -149,5 +158,5 @@ class TraceCsvView(APIView):
                    responses={(200, "text/csv"): OpenApiResponse(
                        OpenApiTypes.STR, description="One row per batch × pallet line × load.")})
     def get(self, request):
-        result = tracing.trace(request.query_params.get("q", ""))
+        result = tracing.trace(_identifier(request))
         return stream_csv("trace.csv", tracing.CSV_HEADER, tracing.csv_rows(result))

@@ -435,6 +435,9 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "batches.models.Status",
         "PaymentTypeEnum": "payments.models.PaymentType",
         "GradeEnum": "payments.models.Grade",
+        "PalletGradeEnum": "pallets.models.Grade",
+        "PalletStatusEnum": "pallets.models.PalletStatus",
+        "LoadStatusEnum": "dispatch.models.LoadStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
