@@ -22,13 +22,13 @@ from random import Random
 from stdnum import ean
 
 from batches.models import DefectType
+from batches.qc_catalogue import load_default_catalogue
 from core.cache import bump
 from growers.models import Block, Farm, FruitType, SprayClearance
 from seasons.models import Season
 from seasons.services import ENDING_SOON_DAYS, create_season
 
 from .reference import (
-    DEFECT_CATALOGUE,
     FARM_NAMES,
     FARM_PARTS,
     FRUIT_REGIONS,
@@ -335,15 +335,11 @@ def covered(covers, block_id, season_id, day):
 
 
 def ensure_defect_types():
-    """The company's defect catalogue: the app's default one when batches.qc_catalogue exists, else the demo's.
+    """The company's defect catalogue: the app's default one (batches.qc_catalogue).
 
     Returns (added, {fruit: [(id, code, name)]}) with the defects each fruit may show (its own and the
     any-fruit ones), active only.
     """
-    try:
-        from batches.qc_catalogue import load_default_catalogue
-    except ImportError:
-        load_default_catalogue = _load_demo_catalogue
     added = len(load_default_catalogue() or ())
     by_fruit = {fruit: [] for fruit in FruitType.values}
     for pk, code, name, fruit in DefectType.objects.filter(active=True).order_by("code").values_list(
@@ -352,16 +348,4 @@ def ensure_defect_types():
             if key in by_fruit:
                 by_fruit[key].append((pk, code, name))
     return added, by_fruit
-
-
-def _load_demo_catalogue():
-    have = set(DefectType.objects.values_list("code", flat=True))
-    rows = [DefectType(code=code, name=name, fruit_type=fruit, severity=severity)
-            for code, name, fruit, severity in DEFECT_CATALOGUE if code not in have]
-    for row in rows:
-        row.clean_fields()
-    DefectType.objects.bulk_create(rows)
-    if rows:
-        bump("defect_types")
-    return rows
 

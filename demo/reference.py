@@ -157,35 +157,3 @@ QC_FIRMNESS = {
     FruitType.KIWIFRUIT: (5.5, 8.5),
 }
 QC_NOTES = ["Sampled from three bins.", "Starch pattern read.", "Pulp temperature 6 °C.", "Count size mostly 100-120."]
-
-# The defect catalogue the demo loads when batches.qc_catalogue (the app's default catalogue) is not there:
-# the same codes, so either way the demo's inspections name the same defects. (code, name, fruit, severity)
-DEFECT_CATALOGUE = (
-    ("MECH-DAMAGE", "Mechanical damage (cuts, punctures)", "", "major"),
-    ("DECAY", "Decay", "", "major"),
-    ("HAIL", "Hail damage", "", "minor"),
-    ("A-BRUISE", "Bruising", "apple", "major"),
-    ("A-SUNBURN", "Sunburn", "apple", "minor"),
-    ("A-SCAB", "Black spot (apple scab)", "apple", "major"),
-    ("A-CODLING", "Codling moth", "apple", "major"),
-    ("A-RUSSET", "Russet", "apple", "minor"),
-    ("A-BITTER-PIT", "Bitter pit", "apple", "major"),
-    ("A-FLY-STING", "Fruit fly sting", "apple", "major"),
-    ("A-LENTICEL", "Lenticel spot", "apple", "minor"),
-    ("A-MEALYBUG", "Mealybug", "apple", "major"),
-    ("P-BRUISE", "Bruising", "pear", "major"),
-    ("P-SUNBURN", "Sunburn", "pear", "minor"),
-    ("P-SCAB", "Pear scab", "pear", "major"),
-    ("P-CODLING", "Codling moth", "pear", "major"),
-    ("P-RUSSET", "Russet", "pear", "minor"),
-    ("P-FLY-STING", "Fruit fly sting", "pear", "major"),
-    ("P-FRICTION", "Friction marks", "pear", "minor"),
-    ("C-FCM", "False codling moth", "citrus", "major"),
-    ("C-FLY-STING", "Fruit fly sting", "citrus", "major"),
-    ("C-BLACK-SPOT", "Citrus black spot", "citrus", "major"),
-    ("C-RIND-BREAKDOWN", "Rind breakdown", "citrus", "major"),
-    ("C-WIND-SCAR", "Wind scar", "citrus", "minor"),
-    ("C-THRIPS", "Thrips scarring", "citrus", "minor"),
-    ("C-SUNBURN", "Sunburn", "citrus", "minor"),
-    ("C-OLEO", "Oleocellosis (oil spotting)", "citrus", "minor"),
-)
