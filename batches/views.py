@@ -75,7 +75,7 @@ def batch_export(request):
 @login_required
 @permission_required("batches.add_batch", raise_exception=True)
 def intake(request):
-    form = IntakeForm(request.POST or None, initial=_initial_block(request))
+    form = IntakeForm(request.POST or None, initial=_initial(request))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -83,21 +83,52 @@ def intake(request):
         except (ValidationError, Conflict) as exc:
             add_service_error(form, exc)
         else:
+            _remember_intake(request, batch)
             if created:
                 messages.success(request, f"Batch {batch.batch_code} recorded.")
             else:
                 messages.info(request, f"Batch {batch.batch_code} was already recorded; nothing was added.")
             return redirect("batches:docket", pk=batch.pk)
-    return render(request, "batches/intake.html", {"form": form})
+    recent = _recent_blocks(request)
+    return render(request, "batches/intake.html", {"form": form, "recent_blocks": recent})
 
 
-def _initial_block(request):
-    """?block=<id> (a link from a block's page) starts the form with that block picked."""
-    pk = request.GET.get("block", "")
-    if request.method != "GET" or not pk.isdigit():
+# A clerk at the weighbridge takes delivery after delivery at one packhouse, often from the same few blocks:
+# the next intake starts at the last packhouse, and the block picker offers the last blocks before any typing.
+LAST_PACKHOUSE = "intake_last_packhouse"
+RECENT_BLOCKS = "intake_recent_blocks"
+RECENT_BLOCKS_KEPT = 5
+
+
+def _remember_intake(request, batch):
+    request.session[LAST_PACKHOUSE] = batch.packhouse_id
+    if batch.block_id:
+        recent = [pk for pk in request.session.get(RECENT_BLOCKS, []) if pk != batch.block_id]
+        request.session[RECENT_BLOCKS] = [batch.block_id, *recent][:RECENT_BLOCKS_KEPT]
+
+
+def _recent_blocks(request):
+    ids = [pk for pk in request.session.get(RECENT_BLOCKS, []) if isinstance(pk, int)]
+    if not ids:
+        return []
+    blocks = {block.pk: block for block in _active_blocks().filter(pk__in=ids).select_related("farm__grower")}
+    return [blocks[pk] for pk in ids if pk in blocks]
+
+
+def _initial(request):
+    """The last packhouse; ?block=<id> (a link from a block's page) starts the form with that block picked."""
+    if request.method != "GET":
         return None
-    block = Block.objects.select_related("farm__grower").filter(pk=int(pk), active=True).first()
-    return {"block": block} if block else None
+    initial = {}
+    packhouse = request.session.get(LAST_PACKHOUSE)
+    if isinstance(packhouse, int):
+        initial["packhouse"] = packhouse
+    pk = request.GET.get("block", "")
+    if pk.isdigit():
+        block = Block.objects.select_related("farm__grower").filter(pk=int(pk), active=True).first()
+        if block:
+            initial["block"] = block
+    return initial
 
 
 def _active_blocks():

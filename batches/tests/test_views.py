@@ -300,3 +300,32 @@ def test_csv_export_with_a_bad_filter_goes_back_with_a_message(acme):
     response = acme.client("Clerk").get("/batches/export.csv?status=eaten", follow=True)
 
     assert "Fix the filter before exporting" in response.content.decode()
+
+
+def test_the_next_intake_starts_at_the_packhouse_of_the_last_and_offers_its_block(acme):
+    import re as _re
+
+    from batches.models import Batch
+    from core.tenancy import company_today
+    from growers.tests.factories import GrowerFactory, block_for
+    from packhouses.tests.factories import PackhouseFactory
+
+    with acme:
+        PackhouseFactory(code="PHA")
+        second = PackhouseFactory(code="PHB")
+        block = block_for(GrowerFactory())
+        today = company_today().isoformat()
+    client = acme.client("Clerk")
+    html = client.get("/batches/new/").content.decode()
+    key = _re.search(r'name="idempotency_key" value="([0-9a-f]+)"', html).group(1)
+    response = client.post("/batches/new/", {
+        "idempotency_key": key, "block": f"{block.farm.code}/{block.code}", "packhouse": second.pk,
+        "harvest_date": today, "bin_count": "3", "gross_weight_kg": "1300", "tare_weight_kg": "100",
+    })
+    with acme:
+        assert Batch.objects.filter(packhouse=second).count() == (1 if response.status_code == 302 else 0)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    html = client.get("/batches/new/").content.decode()
+    assert _re.search(rf'<option value="{second.pk}" selected>', html)
+    assert f'value="{block.farm.code}/{block.code}"' in html

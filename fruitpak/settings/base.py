@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A form posted after the session ended comes back filled in after the login (core/stash.py).
+    "core.stash.StashExpiredPostMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login refused by axes into our lockout page or JSON (accounts/lockout.py).
     "axes.middleware.AxesMiddleware",
@@ -146,6 +148,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "core.stash.stashed_form",
             ],
         },
     },

@@ -18,7 +18,7 @@ def test_search_suggests_active_growers_by_code_or_name(acme):
     by_code = client.get("/growers/search/?grower=g000").content.decode()
     empty = client.get("/growers/search/?q=").content.decode()
 
-    assert 'value="G0001"' in by_name and "G0002" not in by_name and "G0003" not in by_name
+    assert 'value="G0001 · Oak Valley"' in by_name and "G0002" not in by_name and "G0003" not in by_name
     assert by_code.count("<option") == 2
     assert "<option" not in empty
 

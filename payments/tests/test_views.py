@@ -70,7 +70,7 @@ def test_a_new_form_is_a_new_payment(acme, grower):
         ({"amount": "abc"}, "amount", "Enter a number"),
         ({"payment_type": "adjustment", "amount": "0"}, "amount", "cannot be zero"),
         ({"paid_date": "2999-12-31"}, "paid_date", "cannot be in the future"),
-        ({"grower": "NOPE"}, "grower", "No grower has the code NOPE"),
+        ({"grower": "NOPE"}, "grower", "No grower has the code or name “NOPE”"),
     ],
 )
 def test_bad_payment_shows_the_error_beside_the_field(acme, grower, overrides, field, message):

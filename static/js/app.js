@@ -22,7 +22,59 @@
     }
   });
 
+  // A form posted after the session ended, filled in again after the login (core/stash.py).
+  function restoreStashedForm() {
+    var source = document.getElementById("stashed-form");
+    if (!source) {
+      return;
+    }
+    var data = JSON.parse(source.textContent);
+    var names = Object.keys(data);
+    var form = Array.prototype.find.call(document.querySelectorAll("main form[method=post]"), function (candidate) {
+      return names.some(function (name) { return candidate.elements.namedItem(name); });
+    });
+    if (!form) {
+      return;
+    }
+    names.forEach(function (name) {
+      var values = data[name];
+      Array.prototype.forEach.call(form.querySelectorAll("[name='" + CSS.escape(name) + "']"), function (field) {
+        if (field.type === "checkbox" || field.type === "radio") {
+          field.checked = values.indexOf(field.value) !== -1;
+        } else if (field.multiple) {
+          Array.prototype.forEach.call(field.options, function (option) { option.selected = values.indexOf(option.value) !== -1; });
+        } else if (field.type !== "file") {
+          field.value = values[0];
+        }
+        field.dispatchEvent(new Event("input", {bubbles: true}));
+      });
+    });
+    var notice = document.querySelector("[data-stashed-notice]");
+    if (notice) {
+      notice.hidden = false;
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    // A form that came back with errors: its summary takes the focus, so a screen reader reads it and
+    // nobody hunts below the fold. Its links move the focus to the field.
+    // Scan pages keep the focus in their scan field (autofocus): the next scan must land there.
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) {
+      if (!document.querySelector("[autofocus]")) {
+        summary.focus();
+      }
+      summary.addEventListener("click", function (event) {
+        var link = event.target.closest("a[href^='#']");
+        var field = link && document.getElementById(link.getAttribute("href").slice(1));
+        if (field) {
+          event.preventDefault();
+          field.scrollIntoView({block: "center"});
+          field.focus();
+        }
+      });
+    }
+    restoreStashedForm();
     document.querySelectorAll("form #net-weight").forEach(function (out) { showNet(out.form || out.closest("form")); });
     // Print buttons on the docket.
     document.querySelectorAll("[data-print]").forEach(function (button) {
