@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -221,8 +222,9 @@ def bin_weight_ranges(request):
     form = BinWeightRangesForm(request.POST or None, ranges=BinWeightRange.all_ranges())
     if request.method == "POST" and form.is_valid():
         try:
-            for fruit, (low, high) in form.changed_ranges().items():
-                services.set_bin_weight_range(fruit, min_net_kg=low, max_net_kg=high, by=request.user)
+            with transaction.atomic():  # all the fruits or none
+                for fruit, (low, high) in form.changed_ranges().items():
+                    services.set_bin_weight_range(fruit, min_net_kg=low, max_net_kg=high, by=request.user)
         except ValidationError as exc:
             for name, errors in exc.message_dict.items():
                 form.add_error(f"{fruit}_{'min' if name == 'min_net_kg' else 'max'}"

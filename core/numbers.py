@@ -70,7 +70,7 @@ def parse_number(text, locale_tag=None):
         raise _refusal(raw, "is not a number", locale)
     has_space = bool(SPACES.search(raw))
     if has_space and not _groups_with_space(locale):
-        raise _refusal(raw, "has a space in it", locale, _plain_guess(SPACES.sub("", raw)))
+        raise _refusal(raw, "is ambiguous: it has a space in it", locale, _plain_guess(SPACES.sub("", raw)))
     # Babel matches the locale's own group symbol only: make every space that symbol.
     text = SPACES.sub(_group_symbol(locale), raw) if has_space else raw
     marks = [char for char in raw if char in MARKS]
@@ -88,7 +88,7 @@ def parse_number(text, locale_tag=None):
         else:
             value = _plain(raw.replace(",", "."))
     if value is None:
-        problem = "mixes commas and points" if len(set(marks)) > 1 else "is not clear"
+        problem = "is ambiguous: it mixes commas and points" if len(set(marks)) > 1 else "is ambiguous"
         raise _refusal(raw, problem, locale, _plain_guess(raw))
     if not value.is_finite():
         raise _refusal(raw, "is not a number", locale)

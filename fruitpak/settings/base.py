@@ -147,6 +147,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # |kg, |money and |number on every page without a {% load %}: numbers show in the company's locale.
+            "libraries": {"numbers": "core.templatetags.numbers"},
+            "builtins": ["core.templatetags.numbers"],
         },
     },
 ]
