@@ -362,6 +362,7 @@ class BinWeightRange(models.Model):
                                    related_name="+")
 
     class Meta:
+        db_table = "bin_weight_ranges"
         ordering = ["fruit_type"]
         constraints = [
             models.CheckConstraint(condition=Q(min_net_kg__gt=0) & Q(max_net_kg__gt=F("min_net_kg")),

@@ -16,7 +16,7 @@ clerk types "5000,5" in any locale and means 5000.5, never 50005:
 
 import functools
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel import Locale
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
@@ -150,7 +150,8 @@ def format_number(value, places=2, locale_tag=None):
     if places is None:
         pattern = "#,##0.##########"
     else:
-        value = value.quantize(Decimal(1).scaleb(-places)) if places else value.quantize(Decimal(1))
+        # Half up, as people round by hand (Decimal's default, half even, shows 1234.5 as 1234).
+        value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
         pattern = "#,##0" + ("." + "0" * places if places else "")
     return format_decimal(value, format=pattern, locale=locale, decimal_quantization=False)
 

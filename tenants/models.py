@@ -130,6 +130,7 @@ class Company(TenantMixin):
                 condition=models.Q(payment_confirm_amount__gt=0)
                 & models.Q(payment_max_amount__gte=models.F("payment_confirm_amount")),
                 name="company_payment_limits",
+                violation_error_message="The largest payment cannot be below the confirmation amount.",
             ),
             models.CheckConstraint(
                 condition=models.Q(harvest_confirm_days__gte=1), name="company_harvest_confirm_days_positive",
