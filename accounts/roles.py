@@ -26,6 +26,8 @@ ROLE_GRANTS = {
         "batches": {"view", "add", "change"},
         # Clerks inspect samples against the catalogue; managers keep it (docs/decisions.md, "QC").
         "batches.defecttype": {"view"},
+        # The usual net kg per bin is the company's rule, set by its managers (docs/DATA_ENTRY.md).
+        "batches.binweightrange": {"view"},
         # Build, fill, close and move pallets; rooms are the manager's, reopening too.
         "pallets": {"view", "add", "change"},
         "pallets.room": {"view"},

@@ -12,7 +12,7 @@ from django.contrib import admin
 from core.admin import ServiceAdmin, ServiceForm
 
 from . import qc_admin, services  # noqa: F401 (qc_admin registers the QC models)
-from .models import Batch, BatchHistory
+from .models import Batch, BatchHistory, BinWeightRange
 
 ADD_FIELDS = ("block", "packhouse", "intake_date", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg",
               "notes")
@@ -37,8 +37,15 @@ class BatchAddForm(ServiceForm):
             self.fields["intake_date"].required = False
             self.fields["intake_date"].help_text = "When the fruit arrived (blank: now). It dates the batch code."
 
+    # As in the intake form: figures out of the ordinary are recorded only once confirmed (record_intake).
+    confirm_unusual = forms.BooleanField(
+        required=False, label="Confirm unusual figures",
+        help_text="Tick when the page says the net kg per bin or the harvest date is unusual and they are right.",
+    )
+
     def create(self, data):
-        return services.record_intake(**{name: data.get(name) for name in ADD_FIELDS}, by=self.user)
+        return services.record_intake(**{name: data.get(name) for name in ADD_FIELDS}, by=self.user,
+                                      confirm_unusual=data.get("confirm_unusual", False))
 
 
 class BatchChangeForm(ServiceForm):
@@ -95,7 +102,7 @@ class BatchAdmin(ServiceAdmin):
     autocomplete_fields = ("grower",)
     add_fieldsets = (
         ("Delivery", {"fields": ("block", "packhouse", "intake_date")}),
-        ("Fruit", {"fields": ADD_FIELDS[3:]}),
+        ("Fruit", {"fields": (*ADD_FIELDS[3:], "confirm_unusual")}),
     )
     fieldsets = (
         (None, {"fields": HEAD_FIELDS}),
@@ -127,3 +134,35 @@ class BatchAdmin(ServiceAdmin):
         if obj is not None and obj.status in services.FROZEN_STATUSES:
             return False
         return super().has_change_permission(request, obj)
+
+
+class BinWeightRangeForm(ServiceForm):
+    editable = ("min_net_kg", "max_net_kg")
+
+    class Meta:
+        model = BinWeightRange
+        fields = ("fruit_type", "min_net_kg", "max_net_kg")
+
+    def create(self, data):
+        return services.set_bin_weight_range(data["fruit_type"], min_net_kg=data["min_net_kg"],
+                                             max_net_kg=data["max_net_kg"], by=self.user)
+
+    def change(self, row, changes):
+        return services.set_bin_weight_range(row.fruit_type, min_net_kg=changes.get("min_net_kg", row.min_net_kg),
+                                             max_net_kg=changes.get("max_net_kg", row.max_net_kg), by=self.user)
+
+    def validate_unique(self):
+        """set_bin_weight_range updates the fruit's row if there is one: no duplicate to refuse."""
+
+
+@admin.register(BinWeightRange)
+class BinWeightRangeAdmin(ServiceAdmin):
+    """The company's net kg per bin by fruit; a fruit without a row uses the default (batches.models)."""
+
+    form = BinWeightRangeForm
+    add_form = BinWeightRangeForm
+    list_display = ("fruit_type", "min_net_kg", "max_net_kg", "updated_at", "updated_by")
+    readonly_fields = ("updated_at", "updated_by")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("fruit_type", "updated_at", "updated_by") if obj else ()

@@ -1,11 +1,12 @@
 import re
+from decimal import Decimal
 
 from django import forms
 from django.urls import reverse_lazy
 
-from core.forms import SubmittedOnce
+from core.forms import LocalDecimalField, SubmittedOnce
 from core.tenancy import company_today
-from growers.models import Block
+from growers.models import Block, FruitType
 from packhouses.models import Packhouse
 
 # A delivery rarely has more; a paste of a whole day's scans is a mistake, not a delivery.
@@ -13,10 +14,7 @@ MAX_BINS = 1000
 
 
 def kg(label, **kwargs):
-    return forms.DecimalField(
-        label=label, max_digits=10, decimal_places=2, min_value=0,
-        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal", "min": "0"}), **kwargs,
-    )
+    return LocalDecimalField(label=label, max_digits=10, decimal_places=2, min_value=0, **kwargs)
 
 
 class BlockField(forms.CharField):
@@ -113,6 +111,9 @@ class IntakeForm(SubmittedOnce):
     gross_weight_kg = kg("Gross weight (kg)")
     tare_weight_kg = kg("Tare weight (kg)")
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    # Shown only once the service found something unusual (record_intake's unusual_intake); ticking it records
+    # the override in the batch's history.
+    confirm_unusual = forms.BooleanField(label="These figures are right: record them", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,6 +126,10 @@ class IntakeForm(SubmittedOnce):
             self.add_error("bin_count", forms.ValidationError("Enter the number of bins, or scan their codes.",
                                                               code="required"))
         return data
+
+    def asks_confirmation(self):
+        """Whether to show the confirmation box: the service asked for it, or it was ticked already."""
+        return bool(self.errors.get("confirm_unusual")) or (self.is_bound and self["confirm_unusual"].value())
 
     def picked_block(self):
         """The block the form names, to show its grower, fruit and variety; None before one is picked."""
@@ -147,3 +152,28 @@ class PackoutForm(forms.Form):
     class3_kg = kg("Class 3 (kg)")
     waste_kg = kg("Waste (kg)")
     version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class BinWeightRangesForm(forms.Form):
+    """The company's usual net kg per bin, a lowest and a highest for each fruit (batches.models.BinWeightRange)."""
+
+    def __init__(self, *args, ranges, **kwargs):
+        super().__init__(*args, **kwargs)
+        for fruit, label in FruitType.choices:
+            low, high = ranges[fruit]
+            self.fields[f"{fruit}_min"] = LocalDecimalField(label=f"{label}: lowest", max_digits=10,
+                                                            decimal_places=2, min_value=Decimal("0.01"), initial=low)
+            self.fields[f"{fruit}_max"] = LocalDecimalField(label=f"{label}: highest", max_digits=10,
+                                                            decimal_places=2, min_value=Decimal("0.01"), initial=high)
+            for name in (f"{fruit}_min", f"{fruit}_max"):
+                self.fields[name].widget.attrs["aria-label"] = f"{self.fields[name].label} net kg per bin"
+
+    def rows(self):
+        """(fruit label, lowest field, highest field) per fruit, for the table."""
+        return [(label, self[f"{fruit}_min"], self[f"{fruit}_max"]) for fruit, label in FruitType.choices]
+
+    def changed_ranges(self):
+        """{fruit: (lowest, highest)} for each fruit whose figures changed."""
+        changed = {name.rsplit("_", 1)[0] for name in self.changed_data}
+        return {fruit: (self.cleaned_data[f"{fruit}_min"], self.cleaned_data[f"{fruit}_max"])
+                for fruit in FruitType.values if fruit in changed}

@@ -331,3 +331,57 @@ class QCDefect(models.Model):
 
     def __str__(self):
         return f"{self.defect_type_id}: {self.count}"
+
+
+# What a full bin of each fruit usually holds, net, at a South African packhouse: a standard bulk bin
+# (about 1.2 x 1.0 x 0.6 m) of apples or pears holds 300-450 kg, of citrus 350-500 kg; stone fruit bruises
+# and goes in shallower bins, 200-400 kg; table grapes are picked into lug crates of 5-25 kg, each counted as
+# a "bin"; avocados and kiwifruit in bulk bins of 250-450 kg. docs/DATA_ENTRY.md keeps the reasoning.
+DEFAULT_BIN_RANGES = {
+    FruitType.APPLE: (Decimal("300"), Decimal("450")),
+    FruitType.PEAR: (Decimal("300"), Decimal("450")),
+    FruitType.CITRUS: (Decimal("350"), Decimal("500")),
+    FruitType.STONE_FRUIT: (Decimal("200"), Decimal("400")),
+    FruitType.GRAPE: (Decimal("5"), Decimal("25")),
+    FruitType.AVOCADO: (Decimal("250"), Decimal("450")),
+    FruitType.KIWIFRUIT: (Decimal("250"), Decimal("450")),
+}
+
+
+class BinWeightRange(models.Model):
+    """The company's usual net kg per bin of one fruit; an intake outside it needs a confirmation.
+
+    A fruit without a row uses DEFAULT_BIN_RANGES: the company changes only what differs.
+    """
+
+    fruit_type = models.CharField(max_length=20, choices=FruitType.choices, unique=True)
+    min_net_kg = models.DecimalField("lowest net kg per bin", **KG)
+    max_net_kg = models.DecimalField("highest net kg per bin", **KG)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        db_table = "bin_weight_ranges"
+        ordering = ["fruit_type"]
+        constraints = [
+            models.CheckConstraint(condition=Q(min_net_kg__gt=0) & Q(max_net_kg__gt=F("min_net_kg")),
+                                   name="bin_weight_range_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_fruit_type_display()}: {self.min_net_kg}-{self.max_net_kg} kg per bin"
+
+    @classmethod
+    def for_fruit(cls, fruit_type):
+        """(lowest, highest) net kg per bin for the fruit: the company's row, or the default."""
+        row = cls.objects.filter(fruit_type=fruit_type).values_list("min_net_kg", "max_net_kg").first()
+        return row or DEFAULT_BIN_RANGES.get(fruit_type)
+
+    @classmethod
+    def all_ranges(cls):
+        """{fruit_type: (lowest, highest)} for every fruit, defaults filled in."""
+        ranges = dict(DEFAULT_BIN_RANGES)
+        ranges.update({fruit: (low, high) for fruit, low, high
+                       in cls.objects.values_list("fruit_type", "min_net_kg", "max_net_kg")})
+        return ranges

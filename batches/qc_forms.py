@@ -3,28 +3,13 @@
 from django import forms
 
 from core.filters import IdChoiceField
+from core.forms import LocalDecimalField
 from growers.fields import GrowerCodeField
 from growers.models import FruitType, Grower
 
 from .models import DefectType, QCResult
 from .qc_report import default_period, period_errors
 from .services import BRIX_RANGE, FIRMNESS_RANGE, MAX_SAMPLE
-
-
-class DecimalCommaField(forms.DecimalField):
-    """A decimal that also takes the decimal comma ("12,5"), as a QC bench in en-ZA types it.
-
-    Anything with both a comma and a point, or more than one of either, is ambiguous and refused.
-    """
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            text = value.strip().replace(" ", "")
-            if text.count(",") + text.count(".") > 1:
-                raise forms.ValidationError("Enter one number with at most one decimal comma or point, e.g. 12,5.",
-                                            code="invalid")
-            value = text.replace(",", ".")
-        return super().to_python(value)
 
 
 def _count_widget(**attrs):
@@ -38,12 +23,10 @@ class InspectionForm(forms.Form):
         label="Sample size (fruit)", min_value=1, max_value=MAX_SAMPLE,
         widget=_count_widget(min="1", **{"data-qc-sample": ""}), help_text="How many fruit were counted.",
     )
-    brix = DecimalCommaField(label="Brix (°Brix)", required=False, max_digits=4, decimal_places=1,
-                             min_value=BRIX_RANGE[0], max_value=BRIX_RANGE[1],
-                             widget=forms.TextInput(attrs={"inputmode": "decimal"}))
-    firmness_kg = DecimalCommaField(label="Firmness (kg)", required=False, max_digits=4, decimal_places=1,
+    brix = LocalDecimalField(label="Brix (°Brix)", required=False, max_digits=4, decimal_places=1,
+                             min_value=BRIX_RANGE[0], max_value=BRIX_RANGE[1])
+    firmness_kg = LocalDecimalField(label="Firmness (kg)", required=False, max_digits=4, decimal_places=1,
                                     min_value=FIRMNESS_RANGE[0], max_value=FIRMNESS_RANGE[1],
-                                    widget=forms.TextInput(attrs={"inputmode": "decimal"}),
                                     help_text="Pressure test, kg.")
     result = forms.ChoiceField(choices=QCResult.choices, widget=forms.RadioSelect,
                                help_text="Reject rejects the batch, giving its top defects as the reason.")

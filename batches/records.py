@@ -35,7 +35,7 @@ def reserve_numbers(wanted):
 # ready-made "1234.56") so that JSON keeps them exact.
 
 def created_payload(*, batch_code, grower_code, packhouse_code, bin_count, gross_weight_kg, tare_weight_kg,
-                    block=None, season_code=None, bins=(), without_clearance=False):
+                    block=None, season_code=None, bins=(), without_clearance=False, confirmed_unusual=()):
     payload = {
         "batch_code": batch_code, "grower": grower_code, "packhouse": packhouse_code, "bin_count": bin_count,
         "gross_weight_kg": str(gross_weight_kg), "tare_weight_kg": str(tare_weight_kg),
@@ -49,6 +49,9 @@ def created_payload(*, batch_code, grower_code, packhouse_code, bin_count, gross
     if without_clearance:
         # mrl_gate=warn let it in: the history says so.
         payload["without_clearance"] = True
+    if confirmed_unusual:
+        # The clerk (or integration) confirmed figures out of the ordinary: what they were told, word for word.
+        payload["confirmed_unusual"] = list(confirmed_unusual)
     return payload
 
 

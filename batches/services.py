@@ -13,8 +13,10 @@ from core import audit
 from core.cache import bump
 from core.errors import Conflict
 from core.idempotency import create_once
+from core.numbers import format_number
 from core.services import apply_changes, raise_if_invalid
 from core.tenancy import company_date, company_today
+from growers.models import FruitType
 from growers.services import clearance_for, find_block
 from seasons.services import no_season_message, season_for
 from tenants.models import MrlGate
@@ -28,12 +30,16 @@ from .models import (
     Batch,
     BatchBin,
     BatchHistory,
+    BinWeightRange,
     QCDefect,
     QCInspection,
     QCResult,
     Status,
 )
 from .signals import before_transition, intake_changed
+
+# A company row always has harvest_confirm_days; this is for code run outside a request (a shell, a test).
+DEFAULT_HARVEST_CONFIRM_DAYS = 7
 
 # What daily_grower_intake sums: an edit of these makes the view stale.
 INTAKE_VIEW_FIELDS = {"block", "fruit_type", "bin_count", "gross_weight_kg", "tare_weight_kg"}
@@ -69,13 +75,15 @@ def _check_weights_and_bins(gross, tare, bins, errors):
 
 def record_intake(*, packhouse, harvest_date, gross_weight_kg, tare_weight_kg, block=None, grower=None,
                   fruit_type=None, variety=None, bin_count=None, bins=(), notes="", by=None, intake_date=None,
-                  idempotency_key=None):
+                  idempotency_key=None, confirm_unusual=False):
     """A delivery arrives: a new batch in 'received', with its code, season, bins and its 'created' history row.
 
     The block names where the fruit grew; grower, fruit type and variety are the block's. A caller that names
     no block (an older integration) gives grower, fruit type and variety, and gets the one active block that
     matches, or a ValidationError naming the candidates. Scanned `bins` set `bin_count`.
     `idempotency_key` is stored with the batch; record_intake_once is the way to use one.
+    Figures out of the ordinary (unusual_intake) are refused under `confirm_unusual` unless the caller
+    confirms them; the history row then records what was confirmed.
     """
     now = timezone.now()
     intake_date = intake_date or now
@@ -109,6 +117,13 @@ def record_intake(*, packhouse, harvest_date, gross_weight_kg, tare_weight_kg, b
             errors.setdefault("bin_count", f"{len(bins)} bins were scanned but the bin count says {bin_count}.")
         bin_count = len(bins)
     _check_weights_and_bins(gross_weight_kg, tare_weight_kg, bin_count, errors)
+    unusual = []
+    if not errors:
+        unusual = unusual_intake(fruit_type=block.fruit_type, gross_weight_kg=gross_weight_kg,
+                                 tare_weight_kg=tare_weight_kg, bin_count=bin_count, harvest_date=harvest_date,
+                                 intake_day=day)
+        if unusual and not confirm_unusual:
+            errors["confirm_unusual"] = [*unusual, "Check the figures; if they are right, confirm them."]
     without_clearance = False
     if season is not None and "block" not in errors:
         gate = getattr(connection.tenant, "mrl_gate", MrlGate.WARN)
@@ -136,10 +151,58 @@ def record_intake(*, packhouse, harvest_date, gross_weight_kg, tare_weight_kg, b
             batch_code=batch.batch_code, grower_code=grower.code, packhouse_code=packhouse.code,
             bin_count=bin_count, gross_weight_kg=gross_weight_kg, tare_weight_kg=tare_weight_kg,
             block=str(block), season_code=season.code, bins=bins, without_clearance=without_clearance,
+            confirmed_unusual=unusual,
         ))
         bump("batches")
         intake_changed.send(sender=Batch, batch=batch)
     return batch
+
+
+def unusual_intake(*, fruit_type, gross_weight_kg, tare_weight_kg, bin_count, harvest_date, intake_day):
+    """What is out of the ordinary in a delivery, as sentences that say what was understood; [] when nothing.
+
+    Net kg per bin outside the company's range for the fruit (BinWeightRange), or a harvest more than the
+    company's harvest_confirm_days before the delivery: either is more often a typing slip than the truth.
+    """
+    found = []
+    if gross_weight_kg is not None and tare_weight_kg is not None and bin_count:
+        net = gross_weight_kg - tare_weight_kg
+        per_bin = net / bin_count
+        limits = BinWeightRange.for_fruit(fruit_type)
+        if limits and not limits[0] <= per_bin <= limits[1]:
+            fruit = FruitType(fruit_type).label.lower() if fruit_type in FruitType.values else fruit_type
+            found.append(
+                f"{format_number(net)} kg net from {bin_count} bin{'s' if bin_count != 1 else ''} is "
+                f"{format_number(per_bin)} kg per bin; {fruit} bins usually hold "
+                f"{format_number(limits[0], 0)}–{format_number(limits[1], 0)} kg."
+            )
+    if harvest_date:
+        days = (intake_day - harvest_date).days
+        limit = getattr(connection.tenant, "harvest_confirm_days", None) or DEFAULT_HARVEST_CONFIRM_DAYS
+        if days > limit:
+            found.append(f"The fruit was harvested on {harvest_date:%d %b %Y}, {days} days before delivery; "
+                         f"more than {limit} days is unusual.")
+    return found
+
+
+def set_bin_weight_range(fruit_type, *, min_net_kg, max_net_kg, by=None):
+    """The company's usual net kg per bin of one fruit; returns the row. Intake checks against it from now."""
+    errors = {}
+    if fruit_type not in FruitType.values:
+        errors["fruit_type"] = f"Unknown fruit type {fruit_type!r}."
+    if min_net_kg is None or min_net_kg <= 0:
+        errors["min_net_kg"] = "The lowest net kg per bin must be above 0."
+    elif max_net_kg is None or max_net_kg <= min_net_kg:
+        errors["max_net_kg"] = "The highest net kg per bin must be above the lowest."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        row, _ = BinWeightRange.objects.update_or_create(
+            fruit_type=fruit_type, defaults={"min_net_kg": min_net_kg, "max_net_kg": max_net_kg, "updated_by": by},
+        )
+        audit.event_on_commit("batches.bin_weight_range_set", fruit_type=fruit_type, min_net_kg=str(min_net_kg),
+                              max_net_kg=str(max_net_kg), user=by)
+    return row
 
 
 def _clean_bins(codes, errors):

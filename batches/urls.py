@@ -8,6 +8,7 @@ urlpatterns = [
     path("export.csv", views.batch_export, name="export"),
     path("new/", views.intake, name="intake"),
     path("blocks/", views.block_options, name="block_options"),
+    path("bin-weights/", views.bin_weight_ranges, name="bin_weight_ranges"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/docket/", views.docket, name="docket"),
     path("<int:pk>/transition/", views.transition, name="transition"),

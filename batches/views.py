@@ -1,14 +1,16 @@
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from accounts.roles import MANAGER
 from core.csv import stream_csv
 from core.errors import Conflict
 from core.forms import add_service_error
@@ -18,8 +20,8 @@ from growers.models import Block
 
 from . import qc, services
 from .filters import BatchFilterSet
-from .forms import IntakeForm, PackoutForm, TransitionForm
-from .models import Batch, Status
+from .forms import BinWeightRangesForm, IntakeForm, PackoutForm, TransitionForm
+from .models import Batch, BinWeightRange, Status
 
 PAGE_SIZE = 50
 SUGGESTIONS = 20
@@ -241,3 +243,24 @@ def packout(request, pk):
             messages.success(request, f"Pack-out of {batch.batch_code} saved: {batch.packout_percent}%.")
             return redirect("batches:detail", pk=batch.pk)
     return _detail(request, batch, packout_form=form)
+
+
+@login_required
+def bin_weight_ranges(request):
+    """The company's usual net kg per bin of each fruit: its managers set them, like the company settings."""
+    if not (request.user.is_superuser or request.user.role == MANAGER):
+        raise PermissionDenied
+    form = BinWeightRangesForm(request.POST or None, ranges=BinWeightRange.all_ranges())
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():  # all the fruits or none
+                for fruit, (low, high) in form.changed_ranges().items():
+                    services.set_bin_weight_range(fruit, min_net_kg=low, max_net_kg=high, by=request.user)
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(f"{fruit}_{'min' if name == 'min_net_kg' else 'max'}"
+                               if name in ("min_net_kg", "max_net_kg") else None, errors)
+        else:
+            messages.success(request, "Net kg per bin saved. They apply from the next intake.")
+            return redirect("batches:bin_weight_ranges")
+    return render(request, "batches/bin_weight_ranges.html", {"form": form})

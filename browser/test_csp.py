@@ -87,7 +87,7 @@ def test_a_clerks_pages_satisfy_the_csp(page: Page, violations):
     page.get_by_label(re.compile(r"^Block\b")).fill("G00")
     expect(page.locator("datalist option").first).to_be_attached()
     fill_intake(page)
-    expect(page.locator("#net-weight")).to_contain_text("3800")
+    expect(page.locator("#net-weight")).to_contain_text(re.compile(r"3\s800,00"))
     page.get_by_role("button", name="Record intake").click()
     expect(page.get_by_test_id("batch-code")).to_be_visible()
 

@@ -8,10 +8,13 @@ import copy
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db import router, transaction
+from django.db import models, router, transaction
 
 from .errors import Conflict
-from .forms import add_service_error
+from .forms import LocalDecimalField, add_service_error
+
+# Weights and amounts in the admin are typed as on the app's pages: a decimal comma or point (core.numbers).
+LOCAL_NUMBER_OVERRIDES = {models.DecimalField: {"form_class": LocalDecimalField}}
 
 _SAVED = "_fruitpak_admin_saved"
 
@@ -84,6 +87,7 @@ class ServiceAdmin(admin.ModelAdmin):
 
     add_form = None
     add_fieldsets = None
+    formfield_overrides = LOCAL_NUMBER_OVERRIDES
 
     def get_fieldsets(self, request, obj=None):
         if obj is None and self.add_fieldsets:

@@ -1,6 +1,7 @@
-"""Form helpers: a service's refusal beside the fields it names, and forms that are submitted once."""
+"""Form helpers: a service's refusal beside the fields it names, forms that are submitted once, numbers as typed."""
 
 import uuid
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
@@ -8,6 +9,7 @@ from django.utils.text import capfirst
 
 from .errors import Conflict
 from .idempotency import KEY_MAX_LENGTH
+from .numbers import format_plain, parse_number
 
 
 class SubmittedOnce(forms.Form):
@@ -52,3 +54,38 @@ def _label(form, name):
         return capfirst(model._meta.get_field(name).verbose_name)
     except (AttributeError, FieldDoesNotExist):
         return capfirst(name.replace("_", " "))
+
+
+class LocalDecimalField(forms.DecimalField):
+    """A decimal typed as people type it: a decimal comma or point, thousands grouped by the company's locale.
+
+    core.numbers.parse_number reads it ("5000,5" is 5000.5, never 50005) and refuses what is ambiguous with
+    a message saying what to type. A text input, not type=number: browsers drop or rewrite a comma in those.
+    """
+
+    widget = forms.TextInput
+
+    def __init__(self, *, locale=None, **kwargs):
+        self.locale = locale  # None: the request company's, read when the value is
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.setdefault("inputmode", "decimal")
+        attrs.setdefault("autocomplete", "off")
+        return attrs
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, Decimal | int):
+            return Decimal(value)
+        return parse_number(str(value), self.locale)
+
+    def validate(self, value):
+        forms.Field.validate(self, value)
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal | int | float):
+            return format_plain(value, places=None, locale_tag=self.locale)
+        return value

@@ -9,10 +9,11 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 import tablib
 from django.core.exceptions import ValidationError
+
+from core.numbers import parse_number
 
 from .models import FileFormat
 
@@ -144,27 +145,18 @@ def _text(value):
 
 # --- cells to values -------------------------------------------------------------------------
 
-SPACES = re.compile(r"[ \u00a0\u202f']")
-
-
 def decimal(text):
-    """A number as people type it: "12.50", "12,50", "1 234,5". Refused when the separators are ambiguous.
+    """A number as people type it, read by core.numbers in the company's locale: "12,50", "1 234,5", "5000.5".
 
-    The decimal comma and the decimal point are both accepted, and spaces may
-    group thousands. A number with both a comma and a point, or with two of
-    either ("5.000,5", "5,000.5", "1,234,567"), could mean two things, so it
-    is refused rather than guessed: "5000,5" is 5000.5, never 50005.
+    Ambiguous separators ("5.000,5" where the company groups with spaces) are refused, not guessed:
+    "5000,5" is 5000.5, never 50005.
     """
-    compact = SPACES.sub("", text)
-    if compact.count(",") + compact.count(".") > 1:
-        raise ValueError(f"“{text}” is ambiguous: write it with one decimal separator and no thousands "
-                         "separator, e.g. 1234,50 or 1234.50.")
     try:
-        value = Decimal(compact.replace(",", "."))
-    except InvalidOperation:
-        raise ValueError(f"“{text}” is not a number.") from None
-    if not value.is_finite():
-        raise ValueError(f"“{text}” is not a number.")
+        value = parse_number(text)
+    except ValidationError as exc:
+        raise ValueError(exc.messages[0]) from None
+    if value is None:
+        raise ValueError("A number is needed here.")
     return value
 
 

@@ -1,6 +1,9 @@
+from decimal import Decimal
+
 from django import forms
 
 from batches.models import Batch, Status
+from core.forms import LocalDecimalField
 from packhouses.models import Packhouse
 
 from .models import Grade, Room
@@ -14,7 +17,7 @@ class LineForm(forms.Form):
     batch = forms.ModelChoiceField(queryset=Batch.objects.filter(status=Status.PACKED), label="Packed batch")
     grade = forms.ChoiceField(choices=Grade.choices)
     cartons = forms.IntegerField(min_value=1)
-    kg = forms.DecimalField(min_value=0.01, max_digits=10, decimal_places=2, label="kg")
+    kg = LocalDecimalField(min_value=Decimal("0.01"), max_digits=10, decimal_places=2, label="kg")
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, packhouse=None, **kwargs):

@@ -1,6 +1,7 @@
 from django import forms
+from django.core import signing
 
-from core.forms import SubmittedOnce
+from core.forms import LocalDecimalField, SubmittedOnce
 from growers.fields import GrowerCodeField
 
 from .models import PaymentType
@@ -11,11 +12,32 @@ class PaymentForm(SubmittedOnce):
 
     grower = GrowerCodeField()
     payment_type = forms.ChoiceField(label="Payment type", choices=PaymentType.choices)
-    amount = forms.DecimalField(
+    amount = LocalDecimalField(
         max_digits=14, decimal_places=2,
         help_text="Advances, finals and deductions are positive; an adjustment may be negative.",
-        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
     reference = forms.CharField(max_length=64, help_text="Unique, e.g. the bank transfer's reference.")
     paid_date = forms.DateField(label="Paid date", widget=forms.DateInput(attrs={"type": "date"}))
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    # Set by the confirmation step (payments/confirm.html): a signature of grower, type and amount, so that a
+    # confirmation never carries over to figures changed after it was given.
+    confirmation = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    CONFIRMATION_SALT = "payments.confirmation"
+
+    def _confirmed_figures(self):
+        data = self.cleaned_data
+        return [data["grower"].pk, data["payment_type"], str(data["amount"])]
+
+    def confirmation_token(self):
+        return signing.dumps(self._confirmed_figures(), salt=self.CONFIRMATION_SALT)
+
+    def is_confirmed(self):
+        """Whether the post carries the confirmation of exactly these grower, type and amount."""
+        try:
+            figures = signing.loads(self.cleaned_data.get("confirmation") or "", salt=self.CONFIRMATION_SALT,
+                                    max_age=3600)
+        except signing.BadSignature:
+            return False
+        return figures == self._confirmed_figures()

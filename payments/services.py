@@ -1,11 +1,14 @@
 """The only code that writes payments and price agreements."""
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from core import audit
 from core.cache import bump
 from core.idempotency import create_once
+from core.numbers import format_number
 from core.services import apply_changes, raise_if_invalid
 from core.tenancy import company_today
 
@@ -32,6 +35,11 @@ def record_payment(*, grower, payment_type, amount, reference, paid_date, notes=
     elif amount is not None and payment_type != PaymentType.ADJUSTMENT and amount <= 0:
         errors["amount"] = (
             f"A {payment_type} is entered as a positive amount; use an adjustment to correct a mistake."
+        )
+    if "amount" not in errors and amount is not None and abs(amount) > payment_max_amount():
+        errors["amount"] = (
+            f"{money_text(amount)} is above the company's largest payment, {money_text(payment_max_amount())}. "
+            "Check the amount; if it is right, split it or ask a manager to raise the limit in Company settings."
         )
     if paid_date and paid_date > company_today():
         errors["paid_date"] = "The paid date cannot be in the future."
@@ -60,6 +68,26 @@ def record_payment(*, grower, payment_type, amount, reference, paid_date, notes=
             {"reference": f"The reference '{reference}' is already used by another payment."}
         ) from exc
     return payment
+
+
+# The model's defaults: for code run outside a company's request (a shell, a test without a tenant).
+DEFAULT_PAYMENT_CONFIRM_AMOUNT = Decimal("500000.00")
+DEFAULT_PAYMENT_MAX_AMOUNT = Decimal("50000000.00")
+
+
+def payment_confirm_amount():
+    """Above this (either sign) the payment form asks for a confirmation step (docs/DATA_ENTRY.md)."""
+    return getattr(connection.tenant, "payment_confirm_amount", None) or DEFAULT_PAYMENT_CONFIRM_AMOUNT
+
+
+def payment_max_amount():
+    """Above this (either sign) a payment is refused, from every caller."""
+    return getattr(connection.tenant, "payment_max_amount", None) or DEFAULT_PAYMENT_MAX_AMOUNT
+
+
+def money_text(amount):
+    """An amount with the company's currency, in its number format: "ZAR 12 345,50"."""
+    return f"{getattr(connection.tenant, 'currency', None) or 'ZAR'} {format_number(amount)}"
 
 
 def record_payment_once(idempotency_key, **payment):

@@ -12,7 +12,7 @@ from core.views import list_query
 from . import services
 from .filters import GrowerPaymentFilterSet
 from .forms import PaymentForm
-from .models import GrowerPayment
+from .models import GrowerPayment, PaymentType
 
 
 @login_required
@@ -30,6 +30,17 @@ def create(request):
     form = PaymentForm(request.POST or None, initial={"paid_date": company_today()})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
+        data.pop("confirmation")
+        needs_confirmation = abs(data["amount"]) > services.payment_confirm_amount()
+        if needs_confirmation and "change" in request.POST:
+            return render(request, "payments/form.html", {"form": form})
+        if needs_confirmation and not form.is_confirmed() and abs(data["amount"]) <= services.payment_max_amount():
+            # A payment is never changed afterwards: a large one is read back before it is recorded.
+            return render(request, "payments/confirm.html", {
+                "form": form, "payment": data, "token": form.confirmation_token(),
+                "confirm_amount": services.payment_confirm_amount(),
+                "type_label": PaymentType(data["payment_type"]).label,
+            })
         try:
             payment, created = services.record_payment_once(data.pop("idempotency_key"), **data, by=request.user)
         except (ValidationError, Conflict) as exc:

@@ -10,6 +10,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from accounts.admin import UserAdmin
 from accounts.models import User
+from core.admin import LOCAL_NUMBER_OVERRIDES
 
 from .models import Company, Domain
 
@@ -43,6 +44,7 @@ class CompanyAdmin(admin.ModelAdmin):
     # managers can also change those two on their own Company settings page).
     search_fields = ("name", "schema_name", "domains__domain")
     inlines = [DomainInline]
+    formfield_overrides = LOCAL_NUMBER_OVERRIDES
 
     def get_readonly_fields(self, request, obj=None):
         return ("schema_name", "created_at") if obj else ("created_at",)

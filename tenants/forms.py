@@ -1,5 +1,7 @@
 from django import forms
 
+from core.forms import LocalDecimalField
+
 from .models import Company
 
 
@@ -8,8 +10,10 @@ class CompanySettingsForm(forms.ModelForm):
 
     class Meta:
         model = Company
-        fields = ["mrl_gate", "qc_required"]
+        fields = ["mrl_gate", "qc_required", "locale", "harvest_confirm_days", "payment_confirm_amount",
+                  "payment_max_amount"]
         widgets = {"mrl_gate": forms.RadioSelect}
+        field_classes = {"payment_confirm_amount": LocalDecimalField, "payment_max_amount": LocalDecimalField}
 
     def validate_unique(self):
         """Nothing unique here; checking would query the companies table for nothing."""

@@ -24,6 +24,23 @@ class MrlGate(models.TextChoices):
     BLOCK = "block", "Block"
 
 
+class NumberLocale(models.TextChoices):
+    """Locales whose number format a company may pick (core.numbers reads them with Babel's CLDR data)."""
+
+    EN_ZA = "en-ZA", "English (South Africa): 12 345,67"
+    AF_ZA = "af-ZA", "Afrikaans (South Africa): 12 345,67"
+    EN_US = "en-US", "English (United States): 12,345.67"
+    EN_GB = "en-GB", "English (United Kingdom): 12,345.67"
+    EN_AU = "en-AU", "English (Australia): 12,345.67"
+    EN_NZ = "en-NZ", "English (New Zealand): 12,345.67"
+    DE_DE = "de-DE", "German (Germany): 12.345,67"
+    NL_NL = "nl-NL", "Dutch (Netherlands): 12.345,67"
+    ES_ES = "es-ES", "Spanish (Spain): 12.345,67"
+    ES_CL = "es-CL", "Spanish (Chile): 12.345,67"
+    PT_BR = "pt-BR", "Portuguese (Brazil): 12.345,67"
+    FR_FR = "fr-FR", "French (France): 12 345,67"
+
+
 class Company(TenantMixin):
     """A packing company: one tenant, one PostgreSQL schema."""
 
@@ -62,6 +79,29 @@ class Company(TenantMixin):
         "SSCC extension digit", default=0, db_default=0, validators=[MaxValueValidator(9)],
         help_text="0 to 9: the first digit of every SSCC the company issues.",
     )
+    # How numbers are typed and shown on its pages and printouts (docs/DATA_ENTRY.md); the API keeps JSON decimals.
+    locale = models.CharField(
+        "number format", max_length=16, choices=NumberLocale.choices, default=NumberLocale.EN_ZA,
+        db_default=NumberLocale.EN_ZA,
+        help_text="Decimal and thousands separators on every page and printout. Input takes a decimal comma or "
+                  "point either way.",
+    )
+    # A payment can never be changed, only reversed: a large one is typed twice over (docs/DATA_ENTRY.md).
+    payment_confirm_amount = models.DecimalField(
+        "payment confirmation amount", max_digits=14, decimal_places=2, default=Decimal("500000.00"),
+        db_default=Decimal("500000.00"), validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="A payment above this needs a second step that repeats grower, type and amount.",
+    )
+    payment_max_amount = models.DecimalField(
+        "largest payment", max_digits=14, decimal_places=2, default=Decimal("50000000.00"),
+        db_default=Decimal("50000000.00"), validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="A payment above this is refused: split it, or raise this limit first.",
+    )
+    harvest_confirm_days = models.PositiveSmallIntegerField(
+        "harvest age needing confirmation (days)", default=7, db_default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="An intake whose harvest date is more than this many days before delivery needs a confirmation.",
+    )
     # A suspended company's hosts answer 404.
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -85,6 +125,15 @@ class Company(TenantMixin):
             ),
             models.CheckConstraint(
                 condition=models.Q(sscc_extension_digit__lte=9), name="company_sscc_extension_digit",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(payment_confirm_amount__gt=0)
+                & models.Q(payment_max_amount__gte=models.F("payment_confirm_amount")),
+                name="company_payment_limits",
+                violation_error_message="The largest payment cannot be below the confirmation amount.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(harvest_confirm_days__gte=1), name="company_harvest_confirm_days_positive",
             ),
         ]
 

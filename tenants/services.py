@@ -141,7 +141,8 @@ def ensure_public_tenant(domain: str) -> Company:
 
 
 # What a company's own manager may change on its Company row; the rest is the platform's.
-COMPANY_SETTINGS = ("mrl_gate", "qc_required")
+COMPANY_SETTINGS = ("mrl_gate", "qc_required", "locale", "payment_confirm_amount", "payment_max_amount",
+                    "harvest_confirm_days")
 
 
 def update_company_settings(company, **changes):
@@ -154,8 +155,12 @@ def update_company_settings(company, **changes):
     changed = apply_changes(company, changes, COMPANY_SETTINGS)
     if not changed:
         return changed
-    raise_if_invalid(company, {}, exclude=[field.name for field in Company._meta.fields
-                                           if field.name not in COMPANY_SETTINGS], constraints=False)
+    errors = {}
+    if company.payment_max_amount < company.payment_confirm_amount:
+        errors["payment_max_amount"] = (f"The largest payment ({company.payment_max_amount}) cannot be below the "
+                                        f"confirmation amount ({company.payment_confirm_amount}).")
+    raise_if_invalid(company, errors, exclude=[field.name for field in Company._meta.fields
+                                               if field.name not in COMPANY_SETTINGS], constraints=False)
     with schema_context(get_public_schema_name()), transaction.atomic():
         Company.objects.filter(pk=company.pk).update(**{name: getattr(company, name) for name in changed})
         forget_hosts()

@@ -100,6 +100,12 @@ class BatchIntakeSerializer(serializers.Serializer):
     gross_weight_kg = kg()
     tare_weight_kg = kg()
     notes = CharField(required=False, allow_blank=True, max_length=5000)
+    confirm_unusual = serializers.BooleanField(
+        required=False, default=False,
+        help_text="true: record figures out of the ordinary (net kg per bin outside the company's range for the "
+                  "fruit, or a harvest long before delivery). Without it such an intake is a 400 naming "
+                  "`confirm_unusual` and saying what is unusual; the batch's history records the override.",
+    )
 
     def validate(self, data):
         block = data.get("block")

@@ -24,6 +24,8 @@ class BatchFactory(factory.django.DjangoModelFactory):
     bin_count = 10
     gross_weight_kg = Decimal("4000.00")
     tare_weight_kg = Decimal("500.00")
+    # A factory records what the test asks for, however unusual (tests of the check pass False).
+    confirm_unusual = True
 
     @classmethod
     def _create(cls, model_class, **kwargs):

@@ -50,7 +50,8 @@ def intake_body(site, **overrides):
 
 def test_intake_by_block_with_scanned_bins_and_the_docket(acme, site):
     response = acme.client("Clerk").post(
-        "/batches/new/", intake_form(site, bins="BIN-001\r\nbin-002\r\n", bin_count=""), follow=True,
+        "/batches/new/", intake_form(site, bins="BIN-001\r\nbin-002\r\n", bin_count="", gross_weight_kg="1100"),
+        follow=True,
     )
 
     assert response.redirect_chain[-1][0].endswith("/docket/")
@@ -147,7 +148,7 @@ def test_a_count_that_disagrees_with_the_scans_is_refused(acme, site):
 
 def test_pressing_save_twice_records_one_batch_and_its_bins_once(acme, site):
     client = acme.client("Clerk")
-    form = intake_form(site, bins="BIN-1\nBIN-2", bin_count="")
+    form = intake_form(site, bins="BIN-1\nBIN-2", bin_count="", gross_weight_kg="1100")
 
     first = client.post("/batches/new/", form)
     again = client.post("/batches/new/", form, follow=True)
@@ -213,7 +214,8 @@ def test_the_picker_never_shows_another_companys_blocks(acme, globex, site):
 
 def test_api_intake_by_block_with_bins(acme, site):
     response = acme.api_client("Clerk").post(
-        "/api/batches/", intake_body(site, bin_count=None, bins=["BIN-001", "bin-002"]), format="json",
+        "/api/batches/", intake_body(site, bin_count=None, bins=["BIN-001", "bin-002"], gross_weight_kg="1100.00"),
+        format="json",
     )
 
     assert response.status_code == 201, response.content

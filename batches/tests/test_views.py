@@ -65,7 +65,7 @@ def test_intake_records_the_batch_and_shows_the_docket(acme, site):
     html = response.content.decode()
     code = re.search(r'data-testid="batch-code">([^<]+)<', html).group(1)
     assert re.fullmatch(r"PH1-\d{8}-0001", code)
-    assert "<svg" in html and "3800.00 kg" in html and "G0042 Oak Valley" in html
+    assert "<svg" in html and "3\u00a0800,00 kg" in html and "G0042 Oak Valley" in html
     with acme:
         batch = Batch.objects.get(batch_code=code)
         assert batch.created_by == acme.user("Clerk")

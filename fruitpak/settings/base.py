@@ -150,6 +150,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "core.stash.stashed_form",
             ],
+            # |kg, |money and |number on every page without a {% load %}: numbers show in the company's locale.
+            "libraries": {"numbers": "core.templatetags.numbers"},
+            "builtins": ["core.templatetags.numbers"],
         },
     },
 ]

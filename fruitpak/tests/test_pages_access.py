@@ -24,6 +24,7 @@ PAGES = {
     "intake": ("/batches/new/", NOT_FINANCE),
     "batch": ("/batches/{batch}/", EVERYONE),
     "docket": ("/batches/{batch}/docket/", EVERYONE),
+    "bin-weights": ("/batches/bin-weights/", MANAGER_ONLY),
     "growers": ("/growers/", EVERYONE),
     "grower-search": ("/growers/search/?q=G", EVERYONE),
     "grower": ("/growers/{grower}/", EVERYONE),

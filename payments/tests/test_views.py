@@ -67,7 +67,7 @@ def test_a_new_form_is_a_new_payment(acme, grower):
     [
         ({"reference": "EFT-1"}, "reference", "already used"),
         ({"amount": "-5"}, "amount", "positive amount"),
-        ({"amount": "abc"}, "amount", "Enter a number"),
+        ({"amount": "abc"}, "amount", "is not a number"),
         ({"payment_type": "adjustment", "amount": "0"}, "amount", "cannot be zero"),
         ({"paid_date": "2999-12-31"}, "paid_date", "cannot be in the future"),
         ({"grower": "NOPE"}, "grower", "No grower has the code or name “NOPE”"),

@@ -26,7 +26,7 @@ def intake(grower, packhouse, when, *, fruit="apple", variety="Gala", gross="400
     return batch_services.record_intake(
         block=block_for(grower, fruit, variety), packhouse=packhouse,
         harvest_date=when.astimezone(SAST).date() - dt.timedelta(days=1), bin_count=bins,
-        gross_weight_kg=Decimal(gross), tare_weight_kg=Decimal(tare), intake_date=when,
+        gross_weight_kg=Decimal(gross), tare_weight_kg=Decimal(tare), intake_date=when, confirm_unusual=True,
     )
 
 

@@ -51,7 +51,7 @@ def test_statement_page_and_csv(acme, march):
         client.get(f"/reconciliation/growers/{grower.pk}/statement/?{MARCH}&format=csv").streaming_content
     ).decode()
 
-    assert 'data-testid="opening-balance">7500.00<' in html  # 17,500 delivered in February - 10,000 advanced
+    assert 'data-testid="opening-balance">7\u00a0500,00<' in html  # 17,500 delivered in February - 10,000 advanced
     assert 'data-testid="closing-balance">' in html
     assert csv_body.splitlines()[0].startswith("Date,Type,Reference")
     assert "Closing balance due" in csv_body

@@ -2,16 +2,30 @@
 (function () {
   "use strict";
 
-  // The intake form's net weight, shown as the clerk types.
+  // A number as typed, read as core/numbers.py reads it: one comma or point is the decimal mark; spaces group.
+  // Anything it does not read plainly is NaN here and the server says what it understood.
+  function typedNumber(text) {
+    var compact = (text || "").replace(/[\s\u00a0\u202f]/g, "");
+    if (!/^[+-]?[0-9]*[.,]?[0-9]+$/.test(compact)) { return NaN; }
+    return parseFloat(compact.replace(",", "."));
+  }
+
+  // The intake form's net weight, shown as the clerk types, in the company's number format.
   function showNet(form) {
-    var gross = parseFloat(form.querySelector("[name=gross_weight_kg]").value);
-    var tare = parseFloat(form.querySelector("[name=tare_weight_kg]").value);
+    var gross = typedNumber(form.querySelector("[name=gross_weight_kg]").value);
+    var tare = typedNumber(form.querySelector("[name=tare_weight_kg]").value);
     var out = form.querySelector("#net-weight");
     if (isNaN(gross) || isNaN(tare)) {
       out.textContent = "–";
     } else {
       var net = Math.round((gross - tare) * 100) / 100;
-      out.textContent = net.toFixed(2) + " kg" + (net <= 0 ? " (check the weights)" : "");
+      var shown;
+      try {
+        shown = net.toLocaleString(out.dataset.locale || "en-ZA", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+      } catch (error) {
+        shown = net.toFixed(2);
+      }
+      out.textContent = shown + " kg" + (net <= 0 ? " (check the weights)" : "");
     }
   }
 
