@@ -18,7 +18,7 @@ from growers.models import Block
 
 from . import qc, services
 from .filters import BatchFilterSet
-from .forms import IntakeForm, PackoutForm, TransitionForm
+from .forms import CorrectionForm, IntakeForm, PackoutForm, TransitionForm
 from .models import Batch, Status
 
 PAGE_SIZE = 50
@@ -210,3 +210,23 @@ def packout(request, pk):
             messages.success(request, f"Pack-out of {batch.batch_code} saved: {batch.packout_percent}%.")
             return redirect("batches:detail", pk=batch.pk)
     return _detail(request, batch, packout_form=form)
+
+
+@login_required
+@permission_required("batches.correct_batch", raise_exception=True)
+def correct(request, pk):
+    """A manager corrects weights, bins, block or harvest date, with a reason (services.correct_batch)."""
+    batch = get_batch(pk)
+    form = CorrectionForm.for_batch(batch, request.POST or None)
+    if request.method == "POST" and form.is_valid() and not form.changes():
+        form.add_error(None, "Nothing was changed: every value is what the batch already has.")
+    elif request.method == "POST" and form.is_valid():
+        try:
+            batch = services.correct_batch(batch, form.changes(), reason=form.cleaned_data["reason"],
+                                           by=request.user, expected_version=form.cleaned_data["version"])
+        except (ValidationError, Conflict) as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"{batch.batch_code} corrected.")
+            return redirect("batches:detail", pk=batch.pk)
+    return render(request, "batches/correct.html", {"batch": batch, "form": form})

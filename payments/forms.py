@@ -19,3 +19,9 @@ class PaymentForm(SubmittedOnce):
     reference = forms.CharField(max_length=64, help_text="Unique, e.g. the bank transfer's reference.")
     paid_date = forms.DateField(label="Paid date", widget=forms.DateInput(attrs={"type": "date"}))
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReverseForm(forms.Form):
+    reason = forms.CharField(max_length=2000, label="Reason for reversing",
+                             help_text="Shown on both payments, e.g. \"paid to the wrong grower\".",
+                             widget=forms.Textarea(attrs={"rows": 2}))
