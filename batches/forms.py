@@ -173,7 +173,9 @@ class CorrectionForm(forms.Form):
 
     def changes(self):
         """Only the fields the manager changed: the history shows those, and nothing else."""
-        return {name: self.cleaned_data[name] for name in self.CHANGEABLE if name in self.changed_data}
+        # Compared as values, not as the form's text: the block's initial is a Block, its data a code.
+        return {name: self.cleaned_data[name] for name in self.CHANGEABLE
+                if self.cleaned_data[name] != self.initial.get(name)}
 
     def picked_block(self):
         block = getattr(self, "cleaned_data", {}).get("block") if self.is_bound else self.initial.get("block")
