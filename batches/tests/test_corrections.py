@@ -22,7 +22,8 @@ def url(batch):
 
 
 def form(batch, **overrides):
-    data = {"block": str(batch.block), "harvest_date": batch.harvest_date.isoformat(), "bin_count": str(batch.bin_count),
+    data = {"block": str(batch.block), "harvest_date": batch.harvest_date.isoformat(),
+            "bin_count": str(batch.bin_count),
             "gross_weight_kg": str(batch.gross_weight_kg), "tare_weight_kg": str(batch.tare_weight_kg),
             "notes": batch.notes, "reason": "", "version": str(batch.version)}
     data.update(overrides)
