@@ -50,6 +50,8 @@ ROLE_GRANTS = {
     MANAGER: {
         **{app: ALL for app in DOMAIN_APPS},
         "pallets.pallet": ALL | {"reopen"},
+        # Corrections of weights, bins, block and harvest date (batches.services.correct_batch) are the manager's.
+        "batches.batch": ALL | {"correct"},
         "accounts": {"view", "add", "change"},
         "auth": {"view"},
     },

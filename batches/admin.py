@@ -1,7 +1,8 @@
 """Admin for batches: intake and corrections through batches.services, history read-only.
 
 Adding a batch is `record_intake`, changing one is `edit` with the changed
-fields only (see core.admin.ServiceForm for how the service's errors
+fields only (weights, bins, block and harvest date: a correction, with a reason and
+batches.correct_batch; others see them read-only) (see core.admin.ServiceForm for how the service's errors
 reach the fields). Status moves and pack-out are done in the app and the API;
 here they, the batch code and the net weight are shown read-only.
 """
@@ -52,6 +53,10 @@ class BatchChangeForm(ServiceForm):
     editable = services.EDITABLE
     # The version the page was loaded at: a change made meanwhile by someone else is refused, not overwritten.
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # A change of weights, bins, block or harvest date is a correction (services.correct_batch): it needs one.
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="Required when correcting weights, bins, block or harvest date; "
+                                       "kept in the history.")
 
     class Meta:
         model = Batch
@@ -63,7 +68,8 @@ class BatchChangeForm(ServiceForm):
             self.initial.setdefault("expected_version", self.instance.version)
 
     def change(self, batch, changes):
-        return services.edit(batch, changes, by=self.user, expected_version=self.cleaned_data.get("expected_version"))
+        return services.edit(batch, changes, by=self.user, expected_version=self.cleaned_data.get("expected_version"),
+                             reason=self.cleaned_data.get("reason", ""))
 
 
 class BatchHistoryInline(admin.TabularInline):
@@ -119,11 +125,16 @@ class BatchAdmin(ServiceAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and self.has_change_permission(request, obj):
             *head, (name, options) = fieldsets
-            fieldsets = (*head, (name, {**options, "fields": (*options["fields"], "expected_version")}))
+            fieldsets = (*head, (name, {**options, "fields": (*options["fields"], "expected_version", "reason")}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        return READONLY_ON_CHANGE if obj else ()
+        if obj is None:
+            return ()
+        if not request.user.has_perm("batches.correct_batch"):
+            # Weights, bins, block and harvest date are a manager's correction; others change notes only.
+            return READONLY_ON_CHANGE + services.CORRECTED_FIELDS
+        return READONLY_ON_CHANGE
 
     def get_inline_instances(self, request, obj=None):
         # History starts with the intake; an add form has none to show.

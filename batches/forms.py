@@ -177,3 +177,36 @@ class BinWeightRangesForm(forms.Form):
         changed = {name.rsplit("_", 1)[0] for name in self.changed_data}
         return {fruit: (self.cleaned_data[f"{fruit}_min"], self.cleaned_data[f"{fruit}_max"])
                 for fruit in FruitType.values if fruit in changed}
+
+
+class CorrectionForm(forms.Form):
+    """A manager's correction of what was recorded at intake (services.correct_batch). The reason is required."""
+
+    block = BlockField(help_text="Another block of the same grower; fruit type and variety follow it.")
+    harvest_date = forms.DateField(label="Harvest date", widget=forms.DateInput(attrs={"type": "date"}))
+    bin_count = forms.IntegerField(label="Bins", min_value=1, max_value=100_000,
+                                   widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    gross_weight_kg = kg("Gross weight (kg)")
+    tare_weight_kg = kg("Tare weight (kg)")
+    notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(max_length=2000, label="Reason for the correction",
+                             help_text="Kept in the batch's history, e.g. \"weighbridge ticket 4411 re-read\".",
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+    CHANGEABLE = ("block", "harvest_date", "bin_count", "gross_weight_kg", "tare_weight_kg", "notes")
+
+    @classmethod
+    def for_batch(cls, batch, data=None):
+        initial = {name: getattr(batch, name) for name in cls.CHANGEABLE}
+        return cls(data, initial={**initial, "version": batch.version})
+
+    def changes(self):
+        """Only the fields the manager changed: the history shows those, and nothing else."""
+        # Compared as values, not as the form's text: the block's initial is a Block, its data a code.
+        return {name: self.cleaned_data[name] for name in self.CHANGEABLE
+                if self.cleaned_data[name] != self.initial.get(name)}
+
+    def picked_block(self):
+        block = getattr(self, "cleaned_data", {}).get("block") if self.is_bound else self.initial.get("block")
+        return block if isinstance(block, Block) else None

@@ -90,6 +90,9 @@ class Batch(models.Model):
         db_table = "batches"
         ordering = ["-intake_date", "-id"]
         verbose_name_plural = "batches"
+        # Weights, bins, block and harvest date change what a grower is owed: a manager corrects them, with a
+        # reason (services.correct_batch); a clerk's change_batch covers notes, moves and pack-out.
+        permissions = [("correct_batch", "Can correct a batch's weights, bins, block and harvest date")]
         indexes = [
             models.Index(fields=["grower", "harvest_date", "status"], name="ix_batches_grower_harvest_status"),
             models.Index(fields=["intake_date"], name="ix_batches_intake_date"),

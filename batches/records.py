@@ -71,6 +71,10 @@ def edited_payload(changes):
     return {"changes": changes}
 
 
+def corrected_payload(changes, reason):
+    return {"changes": changes, "reason": reason}
+
+
 def qc_reject_reason(top, sample_size):
     """Why QC rejected a batch: its top defects, [(name, count)], as shares of the sample."""
     return "QC reject: " + (", ".join(f"{name} {count * 100 / sample_size:.1f}%" for name, count in top)

@@ -36,7 +36,7 @@ from .models import (
     QCResult,
     Status,
 )
-from .signals import before_transition, intake_changed
+from .signals import before_correction, before_transition, intake_changed
 
 # A company row always has harvest_confirm_days; this is for code run outside a request (a shell, a test).
 DEFAULT_HARVEST_CONFIRM_DAYS = 7
@@ -374,15 +374,61 @@ def record_packout(batch, *, class1_kg, class2_kg, class3_kg, waste_kg, by=None,
     return batch
 
 
-def edit(batch, changes, *, by=None, expected_version=None):
-    """Correct a batch's details. The history row holds each changed field, old and new."""
+# What a clerk's edit (change_batch) may change; the rest of EDITABLE is a manager's correction, with a reason.
+NOTE_FIELDS = ("notes",)
+CORRECTED_FIELDS = tuple(name for name in EDITABLE if name not in NOTE_FIELDS)
+# The database's refusals of a correction, in words, by constraint (the services check first; these are the backstop).
+CONSTRAINT_MESSAGES = {
+    "batches_tare_below_gross": ("tare_weight_kg", "The tare weight must be less than the gross weight."),
+    "batches_weights_non_negative": ("gross_weight_kg", "A weight cannot be negative."),
+    "batches_bins_positive": ("bin_count", "A delivery has at least one bin."),
+    "batches_packout_within_net": ("gross_weight_kg", "The recorded pack-out would exceed the new net weight."),
+}
+
+
+def is_correction(changes):
+    """Whether `changes` touch what only a manager corrects (weights, bins, block, harvest date)."""
+    return bool(set(changes) & set(CORRECTED_FIELDS))
+
+
+def edit(batch, changes, *, by=None, expected_version=None, reason=""):
+    """Change a batch's notes; anything more is a correction (correct_batch), which needs a reason.
+
+    Kept for the callers that change notes (the clerk's PATCH, the admin); a change that touches
+    CORRECTED_FIELDS is passed on to correct_batch, which refuses it without a reason.
+    """
+    if is_correction(changes) or (reason or "").strip():
+        return correct_batch(batch, changes, reason=reason, by=by, expected_version=expected_version)
     with transaction.atomic():
         batch = _lock(batch, expected_version)
         if batch.status in FROZEN_STATUSES:
             raise ValidationError({"status": f"A {batch.status} batch can no longer be edited."})
-        changed = apply_changes(batch, changes, EDITABLE)
+        changed = apply_changes(batch, changes, NOTE_FIELDS)
         if not changed:
             return batch
+        _full_clean(batch, {})
+        _save(batch, list(changed))
+        _history(batch, BatchHistory.Event.EDITED, by, payload=records.edited_payload(changed))
+    return batch
+
+
+def correct_batch(batch, changes, *, reason, by=None, expected_version=None):
+    """A manager corrects what was recorded wrongly: weights, bins, block, harvest date (and notes with them).
+
+    One history row ('corrected') holds each changed field, old and new, and the reason. Refused without a
+    reason, when the corrected batch breaks a rule (tare below gross, pack-out within the new net, the block's
+    grower), and when a receiver of signals.before_correction refuses (a higher layer that knows the batch's
+    value is settled). Any status may be corrected: a weighbridge slip found after dispatch still changes what
+    the grower is owed, until the value is settled. The database's CHECK constraints are the backstop.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the batch is corrected; the history keeps the reason."})
+    with transaction.atomic():
+        batch = _lock(batch, expected_version)
+        changed = apply_changes(batch, changes, EDITABLE)
+        if not changed:
+            return batch  # a retried PATCH: nothing to record
         errors = {}
         if "block" in changed:
             if batch.block.farm.grower_id != batch.grower_id:
@@ -392,19 +438,42 @@ def edit(batch, changes, *, by=None, expected_version=None):
         _check_weights_and_bins(batch.gross_weight_kg, batch.tare_weight_kg, batch.bin_count, errors)
         if "harvest_date" in changed and batch.harvest_date > company_date(batch.intake_date):
             errors["harvest_date"] = "The fruit cannot be harvested after it was delivered."
+        if "bin_count" in changed and "bin_count" not in errors:
+            scanned = batch.bins.count()
+            if scanned and batch.bin_count != scanned:
+                errors["bin_count"] = f"{scanned} bins were scanned at intake; the bin count is their number."
         if batch.has_packout and not errors:
             net = batch.gross_weight_kg - batch.tare_weight_kg
             if batch.packout_kg > net:
+                # Pallet lines never hold more than the pack-out (pallets checks that), so this covers them too.
                 errors["gross_weight_kg"] = (
-                    f"The recorded pack-out ({batch.packout_kg} kg) exceeds the new net {net} kg."
+                    f"The recorded pack-out ({batch.packout_kg} kg) exceeds the new net {net} kg; "
+                    "correct the pack-out first."
                 )
         _full_clean(batch, errors)
-        _save(batch, [*changed, *(["fruit_type", "variety"] if "block" in changed else [])])
+        refusals = [answer for _, answer in before_correction.send(
+            sender=Batch, batch=batch, changes=changed, reason=reason, by=by) if answer]
+        if refusals:
+            raise ValidationError({"__all__": refusals})
+        try:
+            with transaction.atomic():
+                _save(batch, [*changed, *(["fruit_type", "variety"] if "block" in changed else [])])
+        except IntegrityError as exc:
+            raise _constraint_error(exc) from None
         batch.refresh_from_db(fields=["net_weight_kg"])
-        _history(batch, BatchHistory.Event.EDITED, by, payload=records.edited_payload(changed))
+        _history(batch, BatchHistory.Event.CORRECTED, by, payload=records.corrected_payload(changed, reason))
         if set(changed) & INTAKE_VIEW_FIELDS:
             intake_changed.send(sender=Batch, batch=batch)
+        audit.event_on_commit("batch.corrected", user=by, batch=batch.pk, batch_code=batch.batch_code,
+                              fields=",".join(sorted(changed)), reason=reason)
     return batch
+
+
+def _constraint_error(exc):
+    name = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+    field, message = CONSTRAINT_MESSAGES.get(name, ("__all__", "The database refused this correction: "
+                                                               "it breaks a rule of the batch."))
+    return ValidationError({field: message})
 
 
 QC_STATUSES = (Status.RECEIVED, Status.GRADING)

@@ -11,3 +11,9 @@ intake_changed = Signal()
 # refuse the move, or None. Layers above batches (pallets) hold rules batches cannot see: a batch on pallets
 # is dispatched with its load (by_dispatch=True), never by hand.
 before_transition = Signal()
+
+# A manager is about to correct a batch (services.correct_batch; arguments: batch, the locked row with the
+# corrections applied but not saved, changes {field: [old, new]}, reason, by). A receiver returns a message to
+# refuse, or None. The hook for the layers above that know when a batch's value is settled: a closed pool or
+# a posted payment run (issue #18) refuses here; batches itself checks what it can see (pack-out within net).
+before_correction = Signal()

@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:pk>/docket/", views.docket, name="docket"),
     path("<int:pk>/transition/", views.transition, name="transition"),
     path("<int:pk>/packout/", views.packout, name="packout"),
+    path("<int:pk>/correct/", views.correct, name="correct"),
     *qc_urls.urlpatterns,
 ]

@@ -20,7 +20,7 @@ from growers.models import Block
 
 from . import qc, services
 from .filters import BatchFilterSet
-from .forms import BinWeightRangesForm, IntakeForm, PackoutForm, TransitionForm
+from .forms import BinWeightRangesForm, CorrectionForm, IntakeForm, PackoutForm, TransitionForm
 from .models import Batch, BinWeightRange, Status
 
 PAGE_SIZE = 50
@@ -264,3 +264,23 @@ def bin_weight_ranges(request):
             messages.success(request, "Net kg per bin saved. They apply from the next intake.")
             return redirect("batches:bin_weight_ranges")
     return render(request, "batches/bin_weight_ranges.html", {"form": form})
+
+
+@login_required
+@permission_required("batches.correct_batch", raise_exception=True)
+def correct(request, pk):
+    """A manager corrects weights, bins, block or harvest date, with a reason (services.correct_batch)."""
+    batch = get_batch(pk)
+    form = CorrectionForm.for_batch(batch, request.POST or None)
+    if request.method == "POST" and form.is_valid() and not form.changes():
+        form.add_error(None, "Nothing was changed: every value is what the batch already has.")
+    elif request.method == "POST" and form.is_valid():
+        try:
+            batch = services.correct_batch(batch, form.changes(), reason=form.cleaned_data["reason"],
+                                           by=request.user, expected_version=form.cleaned_data["version"])
+        except (ValidationError, Conflict) as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"{batch.batch_code} corrected.")
+            return redirect("batches:detail", pk=batch.pk)
+    return render(request, "batches/correct.html", {"batch": batch, "form": form})

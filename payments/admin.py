@@ -1,17 +1,22 @@
 """Admin for price agreements and grower payments, writing through payments.services.
 
 A payment is a record: it can be added here, then only viewed. A mistake is
-corrected by a new adjustment, never by changing or deleting the row (the
+corrected by reversing it (the action "Reverse the selected payments", through
+services.reverse_payment) or by a new adjustment, never by changing or deleting the row (the
 database refuses both). An agreement can be ended or repriced; what it
 prices and from when are fixed once made.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 
 from core.admin import ServiceAdmin, ServiceForm
+from core.errors import Conflict
 
 from . import services
+from .forms import ReverseForm
 from .models import GrowerPayment, PriceAgreement
 
 AGREEMENT_FIELDS = ("fruit_type", "variety", "grade", "valid_from", "valid_to", "price_per_kg", "notes")
@@ -86,8 +91,31 @@ class GrowerPaymentAdmin(ServiceAdmin):
     )
     add_fieldsets = ((None, {"fields": PAYMENT_FIELDS}),)
 
+    actions = ["reverse_selected"]
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("grower", "created_by")
+
+    @admin.action(description="Reverse the selected payments", permissions=["add"])
+    def reverse_selected(self, request, queryset):
+        """Asks for the reason on a page of its own, then reverses each payment through the service."""
+        form = ReverseForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for payment in queryset.order_by("id"):
+                try:
+                    reversal = services.reverse_payment(payment, reason=form.cleaned_data["reason"], by=request.user)
+                except (ValidationError, Conflict) as exc:
+                    message = exc.message if isinstance(exc, Conflict) else " ".join(exc.messages)
+                    self.message_user(request, f"{payment.reference}: {message}", messages.ERROR)
+                else:
+                    self.message_user(request, f"{payment.reference} reversed by {reversal.reference}.",
+                                      messages.SUCCESS)
+            return None
+        return TemplateResponse(request, "admin/payments/reverse.html", {
+            **self.admin_site.each_context(request), "title": "Reverse payments", "payments": queryset,
+            "form": form, "opts": self.model._meta, "action": "reverse_selected",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
 
     def get_readonly_fields(self, request, obj=None):
         # Never changed: an existing payment shows every field read-only.

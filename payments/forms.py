@@ -41,3 +41,8 @@ class PaymentForm(SubmittedOnce):
         except signing.BadSignature:
             return False
         return figures == self._confirmed_figures()
+
+class ReverseForm(forms.Form):
+    reason = forms.CharField(max_length=2000, label="Reason for reversing",
+                             help_text="Shown on both payments, e.g. \"paid to the wrong grower\".",
+                             widget=forms.Textarea(attrs={"rows": 2}))

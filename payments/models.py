@@ -116,6 +116,10 @@ class GrowerPayment(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     idempotency_key = models.CharField(max_length=128, null=True, blank=True, unique=True, editable=False)
+    # A reversal (services.reverse_payment) names the payment it undoes: one reversal per payment (unique), an
+    # adjustment of the opposite amount to the same grower (CHECK below and migration 0003's trigger).
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, editable=False,
+                                    related_name="reversed_by")
 
     class Meta:
         db_table = "grower_payments"
@@ -135,7 +139,20 @@ class GrowerPayment(models.Model):
                 condition=Q(payment_type__in=PaymentType.values), name="grower_payments_type_valid",
             ),
             models.CheckConstraint(condition=~Q(reference=""), name="grower_payments_reference_present"),
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True) | Q(payment_type=PaymentType.ADJUSTMENT),
+                name="grower_payments_reversal_is_adjustment",
+                violation_error_message="A reversal is an adjustment.",
+            ),
         ]
 
     def __str__(self):
         return f"{self.reference} {self.get_payment_type_display()} {self.amount}"
+
+    @property
+    def reversal(self):
+        """The payment that reverses this one, or None."""
+        try:
+            return self.reversed_by
+        except GrowerPayment.DoesNotExist:
+            return None

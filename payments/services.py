@@ -7,6 +7,7 @@ from django.db import IntegrityError, connection, transaction
 
 from core import audit
 from core.cache import bump
+from core.errors import Conflict
 from core.idempotency import create_once
 from core.numbers import format_number
 from core.services import apply_changes, raise_if_invalid
@@ -96,6 +97,57 @@ def record_payment_once(idempotency_key, **payment):
     identity["reference"] = (identity["reference"] or "").strip()
     return create_once(GrowerPayment, idempotency_key, identity,
                        lambda: record_payment(**payment, idempotency_key=idempotency_key), thing="payment")
+
+
+REFERENCE_MAX = GrowerPayment._meta.get_field("reference").max_length
+
+
+def _reversal_reference(original):
+    reference = f"REV-{original.reference}"
+    if len(reference) > REFERENCE_MAX or GrowerPayment.objects.filter(reference=reference).exists():
+        reference = f"REV-{original.pk}"
+    return reference
+
+
+def reverse_payment(payment, *, reason, by=None):
+    """Undo a payment without editing it: a new adjustment of the opposite amount, linked to it, with a reason.
+
+    A payment is reversed at most once, and a reversal is never reversed (record a new payment instead).
+    Two users reversing the same payment at once: the first wins, the second gets a Conflict naming the
+    reversal (the original's row lock orders them; the unique `reverses` is the backstop). The reversal is an
+    adjustment, so the payment types keep their meaning (an advance stays positive) and the grower's balance,
+    statement and reconciliation sum it with everything else; its notes name the original and the reason.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the payment is reversed; both payments show the reason."})
+    with transaction.atomic():
+        # A row lock, not an UPDATE: the append-only trigger refuses updates, not SELECT ... FOR UPDATE.
+        original = GrowerPayment.objects.select_for_update(of=("self",)).select_related("grower").get(pk=payment.pk)
+        if original.reverses_id is not None:
+            raise ValidationError({"reverses": f"{original.reference} is itself a reversal and cannot be reversed; "
+                                               "record a new payment instead."})
+        done = GrowerPayment.objects.filter(reverses=original).first()
+        if done is not None:
+            raise Conflict(f"{original.reference} was already reversed by {done.reference}.", code="already_reversed")
+        reversal = GrowerPayment(
+            grower=original.grower, payment_type=PaymentType.ADJUSTMENT, amount=-original.amount,
+            reference=_reversal_reference(original), paid_date=company_today(),
+            notes=f"Reverses {original.reference}: {reason}", created_by=by, reverses=original,
+        )
+        try:
+            with transaction.atomic():
+                reversal.save()
+        except IntegrityError as exc:
+            raise ValidationError(
+                {"__all__": f"The database refused the reversal of {original.reference}: {exc.__cause__ or exc}"}
+            ) from None
+        bump("payments")
+        audit.event_on_commit(
+            "payment.reversed", user=by, payment=reversal.pk, reverses=original.pk, grower=original.grower_id,
+            amount=reversal.amount, reference=reversal.reference, reason=reason,
+        )
+    return reversal
 
 
 def _save_agreement(agreement):

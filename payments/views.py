@@ -2,7 +2,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from core.errors import Conflict
 from core.forms import add_service_error
@@ -11,7 +12,7 @@ from core.views import list_query
 
 from . import services
 from .filters import GrowerPaymentFilterSet
-from .forms import PaymentForm
+from .forms import PaymentForm, ReverseForm
 from .models import GrowerPayment, PaymentType
 
 
@@ -52,3 +53,42 @@ def create(request):
                 messages.info(request, f"Payment {payment.reference} was already recorded; nothing was added.")
             return redirect("payments:list")
     return render(request, "payments/form.html", {"form": form})
+
+
+def get_payment(pk):
+    """The payment of this company, or 404 (another company's ids do not exist in this schema)."""
+    return get_object_or_404(
+        GrowerPayment.objects.select_related("grower", "created_by", "reverses", "reversed_by"), pk=pk,
+    )
+
+
+def _detail(request, payment, form=None):
+    may_reverse = (request.user.has_perm("payments.add_growerpayment") and payment.reverses_id is None
+                   and payment.reversal is None)
+    return render(request, "payments/detail.html", {
+        "payment": payment, "may_reverse": may_reverse, "form": form or ReverseForm(),
+    })
+
+
+@login_required
+@permission_required("payments.view_growerpayment", raise_exception=True)
+def detail(request, pk):
+    return _detail(request, get_payment(pk))
+
+
+@require_POST
+@login_required
+@permission_required("payments.add_growerpayment", raise_exception=True)
+def reverse(request, pk):
+    """Finance or a manager reverses a payment: a new opposite adjustment, linked (services.reverse_payment)."""
+    payment = get_payment(pk)
+    form = ReverseForm(request.POST)
+    if form.is_valid():
+        try:
+            reversal = services.reverse_payment(payment, reason=form.cleaned_data["reason"], by=request.user)
+        except (ValidationError, Conflict) as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"{payment.reference} reversed by {reversal.reference}.")
+            return redirect("payments:detail", pk=payment.pk)
+    return _detail(request, get_payment(pk), form)

@@ -133,17 +133,25 @@ class BatchIntakeSerializer(serializers.Serializer):
 
 
 class BatchEditSerializer(RefuseReadOnlyFieldsMixin, serializers.Serializer):
-    """Corrections. Send `version` to refuse the edit if someone changed the batch since you read it."""
+    """Notes, or a manager's correction. Send `version` to refuse the change if someone changed the batch since.
+
+    `notes` alone is an edit (batches.change_batch: clerks and managers). `block`, `harvest_date`, `bin_count`,
+    `gross_weight_kg` or `tare_weight_kg` (or a `reason`) make it a correction: it needs
+    batches.correct_batch (managers; a clerk gets 403) and a `reason` (400 without one), and writes one
+    'corrected' history row with the old and new values and the reason.
+    """
 
     block = serializers.PrimaryKeyRelatedField(
         queryset=Block.objects.select_related("farm__grower"), required=False,
-        help_text="Another block of the same grower (id): fruit type and variety follow it.",
+        help_text="Correction. Another block of the same grower (id): fruit type and variety follow it.",
     )
-    harvest_date = serializers.DateField(required=False)
-    bin_count = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
-    gross_weight_kg = kg(required=False)
-    tare_weight_kg = kg(required=False)
+    harvest_date = serializers.DateField(required=False, help_text="Correction.")
+    bin_count = serializers.IntegerField(min_value=1, max_value=100_000, required=False, help_text="Correction.")
+    gross_weight_kg = kg(required=False, help_text="Correction.")
+    tare_weight_kg = kg(required=False, help_text="Correction.")
     notes = CharField(required=False, allow_blank=True, max_length=5000)
+    reason = CharField(required=False, allow_blank=True, max_length=2000,
+                       help_text="Why the batch is corrected; required with any correction field.")
     version = serializers.IntegerField(required=False, min_value=1)
 
     # The rest of a batch changes only through intake, transition and pack-out.

@@ -3,6 +3,7 @@ from django.db.models import OuterRef
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from core.api import idempotency_key, idempotency_key_parameter
@@ -63,11 +64,29 @@ class BatchViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
             batch, created = services.record_intake_once(key, **intake, by=request.user)
         return Response(BatchSerializer(batch).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(request=BatchEditSerializer, responses={200: BatchSerializer}, summary="Correct a batch")
+    @extend_schema(
+        request=BatchEditSerializer, summary="Change notes, or correct a batch (managers, with a reason)",
+        responses={
+            200: BatchSerializer,
+            400: OpenApiResponse(description="Invalid values, or a correction without `reason` (named in the "
+                                             "body), or one the batch's rules refuse."),
+            403: OpenApiResponse(description="A correction by a role without batches.correct_batch (a clerk)."),
+        },
+    )
     def partial_update(self, request, *args, **kwargs):
+        batch = self.get_object()
         changes = _valid(BatchEditSerializer, request, partial=True)
         version = changes.pop("version", None)
-        batch = services.edit(self.get_object(), changes, by=request.user, expected_version=version)
+        reason = changes.pop("reason", "")
+        if services.is_correction(changes) or reason.strip():
+            if not request.user.has_perm("batches.correct_batch"):
+                raise PermissionDenied(
+                    "Only a manager may correct a batch's weights, bins, block or harvest date. "
+                    "Send `notes` alone to add a note."
+                )
+            batch = services.correct_batch(batch, changes, reason=reason, by=request.user, expected_version=version)
+        else:
+            batch = services.edit(batch, changes, by=request.user, expected_version=version)
         return Response(BatchSerializer(batch).data)
 
     @extend_schema(request=TransitionSerializer, responses={200: BatchSerializer}, summary="Move to another status")

@@ -216,20 +216,30 @@ def test_an_inactive_grower_is_refused_beside_the_grower(acme, sources):
 # --- Changing: edit ----------------------------------------------------------------------------------------------
 
 
-def test_editing_writes_an_edited_history_row_with_old_and_new_values(acme, sources):
+def test_correcting_writes_a_corrected_history_row_with_old_and_new_values(acme, sources):
     batch = intake(acme, *sources)
 
     response = acme.client("Manager").post(
-        change_url(batch), change_form(acme, batch, bin_count="12", notes="Recounted at the bay"),
+        change_url(batch), change_form(acme, batch, bin_count="12", notes="Recounted at the bay", reason="Recount"),
     )
 
     assert response.status_code == 302
     with acme:
         batch.refresh_from_db()
         assert (batch.bin_count, batch.notes, batch.version) == (12, "Recounted at the bay", 2)
-        edited = batch.history.get(event="edited")
-        assert edited.payload == {"changes": {"bin_count": [10, 12], "notes": ["", "Recounted at the bay"]}}
-        assert edited.recorded_by == acme.user("Manager")
+        corrected = batch.history.get(event="corrected")
+        assert corrected.payload == {"changes": {"bin_count": [10, 12], "notes": ["", "Recounted at the bay"]},
+                                     "reason": "Recount"}
+        assert corrected.recorded_by == acme.user("Manager")
+
+
+def test_a_correction_in_the_admin_needs_a_reason(acme, sources):
+    batch = intake(acme, *sources)
+
+    response = acme.client("Manager").post(change_url(batch), change_form(acme, batch, bin_count="12"))
+
+    assert "Say why" in " ".join(form_errors(response)["reason"])
+    assert history_of(acme, batch) == ["created"]
 
 
 def test_saving_without_changes_writes_no_history(acme, sources):
@@ -245,7 +255,7 @@ def test_a_bad_edit_shows_an_error_beside_the_field_and_saves_nothing(acme, sour
     batch = intake(acme, *sources)
 
     response = acme.client("Manager").post(
-        change_url(batch), change_form(acme, batch, tare_weight_kg="1000.00", notes="should not stick"),
+        change_url(batch), change_form(acme, batch, tare_weight_kg="1000.00", notes="should not stick", reason="r"),
     )
 
     assert "less than the gross weight" in " ".join(form_errors(response)["tare_weight_kg"])
@@ -262,7 +272,8 @@ def test_an_edit_that_leaves_the_pack_out_above_the_net_weight_is_refused(acme, 
         services.record_packout(batch, class1_kg=Decimal("500"), class2_kg=Decimal("200"),
                                 class3_kg=Decimal("100"), waste_kg=Decimal("50"))
 
-    response = acme.client("Manager").post(change_url(batch), change_form(acme, batch, gross_weight_kg="900.00"))
+    response = acme.client("Manager").post(change_url(batch), change_form(acme, batch, gross_weight_kg="900.00",
+                                                                         reason="r"))
 
     assert "exceeds the new net" in " ".join(form_errors(response)["gross_weight_kg"])
     with acme:
@@ -273,7 +284,7 @@ def test_an_edit_that_leaves_the_pack_out_above_the_net_weight_is_refused(acme, 
 
 def test_an_edit_made_meanwhile_by_someone_else_is_not_overwritten(acme, sources):
     batch = intake(acme, *sources)
-    stale = change_form(acme, batch, bin_count="11")  # the page as loaded at version 1
+    stale = change_form(acme, batch, bin_count="11", reason="r")  # the page as loaded at version 1
     with acme:
         services.edit(batch, {"notes": "changed by a clerk"})
 

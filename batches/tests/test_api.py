@@ -9,7 +9,7 @@ from core.tenancy import company_today
 from growers.tests.factories import GrowerFactory, block_for
 from packhouses.tests.factories import PackhouseFactory
 
-from .factories import BatchFactory
+from .factories import BatchFactory, packed_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -133,21 +133,84 @@ def test_stale_version_is_409(acme):
     assert stale_edit.status_code == 409
 
 
-def test_edit_through_the_api_records_old_and_new(acme):
+def test_a_manager_corrects_through_the_api_with_a_reason(acme):
     with acme:
         batch = BatchFactory(variety="Gala")
         pink_lady = block_for(batch.grower, "apple", "Pink Lady")
 
     response = acme.api_client("Manager").patch(
-        f"/api/batches/{batch.pk}/", {"block": pink_lady.pk, "gross_weight_kg": "4100.00"}, format="json",
+        f"/api/batches/{batch.pk}/", {"block": pink_lady.pk, "gross_weight_kg": "4100.00", "reason": "Ticket 4411"},
+        format="json",
     )
 
     assert response.status_code == 200
     assert (response.json()["net_weight_kg"], response.json()["variety"]) == ("3600.00", "Pink Lady")
     with acme:
-        row = BatchHistory.objects.get(batch=batch, event="edited")
-    assert row.payload["changes"] == {"block": [str(batch.block), str(pink_lady)],
-                                      "gross_weight_kg": ["4000.00", "4100.00"]}
+        row = BatchHistory.objects.get(batch=batch, event="corrected")
+    assert row.payload == {"changes": {"block": [str(batch.block), str(pink_lady)],
+                                       "gross_weight_kg": ["4000.00", "4100.00"]}, "reason": "Ticket 4411"}
+
+
+def test_a_correction_without_a_reason_is_a_400_naming_it_and_changes_nothing(acme):
+    with acme:
+        batch = BatchFactory()
+
+    response = acme.api_client("Manager").patch(f"/api/batches/{batch.pk}/", {"gross_weight_kg": "4100.00"},
+                                                format="json")
+
+    assert response.status_code == 400
+    assert "reason" in response.content.decode()
+    with acme:
+        batch.refresh_from_db()
+        assert batch.gross_weight_kg == Decimal("4000.00")
+        assert list(batch.history.values_list("event", flat=True)) == ["created"]
+
+
+@pytest.mark.parametrize("body", [
+    {"gross_weight_kg": "123456789012.99", "reason": "typo"},  # more digits than a weight has
+    {"gross_weight_kg": "-5", "reason": "typo"},
+    {"tare_weight_kg": "4000.00", "reason": "typo"},  # not below the gross
+    {"gross_weight_kg": "abc", "reason": "typo"},
+    {"bin_count": 0, "reason": "typo"},
+])
+def test_wild_corrections_are_refused_and_change_nothing(acme, body):
+    with acme:
+        batch = BatchFactory()
+
+    response = acme.api_client("Manager").patch(f"/api/batches/{batch.pk}/", body, format="json")
+
+    assert response.status_code == 400
+    assert next(name for name in body if name != "reason") in response.content.decode()
+    with acme:
+        batch.refresh_from_db()
+        assert (batch.gross_weight_kg, batch.tare_weight_kg, batch.version) == (Decimal("4000.00"),
+                                                                                Decimal("500.00"), 1)
+
+
+@pytest.mark.parametrize("body", [{"gross_weight_kg": "4100.00", "reason": "Ticket"}, {"harvest_date": "2020-01-01"},
+                                  {"notes": "n", "reason": "Ticket"}])
+def test_a_clerk_may_not_correct_even_after_pack_out(acme, body):
+    with acme:
+        batch = packed_batch()
+
+    response = acme.api_client("Clerk").patch(f"/api/batches/{batch.pk}/", body, format="json")
+
+    assert response.status_code == 403
+    assert "manager" in response.content.decode()
+    with acme:
+        batch.refresh_from_db()
+        assert (batch.gross_weight_kg, batch.version) == (Decimal("4000.00"), 5)
+
+
+def test_a_clerk_still_adds_notes_without_a_reason(acme):
+    with acme:
+        batch = BatchFactory()
+
+    response = acme.api_client("Clerk").patch(f"/api/batches/{batch.pk}/", {"notes": "Bins wet"}, format="json")
+
+    assert response.status_code == 200
+    with acme:
+        assert batch.history.latest("id").event == "edited"
 
 
 def test_status_cannot_be_patched(acme):

@@ -314,15 +314,17 @@ def test_packout_records_values_and_percent(in_acme):
     assert row.payload == {"class1_kg": "2800", "class2_kg": "350", "class3_kg": "0", "waste_kg": "200"}
 
 
-def test_edit_writes_old_and_new_values(in_acme):
+def test_a_correction_writes_old_and_new_values_and_the_reason(in_acme):
     manager = in_acme.user("Manager")
     batch = BatchFactory(variety="Gala", bin_count=10)
     fuji = block_for(batch.grower, "apple", "Fuji")
 
-    batch = services.edit(batch, {"block": fuji, "bin_count": 11, "notes": ""}, by=manager)
+    batch = services.correct_batch(batch, {"block": fuji, "bin_count": 11, "notes": ""}, reason="Wrong block",
+                                   by=manager)
 
-    row = BatchHistory.objects.get(batch=batch, event="edited")
-    assert row.payload == {"changes": {"block": [f"{batch.grower.code}-F1/B01", str(fuji)], "bin_count": [10, 11]}}
+    row = BatchHistory.objects.get(batch=batch, event="corrected")
+    assert row.payload == {"changes": {"block": [f"{batch.grower.code}-F1/B01", str(fuji)], "bin_count": [10, 11]},
+                           "reason": "Wrong block"}
     assert (batch.fruit_type, batch.variety) == ("apple", "Fuji")
     assert row.recorded_by == manager
     assert batch.version == 2
@@ -331,7 +333,8 @@ def test_edit_writes_old_and_new_values(in_acme):
 def test_edit_with_no_change_writes_nothing(in_acme):
     batch = BatchFactory(variety="Gala")
 
-    services.edit(batch, {"block": batch.block, "notes": batch.notes})
+    services.edit(batch, {"notes": batch.notes})
+    services.correct_batch(batch, {"block": batch.block, "notes": batch.notes}, reason="Checked")
 
     assert events(batch) == ["created"]
 
@@ -339,11 +342,11 @@ def test_edit_with_no_change_writes_nothing(in_acme):
 def test_edit_recomputes_net_and_refuses_bad_weights(in_acme):
     batch = BatchFactory()
 
-    batch = services.edit(batch, {"gross_weight_kg": Decimal("4100.00")})
+    batch = services.correct_batch(batch, {"gross_weight_kg": Decimal("4100.00")}, reason="Ticket re-read")
     assert batch.net_weight_kg == Decimal("3600.00")
 
     with pytest.raises(ValidationError) as refused:
-        services.edit(batch, {"tare_weight_kg": Decimal("4100.00")})
+        services.correct_batch(batch, {"tare_weight_kg": Decimal("4100.00")}, reason="Ticket re-read")
     assert "tare_weight_kg" in refused.value.message_dict
 
 
@@ -362,7 +365,7 @@ def test_edit_may_not_shrink_net_below_the_packout(in_acme):
     batch = packed_batch()  # pack-out 3,500 kg
 
     with pytest.raises(ValidationError, match="exceeds the new net"):
-        services.edit(batch, {"gross_weight_kg": Decimal("3900.00")})
+        services.correct_batch(batch, {"gross_weight_kg": Decimal("3900.00")}, reason="Ticket re-read")
 
 
 def test_dispatched_and_rejected_batches_are_frozen(in_acme):

@@ -45,6 +45,9 @@ ENDPOINTS = {
     "batches-create": ("post", "/api/batches/", intake_body, {CLERK: 201, FINANCE: 403, MANAGER: 201}),
     "batches-update": ("patch", "/api/batches/{batch}/", lambda w: {"notes": "Bins re-counted"},
                        {CLERK: 200, FINANCE: 403, MANAGER: 200}),
+    # Weights are a manager's correction, with a reason; a clerk's PATCH of them is a 403 (notes stay theirs).
+    "batches-correct": ("patch", "/api/batches/{batch}/", lambda w: {"gross_weight_kg": "4100.00", "reason": "Re-read"},
+                        {CLERK: 403, FINANCE: 403, MANAGER: 200}),
     "batches-transition": ("post", "/api/batches/{batch}/transition/", lambda w: {"to_status": "grading"},
                            {CLERK: 200, FINANCE: 403, MANAGER: 200}),
     # A received batch takes no pack-out yet: an allowed role gets past the permission to the rule (400).
@@ -57,6 +60,8 @@ ENDPOINTS = {
                         lambda w: {"grower": w.grower.pk, "payment_type": "final", "amount": "2500.00",
                                    "reference": "EFT-NEW", "paid_date": str(company_today())},
                         {CLERK: 403, FINANCE: 201, MANAGER: 201}),
+    "payments-reverse": ("post", "/api/payments/{payment}/reverse/", lambda w: {"reason": "Wrong grower"},
+                         {CLERK: 403, FINANCE: 201, MANAGER: 201}),
     "prices-list": ("get", "/api/prices/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
     "prices-detail": ("get", "/api/prices/{price}/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
     "prices-create": ("post", "/api/prices/",

@@ -98,7 +98,7 @@ OBJECT_OF_ROUTE = [
     ("packhouses/", "packhouse"), ("reconciliation/growers/", "grower"), ("admin/accounts/user/", "user"),
     ("api/^seasons/", "season"), ("seasons/", "season"),
     ("api/^pallets/", "pallet"), ("api/^rooms/", "room"), ("pallets/rooms/", "room"), ("pallets/", "pallet"),
-    ("api/^loads/", "load"), ("loads/", "load"),
+    ("api/^loads/", "load"), ("loads/", "load"), ("payments/", "payment"),
 ]
 OBJECT_OF_MODEL = {Grower: "grower", Packhouse: "packhouse", Batch: "batch", GrowerPayment: "payment",
                    PriceAgreement: "price", Group: "group", DefectType: "defect_type", QCInspection: "inspection",
@@ -219,6 +219,7 @@ def assert_no_acme_data(response, where):
 API_BODIES = {
     "transition/": {"to_status": "grading"},
     "packout/": {"class1_kg": "1", "class2_kg": "0", "class3_kg": "0", "waste_kg": "0"},
+    "reverse/": {"reason": "Wrong grower"},
 }
 
 

@@ -15,6 +15,7 @@ OPERATIONS = {
     ("/api/batches/{id}/", "patch"), ("/api/batches/{id}/history/", "get"),
     ("/api/batches/{id}/transition/", "post"), ("/api/batches/{id}/packout/", "post"),
     ("/api/payments/", "get"), ("/api/payments/", "post"), ("/api/payments/{id}/", "get"),
+    ("/api/payments/{id}/reverse/", "post"),
     ("/api/prices/", "get"), ("/api/prices/", "post"), ("/api/prices/{id}/", "get"), ("/api/prices/{id}/", "patch"),
     ("/api/reconciliation/", "get"), ("/api/intake/daily/", "get"),
     ("/api/defect-types/", "get"), ("/api/defect-types/", "post"), ("/api/defect-types/{id}/", "get"),

@@ -36,6 +36,8 @@ PAGES = {
     "packhouse-edit": ("/packhouses/{packhouse}/edit/", MANAGER_ONLY),
     "payments": ("/payments/", NOT_CLERK),
     "payment-new": ("/payments/new/", NOT_CLERK),
+    "payment": ("/payments/{payment}/", NOT_CLERK),
+    "batch-correct": ("/batches/{batch}/correct/", MANAGER_ONLY),
 }
 OBJECT_PAGES = [name for name, (path, _) in PAGES.items() if "{" in path]
 # POST-only actions: (path, body, expected per role)
@@ -45,13 +47,22 @@ ACTIONS = {
     "packout": ("/batches/{batch}/packout/", {"class1_kg": "1", "class2_kg": "0", "class3_kg": "0", "waste_kg": "0",
                                                "version": "1"},
                 {CLERK: 200, FINANCE: 403, MANAGER: 200}),
+    # No reason: the manager gets the form back with the error (200), the others 403.
+    "correct": ("/batches/{batch}/correct/", {"gross_weight_kg": "4100.00", "version": "1"},
+                {CLERK: 403, FINANCE: 403, MANAGER: 200}),
+    "reverse": ("/payments/{payment}/reverse/", {"reason": "Paid to the wrong grower"},
+                {CLERK: 403, FINANCE: 302, MANAGER: 302}),
 }
 
 
 @pytest.fixture
-def world(batch_with_payment):
+def world(acme, batch_with_payment):
+    from payments.models import GrowerPayment
+
     batch = batch_with_payment
-    return SimpleNamespace(batch=batch.pk, grower=batch.grower_id, packhouse=batch.packhouse_id)
+    with acme:
+        payment = GrowerPayment.objects.get(reference="R-1")
+    return SimpleNamespace(batch=batch.pk, grower=batch.grower_id, packhouse=batch.packhouse_id, payment=payment.pk)
 
 
 def url(path, world):

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import CharField, ModelSerializer, RefuseReadOnlyFieldsMixin
@@ -12,12 +13,22 @@ from ..models import Grade, GrowerPayment, PaymentType, PriceAgreement
 class GrowerPaymentSerializer(serializers.ModelSerializer):
     grower = GrowerRefSerializer(read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    reverses = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The payment this one reverses (id); null for an ordinary payment.",
+    )
+    reversed_by = serializers.SerializerMethodField(help_text="The payment that reverses this one (id), or null.")
 
     class Meta:
         model = GrowerPayment
         fields = ["id", "grower", "payment_type", "amount", "reference", "paid_date", "notes",
-                  "created_by", "created_at"]
+                  "created_by", "created_at", "reverses", "reversed_by"]
         read_only_fields = fields
+
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_reversed_by(self, payment):
+        reversal = payment.reversal
+        return reversal.pk if reversal else None
 
 
 class PaymentCreateSerializer(serializers.Serializer):
@@ -57,3 +68,7 @@ class PriceAgreementUpdateSerializer(PriceAgreementSerializer):
 
     class Meta(PriceAgreementSerializer.Meta):
         read_only_fields = [*PriceAgreementSerializer.Meta.read_only_fields, "variety", "valid_from"]
+
+
+class ReverseSerializer(serializers.Serializer):
+    reason = CharField(max_length=2000, help_text="Why the payment is reversed; kept on the reversal.")

@@ -72,7 +72,9 @@ def test_every_kind_of_write_keeps_the_totals_exact(acme, two_growers):
         reject(second)
         assert stored_totals() == expected_totals()
 
-        batch_services.edit(third, {"block": block_for(a, "apple", "Gala"), "gross_weight_kg": Decimal("5000")})
+        batch_services.correct_batch(
+            third, {"block": block_for(a, "apple", "Gala"), "gross_weight_kg": Decimal("5000")}, reason="Slip",
+        )
         assert stored_totals() == expected_totals()
         Batch.objects.filter(pk=third.pk).update(grower=b)  # not a service: the trigger still sees it
         assert stored_totals() == expected_totals()
