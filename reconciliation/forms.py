@@ -14,7 +14,6 @@ from .filters import ReconciliationForm, StatementForm
 from .report import ORDERING_CHOICES
 
 
-
 def date_input():
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -53,7 +53,8 @@ def test_statement_page_and_csv(acme, march):
         client.get(f"/reconciliation/growers/{grower.pk}/statement/?{MARCH}&format=csv").streaming_content
     ).decode()
 
-    assert re.search(r'data-testid="opening-balance"><span class="balance-word">Owed to grower</span>\s*7500.00<', html)  # 17,500 delivered in February - 10,000 advanced
+    # 17,500 delivered in February - 10,000 advanced
+    assert re.search(r'data-testid="opening-balance"><span class="balance-word">Owed to grower</span>\s*7500.00<', html)
     assert 'data-testid="closing-balance">' in html
     assert csv_body.splitlines()[0].startswith("Date,Type,Reference")
     assert "Closing balance due" in csv_body
