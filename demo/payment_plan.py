@@ -161,27 +161,32 @@ def _grower_payments(rng, g, days, count, factor, today, ends=()):
 
 
 def _periods(days, count, ends=()):
-    """Split the (day, value) list into `count` runs of days, a month each where the count allows; a run
-    never spans two seasons (when the count allows)."""
+    """Split the (day, value) list into `count` runs of days, a month each where the count allows. Where the
+    count allows, a run never spans two seasons: each season gets runs in proportion to its months of
+    deliveries (so a count of one per month still gives months)."""
+    seasons = _by_season(days, ends)
+    if len(seasons) > 1 and count >= len(seasons):
+        months = {number: len({(day.year, day.month) for day, _ in part}) for number, part in enumerate(seasons)}
+        shares = _apportion(count - len(seasons), months)
+        return [period for number, part in enumerate(seasons) for period in _periods(part, 1 + shares[number])]
     by_month = defaultdict(list)
     for day, value in days:
         by_month[(day.year, day.month)].append((day, value))
     months = [by_month[key] for key in sorted(by_month)]
     if len(months) == count:
-        periods = months
-    else:
-        size, extra = divmod(len(days), count)
-        periods, start = [], 0
-        for number in range(count):
-            end = start + size + (1 if number < extra else 0)
-            periods.append(days[start:end])
-            start = end
-    return [part for period in periods if period for part in _by_season(period, ends)]
+        return months
+    size, extra = divmod(len(days), count)
+    periods, start = [], 0
+    for number in range(count):
+        end = start + size + (1 if number < extra else 0)
+        periods.append(days[start:end])
+        start = end
+    return [period for period in periods if period]
 
 
-def _by_season(period, ends):
+def _by_season(days, ends):
     parts = defaultdict(list)
-    for day, value in period:
+    for day, value in days:
         parts[_season_end(ends, day)].append((day, value))
     return list(parts.values())
 
