@@ -88,6 +88,9 @@ def test_reconciliation_arrives_filled_sorted_and_sorts_by_a_header(page: Page, 
     balance_header = page.get_by_role("columnheader", name=re.compile("Balance"))
     box = balance_header.bounding_box()
     assert box is not None and box["x"] + box["width"] <= DESKTOP["width"]
+    table_width, box_width = page.evaluate(
+        "(() => { const wrap = document.querySelector('.table-wrap'); return [wrap.scrollWidth, wrap.clientWidth] })()")
+    assert table_width <= box_width, "the table scrolls sideways at 1366 px"
     page_is_no_wider_than_the_screen(page)
 
     # Balance ascending: the over-paid grower first; again: descending, the owed grower first.
