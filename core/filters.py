@@ -4,8 +4,10 @@ from datetime import date
 
 import django_filters
 from django import forms as django_forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
+from django.forms.utils import ErrorDict
+from django.utils.text import capfirst
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS, remote_queryset
 from drf_spectacular.utils import extend_schema_field
 
@@ -107,10 +109,33 @@ class IdChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = IdChoiceField
 
 
+class LabelledErrors(ErrorDict):
+    """A form's errors that, shown on a page, name each field by its label ("Received from: Enter a valid
+    date.") rather than by its parameter name ("intake_date_after"). Still a dict of name -> errors, so the API's
+    400 body, which names the parameters, is unchanged."""
+
+    def __init__(self, form):
+        super().__init__(form.errors, renderer=form.renderer)
+        self.form = form
+
+    def get_context(self):
+        lines = []
+        for name, errors in self.items():
+            field = self.form.fields.get(name)
+            label = (field.label if field is not None and field.label else name.replace("_", " ")) or ""
+            prefix = "" if name == NON_FIELD_ERRORS else f"{capfirst(label)}: "
+            lines.append((prefix, " ".join(str(message) for message in errors)))
+        return {"errors": lines, "error_class": "errorlist"}
+
+
 class FilterSet(django_filters.FilterSet):
-    """A FilterSet whose foreign keys are IdChoiceFilters."""
+    """A FilterSet whose foreign keys are IdChoiceFilters, and whose errors name the fields in words."""
 
     FILTER_DEFAULTS = {
         **FILTER_FOR_DBFIELD_DEFAULTS,
         models.ForeignKey: {"filter_class": IdChoiceFilter, "extra": lambda f: {"queryset": remote_queryset(f)}},
     }
+
+    @property
+    def errors(self):
+        return LabelledErrors(self.form)

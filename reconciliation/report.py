@@ -129,9 +129,12 @@ def period_errors(date_from, date_to):
 def company_thresholds():
     """The company's default (amount, percent)."""
     company = connection.tenant
+    amount = getattr(company, "variance_threshold_amount", None)
+    percent = getattr(company, "variance_threshold_percent", None)
+    # 0 is a setting (flag any difference), not a missing one.
     return (
-        getattr(company, "variance_threshold_amount", None) or Decimal("500.00"),
-        getattr(company, "variance_threshold_percent", None) or Decimal("5.00"),
+        Decimal("500.00") if amount is None else amount,
+        Decimal("5.00") if percent is None else percent,
     )
 
 

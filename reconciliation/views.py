@@ -3,13 +3,13 @@ from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 
+from accounts.roles import MANAGER
 from core.forms import add_service_error
 from growers.views import get_grower
 
 from .dashboard import dashboard_data, visible_sections
 from .exports import reconciliation_csv, reconciliation_filename, statement_csv, statement_filename
-from .filters import StatementForm
-from .forms import ReconciliationPageForm
+from .forms import ReconciliationPageForm, StatementPageForm
 from .models import VIEW_PERMISSION
 from .report import grower_statement, reconcile
 
@@ -37,9 +37,18 @@ def report(request):
                 return _csv(reconciliation_csv(result), reconciliation_filename(result))
     query = request.GET.copy()
     query.pop("format", None)
+    # The column headers sort by the page's own query with another ordering.
+    unsorted = query.copy()
+    unsorted.pop("ordering", None)
+    ordering = form.cleaned_data.get("ordering") if not form.errors else ""
     # The form's errors are on the page, but the answer is still the 400 the API gives for the same query.
     status = 400 if form.errors else 200
-    context = {"form": form, "report": result, "query": query.urlencode(), "period": form.period_info}
+    context = {
+        "form": form, "report": result, "query": query.urlencode(), "period": form.period_info,
+        "query_without_ordering": unsorted.urlencode(), "ordering": ordering or "grower_code",
+        "can_change_settings": request.user.is_superuser or request.user.role == MANAGER,
+        "company_thresholds": not any(request.GET.get(name) for name in ("threshold", "threshold_percent")),
+    }
     return render(request, "reconciliation/report.html", context, status=status)
 
 
@@ -48,7 +57,7 @@ def report(request):
 def statement(request, pk):
     """A grower's statement for a period: printable, and as CSV."""
     grower = get_grower(pk)
-    form = StatementForm(request.GET or {})
+    form = StatementPageForm(request.GET or {})
     result = None
     if form.is_valid():
         result = grower_statement(grower, *form.period())

@@ -142,11 +142,12 @@ def ensure_public_tenant(domain: str) -> Company:
 
 # What a company's own manager may change on its Company row; the rest is the platform's.
 COMPANY_SETTINGS = ("mrl_gate", "qc_required", "locale", "payment_confirm_amount", "payment_max_amount",
-                    "harvest_confirm_days")
+                    "harvest_confirm_days", "variance_threshold_amount", "variance_threshold_percent")
 
 
 def update_company_settings(company, **changes):
-    """Change the company's intake rules; the next request on any of its hosts applies them.
+    """Change the company's intake rules and reconciliation thresholds; the next request on any of its hosts
+    applies them.
 
     Returns what changed, as {field: [old, new]}. The row is written in the public schema (companies live
     there) with an UPDATE of those columns only, so a platform admin's edit of another column at the same

@@ -113,5 +113,5 @@ def test_grower_page_shows_the_balance_to_finance_only(acme):
     finance = acme.client("Finance").get(f"/growers/{batch.grower_id}/").content.decode()
     clerk = acme.client("Clerk").get(f"/growers/{batch.grower_id}/").content.decode()
 
-    assert 'data-testid="balance">6\u00a0000,00 ZAR<' in finance  # 3,500 x 2.00 - 1,000
+    assert 'data-testid="balance">6\u00a0000,00 ZAR owed to the grower<' in finance  # 3,500 x 2.00 - 1,000
     assert 'data-testid="balance"' not in clerk

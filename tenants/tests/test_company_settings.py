@@ -1,5 +1,7 @@
 """A company's managers set its intake rules (mrl_gate, qc_required) on its own settings page."""
 
+from decimal import Decimal
+
 import pytest
 from django_tenants.utils import get_public_schema_name, schema_context
 
@@ -125,3 +127,34 @@ def test_the_platform_admin_shows_the_settings_in_the_company_form(acme):
     assert page.status_code == 200
     assert 'name="mrl_gate"' in page.text and 'name="qc_required"' in page.text
     assert "MRL gate" in client.get("/admin/tenants/company/").text
+
+
+def test_a_manager_sets_the_reconciliation_thresholds(acme, committed):
+    client = acme.client("Manager")
+    page = client.get(URL).content.decode()
+
+    with committed():
+        response = client.post(URL, {"mrl_gate": "warn", "variance_threshold_amount": "2500.00",
+                                     "variance_threshold_percent": "1.5"}, follow=True)
+
+    assert "Difference more than (amount)" in page and 'name="variance_threshold_percent"' in page
+    assert "Company settings saved." in response.text
+    row = company("acme")
+    assert (row.variance_threshold_amount, row.variance_threshold_percent) == (2500, Decimal("1.50"))
+
+
+def test_thresholds_left_out_or_empty_stay_as_they_are(acme, committed):
+    with committed():
+        acme.client("Manager").post(URL, {"mrl_gate": "off", "variance_threshold_amount": ""})
+
+    row = company("acme")
+    assert row.mrl_gate == "off"
+    assert (row.variance_threshold_amount, row.variance_threshold_percent) == (500, 5)
+
+
+def test_a_negative_threshold_is_refused_beside_the_field(acme):
+    response = acme.client("Manager").post(URL, {"mrl_gate": "warn", "variance_threshold_amount": "-1"})
+
+    assert response.status_code == 200
+    assert "variance_threshold_amount" in response.context["form"].errors
+    assert company("acme").variance_threshold_amount == 500
