@@ -81,6 +81,9 @@ class Pallet(models.Model):
     room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="pallets")
     # Bumped by every change; a client may send it back to refuse lost updates.
     version = models.PositiveIntegerField(default=1)
+    # The Build form's one-time key or a client's Idempotency-Key: a second press of Build, or a retried POST,
+    # returns this pallet instead of burning another SSCC.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)  # noqa: DJ001
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -91,6 +94,9 @@ class Pallet(models.Model):
             models.Index(fields=["status", "built_at"], name="ix_pallets_status_built"),
         ]
         constraints = [
+            # Partial: the many pallets without a key cost the index nothing.
+            models.UniqueConstraint(fields=["idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                                    name="pallets_idempotency_key_unique"),
             models.CheckConstraint(condition=Q(sscc__regex=r"^[0-9]{18}$"), name="pallets_sscc_format"),
             models.CheckConstraint(condition=Q(status__in=PalletStatus.values), name="pallets_status_valid"),
         ]
@@ -109,6 +115,8 @@ class PalletLine(models.Model):
     cartons = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     kg = models.DecimalField(**KG)
     added_at = models.DateTimeField(default=timezone.now)
+    # The Add-line form's one-time key or a client's Idempotency-Key: a double submit adds the line once.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         db_table = "pallet_lines"
@@ -118,6 +126,8 @@ class PalletLine(models.Model):
             models.Index(fields=["batch", "grade"], name="ix_pallet_lines_batch_grade"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                                    name="pallet_lines_idempotency_key_unique"),
             models.CheckConstraint(condition=Q(cartons__gte=1), name="pallet_lines_cartons_positive"),
             models.CheckConstraint(condition=Q(kg__gt=0), name="pallet_lines_kg_positive"),
             models.CheckConstraint(condition=Q(grade__in=Grade.values), name="pallet_lines_grade_valid"),
