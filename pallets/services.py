@@ -92,7 +92,13 @@ def build_pallet(packhouse, *, by=None, idempotency_key=None):
     """
     if not packhouse.active:
         raise ValidationError({"packhouse": f"Packhouse {packhouse.code} is inactive."})
-    pallet = Pallet.objects.create(sscc=issue_sscc(), packhouse=packhouse, built_by=by,
+    number = issue_sscc()
+    # issue_sscc holds the counter row until we commit, so builds queue there; a second press that queued
+    # behind the first now sees its pallet, and create_once answers with it (this transaction rolls back and
+    # gives the serial back: no SSCC is burnt).
+    if idempotency_key and Pallet.objects.filter(idempotency_key=idempotency_key).exists():
+        raise IntegrityError("A pallet with this idempotency key was built a moment ago.")
+    pallet = Pallet.objects.create(sscc=number, packhouse=packhouse, built_by=by,
                                    idempotency_key=idempotency_key or None)
     _history(pallet, Event.BUILT, by, sscc=pallet.sscc, packhouse=packhouse.code)
     bump("pallets")
@@ -100,11 +106,7 @@ def build_pallet(packhouse, *, by=None, idempotency_key=None):
 
 
 def build_pallet_once(idempotency_key, packhouse, *, by=None):
-    """build_pallet for a form pressed twice or a client that retries. Returns (pallet, created).
-
-    A racing second request waits on the SSCC counter row, then hits the key's unique index; its
-    transaction rolls back, so the serial it took is never issued and no SSCC is burnt.
-    """
+    """build_pallet for a form pressed twice or a client that retries. Returns (pallet, created)."""
     return create_once(Pallet, idempotency_key, {"packhouse_id": packhouse.pk},
                        lambda: build_pallet(packhouse, by=by, idempotency_key=idempotency_key), thing="pallet")
 
@@ -159,7 +161,7 @@ def add_line(pallet, *, batch, grade, cartons, kg, by=None, expected_version=Non
         if idempotency_key and PalletLine.objects.filter(idempotency_key=idempotency_key).exists():
             # A second press that waited on the lock for the first one: create_once answers with that line
             # (the first press bumped the version this one still carries).
-            raise IntegrityError("pallet_lines_idempotency_key_unique")
+            raise IntegrityError("A line with this idempotency key was added a moment ago.")
         _check_version(pallet, expected_version)
         if pallet.status != PalletStatus.OPEN:
             raise ValidationError({"pallet": f"Pallet {pallet.sscc} is {pallet.status}; lines go on open pallets "
