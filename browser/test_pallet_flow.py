@@ -7,6 +7,7 @@ batches. Each step asserts what the clerk sees and what the database now holds (
 browser run's database, schema acme).
 """
 
+import contextlib
 import os
 import re
 from decimal import Decimal
@@ -15,7 +16,7 @@ import psycopg
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from browser.conftest import DB_PREFIX, with_database
+from browser.conftest import DB_PREFIX, SCREENSHOTS, TIMEOUT_MS, with_database
 from browser.helpers import CLERK, MANAGER, SCHEMA, TIME_ZONE, company_today, login
 from browser.test_label import decoded
 
@@ -58,11 +59,21 @@ def db(live_url):
 
 
 @pytest.fixture
-def sharp(browser: Browser, live_url):
-    """A clerk's page at 4 device pixels per CSS pixel, so a printed bar is several pixels wide."""
+def sharp(browser: Browser, live_url, request):
+    """A clerk's page at 4 device pixels per CSS pixel, so a printed bar is several pixels wide; a full-page
+    screenshot in test-artifacts/screenshots/ if the test fails, as conftest's `page` leaves."""
     context = browser.new_context(base_url=live_url, device_scale_factor=4, locale="en-ZA",
                                   timezone_id=TIME_ZONE, viewport={"width": 1000, "height": 900})
-    yield context.new_page()
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / (re.sub(r"[^\w.-]+", "_", request.node.name) + ".png")
+        with contextlib.suppress(Exception):
+            page.screenshot(path=path, full_page=True)
+            print(f"screenshot: {path} (at {page.url})")
     context.close()
 
 
