@@ -350,7 +350,8 @@ def transition(batch, to_status, *, by=None, reason="", expected_version=None, b
 
 
 def record_packout(batch, *, class1_kg, class2_kg, class3_kg, waste_kg, by=None, expected_version=None):
-    """The kg per class after grading. Together they may not exceed the net kg."""
+    """The kg per class after grading, and the waste: together exactly the net kg (DESIGN.md's mass balance,
+    docs/TRACE.md). What is not in a class is waste, shrinkage included."""
     values = {"class1_kg": class1_kg, "class2_kg": class2_kg, "class3_kg": class3_kg, "waste_kg": waste_kg}
     errors = {name: "Enter 0 or more kg." for name, value in values.items() if value is None or value < 0}
     if errors:
@@ -366,6 +367,13 @@ def record_packout(batch, *, class1_kg, class2_kg, class3_kg, waste_kg, by=None,
             raise ValidationError({
                 "__all__": f"The pack-out adds up to {total} kg, more than the batch's net {batch.net_weight_kg} kg."
             })
+        if total < batch.net_weight_kg:
+            rest = batch.net_weight_kg - total + waste_kg
+            raise ValidationError({"waste_kg": (
+                f"The pack-out adds up to {total} kg, {batch.net_weight_kg - total} kg short of the batch's net "
+                f"{batch.net_weight_kg} kg. Every kg is in a class or in waste (culls, juice fruit and shrinkage "
+                f"are waste): with these classes the waste is {rest} kg."
+            )})
         previous = {name: getattr(batch, name) for name in PACKOUT_FIELDS}
         for name, value in values.items():
             setattr(batch, name, value)

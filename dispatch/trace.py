@@ -149,9 +149,12 @@ def balance(batch, lines):
     on_pallets = sum(on.values(), ZERO)
     result = Balance(net=net, class_kg=class_kg, waste=waste, on_pallets=on_pallets,
                      not_palletised=class_kg - on_pallets, dispatched=dispatched)
+    # record_packout accepts only a pack-out that adds up to the net (docs/TRACE.md), whatever the status: a
+    # batch that does not was written past it (an import, SQL) or had its net corrected after its pack-out.
     if batch.has_packout and class_kg + waste != net:
         result.flags.append(f"Net {net} kg is not class kg {class_kg} + waste {waste} kg "
-                            f"({net - class_kg - waste:+} kg unaccounted).")
+                            f"({net - class_kg - waste:+} kg unaccounted): the pack-out was written past the "
+                            "pack-out form, or the net was corrected after it.")
     if not batch.has_packout and on_pallets:
         result.flags.append(f"{on_pallets} kg on pallets without a pack-out.")
     for grade, kg in on.items():

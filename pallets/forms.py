@@ -3,17 +3,17 @@ from decimal import Decimal
 from django import forms
 
 from batches.models import Batch, Status
-from core.forms import LocalDecimalField
+from core.forms import LocalDecimalField, SubmittedOnce
 from packhouses.models import Packhouse
 
 from .models import Grade, Room
 
 
-class BuildForm(forms.Form):
+class BuildForm(SubmittedOnce):
     packhouse = forms.ModelChoiceField(queryset=Packhouse.objects.filter(active=True))
 
 
-class LineForm(forms.Form):
+class LineForm(SubmittedOnce):
     batch = forms.ModelChoiceField(queryset=Batch.objects.filter(status=Status.PACKED), label="Packed batch")
     grade = forms.ChoiceField(choices=Grade.choices)
     cartons = forms.IntegerField(min_value=1)

@@ -81,6 +81,9 @@ class Pallet(models.Model):
     room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="pallets")
     # Bumped by every change; a client may send it back to refuse lost updates.
     version = models.PositiveIntegerField(default=1)
+    # The Build form's one-time key or a client's Idempotency-Key: a second press of Build, or a retried POST,
+    # returns this pallet instead of burning another SSCC.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)  # noqa: DJ001
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -89,6 +92,10 @@ class Pallet(models.Model):
         permissions = [("reopen_pallet", "Can reopen a closed or stored pallet")]
         indexes = [
             models.Index(fields=["status", "built_at"], name="ix_pallets_status_built"),
+            # A replayed key's lookup. Not unique: a unique index on an existing table fails the migration
+            # linter; the SSCC counter's row lock serialises builds instead (services.build_pallet).
+            models.Index(fields=["idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                         name="ix_pallets_idempotency_key"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(sscc__regex=r"^[0-9]{18}$"), name="pallets_sscc_format"),
@@ -109,6 +116,8 @@ class PalletLine(models.Model):
     cartons = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     kg = models.DecimalField(**KG)
     added_at = models.DateTimeField(default=timezone.now)
+    # The Add-line form's one-time key or a client's Idempotency-Key: a double submit adds the line once.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         db_table = "pallet_lines"
@@ -116,6 +125,10 @@ class PalletLine(models.Model):
         indexes = [
             # The kg rule sums by (batch, grade); the batch page lists by batch.
             models.Index(fields=["batch", "grade"], name="ix_pallet_lines_batch_grade"),
+            # A replayed key's lookup; the pallet's row lock serialises adds instead of a unique index
+            # (services.add_line).
+            models.Index(fields=["idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                         name="ix_pallet_lines_idempotency_key"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(cartons__gte=1), name="pallet_lines_cartons_positive"),

@@ -10,6 +10,7 @@ from batches.models import Batch
 from batches.models import Status as BatchStatus
 from core.cache import bump
 from core.errors import Conflict
+from core.idempotency import create_once
 from core.services import apply_changes
 
 from . import sscc
@@ -30,13 +31,17 @@ def _history(pallet, event, by, **payload):
 def _lock(pallet, expected_version=None):
     """The pallet's row, locked for this transaction; Conflict if it changed since the caller read it."""
     locked = Pallet.objects.select_for_update(of=("self",)).select_related("packhouse", "room").get(pk=pallet.pk)
+    _check_version(locked, expected_version)
+    return locked
+
+
+def _check_version(locked, expected_version):
     if expected_version is not None and locked.version != expected_version:
         raise Conflict(
             f"Pallet {locked.sscc} has changed since you loaded it (version {expected_version}, now "
             f"{locked.version}). Reload it and try again.",
             code="stale_version",
         )
-    return locked
 
 
 def _save(pallet, fields=()):
@@ -80,14 +85,30 @@ def issue_sscc():
 
 
 @transaction.atomic
-def build_pallet(packhouse, *, by=None):
-    """An open pallet at `packhouse`, with its SSCC issued."""
+def build_pallet(packhouse, *, by=None, idempotency_key=None):
+    """An open pallet at `packhouse`, with its SSCC issued.
+
+    `idempotency_key` is stored with the pallet; build_pallet_once is the way to use one.
+    """
     if not packhouse.active:
         raise ValidationError({"packhouse": f"Packhouse {packhouse.code} is inactive."})
-    pallet = Pallet.objects.create(sscc=issue_sscc(), packhouse=packhouse, built_by=by)
+    number = issue_sscc()
+    # issue_sscc holds the counter row until we commit, so builds queue there; a second press that queued
+    # behind the first now sees its pallet, and create_once answers with it (this transaction rolls back and
+    # gives the serial back: no SSCC is burnt).
+    if idempotency_key and Pallet.objects.filter(idempotency_key=idempotency_key).exists():
+        raise IntegrityError("A pallet with this idempotency key was built a moment ago.")
+    pallet = Pallet.objects.create(sscc=number, packhouse=packhouse, built_by=by,
+                                   idempotency_key=idempotency_key or None)
     _history(pallet, Event.BUILT, by, sscc=pallet.sscc, packhouse=packhouse.code)
     bump("pallets")
     return pallet
+
+
+def build_pallet_once(idempotency_key, packhouse, *, by=None):
+    """build_pallet for a form pressed twice or a client that retries. Returns (pallet, created)."""
+    return create_once(Pallet, idempotency_key, {"packhouse_id": packhouse.pk},
+                       lambda: build_pallet(packhouse, by=by, idempotency_key=idempotency_key), thing="pallet")
 
 
 def _clean_line(grade, cartons, kg):
@@ -129,11 +150,19 @@ def remaining_kg(batches):
     }
 
 
-def add_line(pallet, *, batch, grade, cartons, kg, by=None, expected_version=None):
-    """Put `kg` of one grade of a packed batch on an open pallet, never more than the batch has left."""
+def add_line(pallet, *, batch, grade, cartons, kg, by=None, expected_version=None, idempotency_key=None):
+    """Put `kg` of one grade of a packed batch on an open pallet, never more than the batch has left.
+
+    `idempotency_key` is stored with the line; add_line_once is the way to use one.
+    """
     kg = _clean_line(grade, cartons, kg)
     with transaction.atomic():
-        pallet = _lock(pallet, expected_version)
+        pallet = _lock(pallet)
+        if idempotency_key and PalletLine.objects.filter(idempotency_key=idempotency_key).exists():
+            # A second press that waited on the lock for the first one: create_once answers with that line
+            # (the first press bumped the version this one still carries).
+            raise IntegrityError("A line with this idempotency key was added a moment ago.")
+        _check_version(pallet, expected_version)
         if pallet.status != PalletStatus.OPEN:
             raise ValidationError({"pallet": f"Pallet {pallet.sscc} is {pallet.status}; lines go on open pallets "
                                              "only. A manager may reopen it."})
@@ -153,7 +182,8 @@ def add_line(pallet, *, batch, grade, cartons, kg, by=None, expected_version=Non
                                          f"on pallets; {kg} kg is more than that."})
         try:
             with transaction.atomic():
-                line = PalletLine.objects.create(pallet=pallet, batch=batch, grade=grade, cartons=cartons, kg=kg)
+                line = PalletLine.objects.create(pallet=pallet, batch=batch, grade=grade, cartons=cartons, kg=kg,
+                                                 idempotency_key=idempotency_key or None)
         except IntegrityError:
             # The trigger refused what the check above allowed: only a writer outside this service can cause it.
             raise ValidationError({"kg": f"Batch {batch.batch_code} has no {kg} kg of {grade} left."}) from None
@@ -161,6 +191,23 @@ def add_line(pallet, *, batch, grade, cartons, kg, by=None, expected_version=Non
         _history(pallet, Event.LINE_ADDED, by, line=line.pk, batch=batch.batch_code, grade=grade,
                  cartons=cartons, kg=str(kg))
     return line
+
+
+def add_line_once(idempotency_key, pallet, *, batch, grade, cartons, kg, by=None, expected_version=None):
+    """add_line for a form pressed twice or a client that retries. Returns (line, created).
+
+    The replay is answered before the version check: the first press bumped the version the second one
+    still carries, and the clerk should hear "already added", not "changed since you loaded it".
+    """
+    identity = {"pallet_id": pallet.pk, "batch_id": batch.pk, "grade": grade, "cartons": cartons}
+    try:
+        identity["kg"] = Decimal(kg)
+    except (InvalidOperation, TypeError, ValueError):
+        pass  # add_line says what is wrong with it
+    return create_once(PalletLine, idempotency_key, identity,
+                       lambda: add_line(pallet, batch=batch, grade=grade, cartons=cartons, kg=kg, by=by,
+                                        expected_version=expected_version, idempotency_key=idempotency_key),
+                       thing="pallet line")
 
 
 def remove_line(line, *, by=None, expected_version=None):

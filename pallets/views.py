@@ -63,12 +63,16 @@ def pallet_list(request):
 def build(request):
     form = BuildForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            pallet = services.build_pallet(form.cleaned_data["packhouse"], by=request.user)
+            pallet, created = services.build_pallet_once(data["idempotency_key"], data["packhouse"], by=request.user)
         except (ValidationError, Conflict) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, f"Pallet {pallet.sscc} built: add its lines.")
+            if created:
+                messages.success(request, f"Pallet {pallet.sscc} built: add its lines.")
+            else:
+                messages.info(request, f"Pallet {pallet.sscc} was already built; no other SSCC was issued.")
             return redirect("pallets:detail", pk=pallet.pk)
     return render(request, "pallets/build.html", {"form": form})
 
@@ -115,12 +119,17 @@ def add_line(request, pk):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            line = services.add_line(pallet, batch=data["batch"], grade=data["grade"], cartons=data["cartons"],
-                                     kg=data["kg"], by=request.user, expected_version=data["version"])
+            line, created = services.add_line_once(
+                data["idempotency_key"], pallet, batch=data["batch"], grade=data["grade"], cartons=data["cartons"],
+                kg=data["kg"], by=request.user, expected_version=data["version"])
         except (ValidationError, Conflict) as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, f"{line.kg} kg of {line.batch.batch_code} added.")
+            if created:
+                messages.success(request, f"{line.kg} kg of {line.batch.batch_code} added.")
+            else:
+                messages.info(request, f"{line.kg} kg of {line.batch.batch_code} were already added; "
+                                       "nothing was added twice.")
             return redirect("pallets:detail", pk=pallet.pk)
     return _detail(request, get_pallet(pk), line_form=form, status=400)
 

@@ -13,8 +13,8 @@ class CompanySettingsForm(forms.ModelForm):
         fields = ["mrl_gate", "qc_required", "locale", "harvest_confirm_days", "payment_confirm_amount",
                   "payment_max_amount", "variance_threshold_amount", "variance_threshold_percent"]
         widgets = {"mrl_gate": forms.RadioSelect}
-        field_classes = {"payment_confirm_amount": LocalDecimalField, "payment_max_amount": LocalDecimalField,
-                         "variance_threshold_amount": LocalDecimalField, "variance_threshold_percent": LocalDecimalField}
+        field_classes = dict.fromkeys(("payment_confirm_amount", "payment_max_amount", "variance_threshold_amount",
+                                       "variance_threshold_percent"), LocalDecimalField)
         # The model's names are the API's; these are what a manager reads.
         labels = {
             "variance_threshold_amount": "Difference more than (amount)",

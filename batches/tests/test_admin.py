@@ -270,7 +270,7 @@ def test_an_edit_that_leaves_the_pack_out_above_the_net_weight_is_refused(acme, 
     with acme:
         services.transition(batch, Status.GRADING)
         services.record_packout(batch, class1_kg=Decimal("500"), class2_kg=Decimal("200"),
-                                class3_kg=Decimal("100"), waste_kg=Decimal("50"))
+                                class3_kg=Decimal("100"), waste_kg=Decimal("100"))
 
     response = acme.client("Manager").post(change_url(batch), change_form(acme, batch, gross_weight_kg="900.00",
                                                                          reason="r"))

@@ -154,7 +154,7 @@ def batch_in(status):
     for step in PATH[status]:
         if step == "packing":
             batch = services.record_packout(batch, class1_kg=Decimal("3000"), class2_kg=Decimal("0"),
-                                            class3_kg=Decimal("0"), waste_kg=Decimal("100"))
+                                            class3_kg=Decimal("0"), waste_kg=Decimal("500"))
         batch = services.transition(batch, step)
     return batch
 
@@ -307,11 +307,25 @@ def test_packout_records_values_and_percent(in_acme):
     batch = services.transition(BatchFactory(), "grading")
 
     batch = services.record_packout(batch, class1_kg=Decimal("2800"), class2_kg=Decimal("350"),
-                                    class3_kg=Decimal("0"), waste_kg=Decimal("200"))
+                                    class3_kg=Decimal("0"), waste_kg=Decimal("350"))
 
     assert batch.packout_percent == Decimal("90.0")  # 3,150 of 3,500 kg
     row = BatchHistory.objects.get(batch=batch, event="packout")
-    assert row.payload == {"class1_kg": "2800", "class2_kg": "350", "class3_kg": "0", "waste_kg": "200"}
+    assert row.payload == {"class1_kg": "2800", "class2_kg": "350", "class3_kg": "0", "waste_kg": "350"}
+
+
+def test_packout_below_net_is_refused_and_says_what_the_waste_is(in_acme):
+    batch = services.transition(BatchFactory(), "grading")  # net 3,500 kg
+
+    with pytest.raises(ValidationError) as refused:
+        services.record_packout(batch, class1_kg=Decimal("2800"), class2_kg=Decimal("350"),
+                                class3_kg=Decimal("0"), waste_kg=Decimal("200"))
+
+    message = " ".join(refused.value.message_dict["waste_kg"])
+    assert "150.00 kg short" in message and "the waste is 350.00 kg" in message
+    batch.refresh_from_db()
+    assert batch.class1_kg is None
+    assert events(batch) == ["created", "status_changed"]
 
 
 def test_a_correction_writes_old_and_new_values_and_the_reason(in_acme):

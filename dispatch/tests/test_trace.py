@@ -1,11 +1,14 @@
 import csv
 import io
+from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 
-from batches.models import BatchBin
-from batches.tests.factories import packed_batch
+from batches import services as batch_services
+from batches.models import Batch, BatchBin
+from batches.tests.factories import BatchFactory, packed_batch
 from dispatch import services, trace
 from growers.models import SprayClearance
 from packhouses.tests.factories import PackhouseFactory
@@ -76,6 +79,30 @@ def test_mass_balance(in_acme, chain):
     result = trace.trace(first.batch_code)
     assert result.balances[first.pk].flagged and result.flagged == result.batches
     assert "+30.00 kg unaccounted" in " ".join(result.balances[first.pk].flags)
+
+
+@pytest.mark.parametrize("waste", ["50", "0", "49.99"])
+def test_the_packout_service_accepts_exactly_what_the_trace_calls_balanced(in_acme, waste):
+    """docs/TRACE.md: net = class kg + waste. The service refuses a pack-out short of the net; only numbers
+    written past it (an import, raw SQL) can be short, and the trace flags exactly those."""
+    batch = batch_services.transition(BatchFactory(), "grading")  # net 3,500 kg
+    classes = {"class1_kg": Decimal("3000"), "class2_kg": Decimal("400"), "class3_kg": Decimal("50")}
+    try:
+        batch_services.record_packout(batch, **classes, waste_kg=Decimal(waste))
+        accepted = True
+    except ValidationError as refused:
+        accepted = False
+        assert "short of the batch's net" in " ".join(refused.message_dict["waste_kg"])
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE batches SET class1_kg = %s, class2_kg = %s, class3_kg = %s, waste_kg = %s "
+                           "WHERE id = %s", [*classes.values(), Decimal(waste), batch.pk])
+
+    balance = trace.balance(Batch.objects.get(pk=batch.pk), [])
+
+    assert accepted == (waste == "50")
+    assert balance.flagged == (not accepted)
+    if not accepted:
+        assert f"{Decimal('50') - Decimal(waste):+.2f} kg unaccounted" in " ".join(balance.flags)
 
 
 def test_page_api_and_csv(gs1, chain):

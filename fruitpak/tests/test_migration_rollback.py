@@ -115,7 +115,7 @@ def _build_company_data(acme):
     grower, other_grower = GrowerFactory(), GrowerFactory()
     packhouse = PackhouseFactory()
     graded = intake(grower, packhouse, local(2026, 3, 2))
-    packout(graded, "2000", "800", "300", "200")
+    packout(graded, "2000", "800", "300", "400")
     batch_services.transition(intake(other_grower, packhouse, local(2026, 3, 2, 11)), "rejected", reason="Hail")
     batch_services.record_intake_once(
         "rollback-key-1", block=block_for(grower, "pear", "Packham"), packhouse=packhouse,

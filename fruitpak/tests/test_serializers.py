@@ -30,7 +30,7 @@ def test_batches_in_every_shape_come_out_as_drf_makes_them(acme):
         graded = batch_services.transition(BatchFactory(), "grading")
         packed = batch_services.record_packout(
             graded, class1_kg=Decimal("1000.10"), class2_kg=Decimal("0"), class3_kg=Decimal("20.05"),
-            waste_kg=Decimal("3"),
+            waste_kg=Decimal("2479.85"),
         )
         rejected = batch_services.transition(BatchFactory(), "rejected", reason="Hail <damage> & bruising")
         batches = [fresh, packed, rejected]

@@ -1,10 +1,11 @@
 from django.db.models import Prefetch, Sum
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import idempotency_key, idempotency_key_parameter
 from core.cache import cached
 
 from .. import services
@@ -72,21 +73,42 @@ class PalletViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=BuildSerializer, responses={201: PalletDetailSerializer},
-                   summary="Build a pallet (issues its SSCC)")
+    @extend_schema(
+        request=BuildSerializer, parameters=[idempotency_key_parameter("pallet")],
+        summary="Build a pallet (issues its SSCC)",
+        responses={
+            201: PalletDetailSerializer,
+            200: OpenApiResponse(PalletDetailSerializer, description="A replayed Idempotency-Key: the first pallet."),
+        },
+    )
     def create(self, request, *args, **kwargs):
+        key = idempotency_key(request)
         body = _valid(BuildSerializer, request)
-        pallet = services.build_pallet(body["packhouse"], by=request.user)
-        return self._answer(pallet, code=status.HTTP_201_CREATED)
+        if key is None:
+            pallet, created = services.build_pallet(body["packhouse"], by=request.user), True
+        else:
+            pallet, created = services.build_pallet_once(key, body["packhouse"], by=request.user)
+        return self._answer(pallet, code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
-    @extend_schema(request=LineSerializer, responses={201: PalletLineSerializer}, summary="Add a line")
+    @extend_schema(
+        request=LineSerializer, parameters=[idempotency_key_parameter("line")], summary="Add a line",
+        responses={
+            201: PalletLineSerializer,
+            200: OpenApiResponse(PalletLineSerializer, description="A replayed Idempotency-Key: the first line."),
+        },
+    )
     @action(detail=True, methods=["post"])
     def lines(self, request, pk=None):
         pallet = self.get_object()  # another company's id is a 404 before the body is read
+        key = idempotency_key(request)
         body = _valid(LineSerializer, request)
         version = body.pop("version", None)
-        line = services.add_line(pallet, **body, by=request.user, expected_version=version)
-        return Response(PalletLineSerializer(line).data, status=status.HTTP_201_CREATED)
+        if key is None:
+            line, created = services.add_line(pallet, **body, by=request.user, expected_version=version), True
+        else:
+            line, created = services.add_line_once(key, pallet, **body, by=request.user, expected_version=version)
+        return Response(PalletLineSerializer(line).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=None, responses={200: PalletDetailSerializer}, summary="Remove a line",
                    parameters=[OpenApiParameter("line_pk", int, OpenApiParameter.PATH, description="The line's id."),

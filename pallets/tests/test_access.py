@@ -95,7 +95,7 @@ def test_pages(gs1, filled):
     assert "kg left to palletise" in detail and "1500.00" in detail  # 3,000 packed, 1,500 on the pallet
     assert pallet.sscc in client.get(f"/batches/{batch.pk}/").content.decode()  # the batch page's panel
     added = client.post(f"/pallets/{pallet.pk}/lines/", {"batch": batch.pk, "grade": "class1", "cartons": 1,
-                                                         "kg": "1500.01"})
+                                                         "kg": "1500.01", "idempotency_key": "too-much"})
     assert added.status_code == 400 and "left to put on pallets" in added.content.decode()
     client.post(f"/pallets/{pallet.pk}/close/")
     response = client.post("/pallets/move/", {"sscc": pallet.sscc, "room": "cr1"}, follow=True)
@@ -111,7 +111,7 @@ def test_pages(gs1, filled):
 def test_no_prefix_message_on_the_build_page(acme):
     with acme:
         packhouse = PackhouseFactory()
-    response = acme.client("Clerk").post("/pallets/build/", {"packhouse": packhouse.pk})
+    response = acme.client("Clerk").post("/pallets/build/", {"packhouse": packhouse.pk, "idempotency_key": "k1"})
     assert response.status_code == 200 and "GS1 company prefix" in response.content.decode()
     with acme:
         assert not Pallet.objects.exists()

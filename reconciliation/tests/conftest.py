@@ -60,8 +60,8 @@ def march(acme):
 
         a0 = intake(a, ph1, local(2026, 2, 20))
         a1 = packout(intake(a, ph1, local(2026, 3, 10)), "2000", "1000", "300", "200")
-        a3 = packout(intake(a, ph1, local(2026, 3, 12), variety="Pink Lady"), "1000", "0", "0", "100")
-        a2 = packout(intake(a, ph1, local(2026, 3, 20)), "1000", "500", "100", "100")
+        a3 = packout(intake(a, ph1, local(2026, 3, 12), variety="Pink Lady"), "1000", "0", "0", "2500")
+        a2 = packout(intake(a, ph1, local(2026, 3, 20)), "1000", "500", "100", "1900")
         pay(a, "advance", "10000", dt.date(2026, 2, 25))
         pay(a, "advance", "30000", dt.date(2026, 3, 5))
         pay(a, "deduction", "1500", dt.date(2026, 3, 25), notes="Bin hire")
@@ -74,7 +74,7 @@ def march(acme):
 
         c1 = intake(c, ph1, local(2026, 3, 6), fruit="pear", variety="Forelle")
         c2 = intake(c, ph1, local(2026, 3, 7))
-        c3 = packout(intake(c, ph1, local(2026, 3, 8), fruit="citrus", variety="Navel"), "2000", "500", "0", "100")
+        c3 = packout(intake(c, ph1, local(2026, 3, 8), fruit="citrus", variety="Navel"), "2000", "500", "0", "1000")
 
         intake(d, ph1, local(2026, 2, 10))
         pay(d, "advance", "800", dt.date(2026, 4, 10))

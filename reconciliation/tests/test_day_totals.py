@@ -68,7 +68,7 @@ def test_every_kind_of_write_keeps_the_totals_exact(acme, two_growers):
         assert stored_totals() == expected_totals()
         assert BatchDayTotal.objects.get(variety="Gala").batches == 2
 
-        packout(first, "2000", "1000", "0", "100")  # its shape changes: a row of its own
+        packout(first, "2000", "1000", "0", "500")  # its shape changes: a row of its own
         reject(second)
         assert stored_totals() == expected_totals()
 

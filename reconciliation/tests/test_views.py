@@ -54,7 +54,8 @@ def test_statement_page_and_csv(acme, march):
     ).decode()
 
     # 17,500 delivered in February - 10,000 advanced
-    assert re.search('data-testid="opening-balance"><span class="balance-word">Owed to grower</span>\\s*7\u00a0500,00<', html)
+    assert re.search('data-testid="opening-balance"><span class="balance-word">Owed to grower</span>'
+                     '\\s*7\u00a0500,00<', html)
     assert 'data-testid="closing-balance">' in html
     assert csv_body.splitlines()[0].startswith("Date,Type,Reference")
     assert "Closing balance due" in csv_body
