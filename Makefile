@@ -9,6 +9,9 @@ PORT ?= 8000
 # nginx of `make serve`.
 SERVE_PORT ?= 8080
 BIND ?= 127.0.0.1:$(PORT)
+# `make run` serves with DEBUG off, so its error pages are the product's own; `make run DEBUG=1` turns it on.
+DEBUG ?=
+RUN_DEBUG := $(if $(filter 1 true yes on True TRUE,$(DEBUG)),true,false)
 # EMBEDDED=1 forces the private PostgreSQL and Redis under .var/.
 EMBEDDED ?=
 export EMBEDDED
@@ -24,6 +27,7 @@ help:
 	@echo "                  with the job worker beside gunicorn; Ctrl-C stops both"
 	@echo "make test         the same set-up, then the whole test suite"
 	@echo "make run EMBEDDED=1   use private servers under .var/ even if localhost has its own"
+	@echo "make run DEBUG=1      the same with Django's DEBUG on (debug pages instead of the product's error pages)"
 	@echo "make services-down    stop the private servers"
 	@echo "make serve        the production shape: gunicorn behind nginx on :$(SERVE_PORT) (make serve-stop)"
 	@echo "make bench        load benchmark of that shape on a 1,000,000-batch company; make bench-tenants: 500 companies"
@@ -56,7 +60,7 @@ demo: migrate
 
 # gunicorn and the job worker side by side (Procfile, honcho); Ctrl-C stops both.
 run: demo
-	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev BIND=$(BIND) exec $(BIN)/honcho start -f Procfile
+	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev DEBUG=$(RUN_DEBUG) BIND=$(BIND) exec $(BIN)/honcho start -f Procfile
 
 # The browser tests (browser/) drive Debian's chromium, never a downloaded one. CI runs as root on Debian.
 chromium:

@@ -24,6 +24,9 @@ from .forms import BinWeightRangesForm, CorrectionForm, IntakeForm, PackoutForm,
 from .models import Batch, BinWeightRange, Status
 
 PAGE_SIZE = 50
+# The filters folded under "More filters": the bar shows it open, with their count, when any is in use.
+MORE_FILTERS = ("grower_code", "farm", "block", "variety", "season", "intake_date_after", "intake_date_before",
+                "harvest_date_after", "harvest_date_before", "grower")
 SUGGESTIONS = 20
 MOVE_LABELS = {
     Status.GRADING: "Start grading",
@@ -56,7 +59,10 @@ def batch_list(request):
                                                                                  "block__farm"))
     batches = filterset.qs if filterset.is_valid() else Batch.objects.none()
     page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "batches/list.html", {"filter": filterset, "page": page, **list_query(request)})
+    more_filters_used = sum(1 for name in MORE_FILTERS if request.GET.get(name, "").strip())
+    return render(request, "batches/list.html", {
+        "filter": filterset, "page": page, "more_filters_used": more_filters_used, **list_query(request),
+    })
 
 
 @login_required

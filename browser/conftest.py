@@ -241,6 +241,8 @@ def live_url():
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "fruitpak.settings.dev",
+        # As `make run` serves it: DEBUG off, so error pages are the product's own.
+        "DEBUG": "false",
         "DATABASE_URL": db_url,
         "REDIS_URL": redis_url,
         "FRUITPAK_ADMIN_PASSWORD": helpers.PASSWORD,

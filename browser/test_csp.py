@@ -57,7 +57,9 @@ def crawl(page: Page, start: str, limit: int = MAX_PAGES) -> list[str]:
         path = queue.pop(0)
         visit(page, path)
         visited.append(path)
-        hrefs = page.eval_on_selector_all("a[href]", "links => links.map(link => link.href)")
+        # An SVG link's href is an SVGAnimatedString (the dashboard chart's bars), an HTML link's a string.
+        hrefs = page.eval_on_selector_all("a[href]", "links => links.map(link => typeof link.href === 'string' ? "
+                                                     "link.href : new URL(link.href.baseVal, document.baseURI).href)")
         for href in hrefs:
             url = urlsplit(href)
             if url.netloc != urlsplit(page.url).netloc or url.path in seen or SKIP.search(url.path):

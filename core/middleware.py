@@ -4,6 +4,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 
 from . import health
+from .views import method_not_allowed
 
 HEALTH_ENDPOINTS = {"/health": health.live, "/health/ready": health.ready}
 
@@ -88,3 +89,21 @@ class NoStoreMiddleware:
         if not request.path_info.startswith(self.static_prefix):
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """A 405 with an empty body (Django's require_POST and View.http_method_not_allowed) becomes a page with
+    the navigation and a way back: a GET of a form's action, from a bookmark or a reload, was a blank page.
+    The API's 405s carry their JSON already and are left alone; so is HEAD, which has no body to show."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content or request.method == "HEAD" \
+                or request.path.startswith("/api/"):
+            return response
+        page = method_not_allowed(request, response.get("Allow", ""))
+        page["Allow"] = response.get("Allow", "")
+        return page

@@ -5,10 +5,12 @@ from django import db
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, HttpResponseNotFound, HttpResponsePermanentRedirect, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
-from django.views import csrf, defaults
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
+from django_tenants.utils import get_public_schema_name
 from psycopg.errors import QueryCanceled
 
 # What PostgreSQL being down, restarting or out of pooled connections looks like to us:
@@ -44,10 +46,35 @@ def _wants_json(request):
 NOT_FOUND = {"detail": "Not found.", "code": "not_found"}
 
 
+def error_layout(request):
+    """The template an error page extends: the product's page, with its navigation, on a company's host; the
+    standalone page on the public host, whose URLconf has none of the links the navigation makes."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.schema_name == get_public_schema_name():
+        return "errors/standalone.html"
+    return "base.html"
+
+
+def error_page(request, template, status, **context):
+    return render(request, template, {"layout": error_layout(request), **context}, status=status)
+
+
 def page_not_found(request, exception):
     if _wants_json(request):
         return JsonResponse(NOT_FOUND, status=404)
-    return defaults.page_not_found(request, exception)
+    return error_page(request, "404.html", 404, request_path=request.path)
+
+
+def permission_denied(request, exception):
+    if _wants_json(request):
+        return JsonResponse({"detail": "You do not have permission to perform this action.",
+                             "code": "permission_denied"}, status=403)
+    return error_page(request, "403.html", 403)
+
+
+def method_not_allowed(request, allowed):
+    """The page for a request whose method the URL does not take (a GET of a POST-only form action)."""
+    return error_page(request, "405.html", 405, allowed=allowed)
 
 
 # A statement cancelled by statement_timeout (DB_STATEMENT_TIMEOUT) or by hand: psycopg's QueryCanceled,
@@ -157,7 +184,10 @@ def server_error(request):
             {"detail": "Something went wrong on our side. It has been logged; try again.", "code": "server_error"},
             status=500,
         )
-    return defaults.server_error(request)
+    try:
+        return error_page(request, "500.html", 500)
+    except Exception:  # noqa: BLE001 whatever broke the view may break the navigation too (the session, a tag)
+        return HttpResponse(render_to_string("errors/500_plain.html"), status=500)
 
 
 def list_query(request):
@@ -179,4 +209,4 @@ def csrf_failure(request, reason=""):
     "form expired" page elsewhere."""
     if _wants_json(request):
         return JsonResponse({"detail": f"CSRF check failed: {reason}", "code": "csrf_failed"}, status=403)
-    return csrf.csrf_failure(request, reason=reason, template_name="403_csrf.html")
+    return error_page(request, "403_csrf.html", 403, reason=reason)

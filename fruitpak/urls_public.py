@@ -12,5 +12,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]
 
+handler403 = "core.views.permission_denied"
 handler404 = "core.views.page_not_found"
 handler500 = "core.views.server_error"

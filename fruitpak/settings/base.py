@@ -128,6 +128,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # A form posted after the session ended comes back filled in after the login (core/stash.py).
     "core.stash.StashExpiredPostMiddleware",
+    # Inside auth and messages: an empty 405 becomes a page with the navigation (core/middleware.py).
+    "core.middleware.MethodNotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a login refused by axes into our lockout page or JSON (accounts/lockout.py).
     "axes.middleware.AxesMiddleware",
