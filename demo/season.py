@@ -238,11 +238,15 @@ def lifecycle(rng, intake, now, net, quality, inspect=False):
 
 
 def _packout(rng, net, quality):
-    """(class1, class2, class3, waste) in kg/100, adding up to 94-100% of the net (the rest is shrinkage)."""
-    total = int(net * rng.uniform(0.94, 1.0))
-    waste = int(total * rng.uniform(0.02, 0.08))
-    class3 = int(total * rng.uniform(0.04, 0.12))
-    graded = total - waste - class3
+    """(class1, class2, class3, waste) in kg/100, adding up to the net, as record_packout requires.
+
+    0-6% of the net is shrinkage (water lost in the cold store before grading); it is booked as waste,
+    so every batch's mass balance holds on the trace page.
+    """
+    graded_total = int(net * rng.uniform(0.94, 1.0))
+    waste = int(graded_total * rng.uniform(0.02, 0.08))
+    class3 = int(graded_total * rng.uniform(0.04, 0.12))
+    graded = graded_total - waste - class3
     class1 = int(graded * min(0.97, max(0.3, rng.gauss(quality, 0.06))))
-    return class1, graded - class1, class3, waste
+    return class1, graded - class1, class3, waste + (net - graded_total)
 

@@ -212,7 +212,7 @@ def test_seeded_history_has_the_shape_the_services_write(seeded):
         services.transition(dispatched, Status.GRADING)
         services.transition(dispatched, Status.PACKING)
         services.record_packout(dispatched, class1_kg=Decimal("3000.00"), class2_kg=Decimal("300.00"),
-                                class3_kg=Decimal("100.50"), waste_kg=Decimal("50.00"))
+                                class3_kg=Decimal("100.50"), waste_kg=Decimal("149.50"))
         services.transition(dispatched, Status.PACKED)
         dispatched = services.transition(dispatched, Status.DISPATCHED)
         services.transition(intake(bins=["ZZ-1", "ZZ-2"]), Status.REJECTED, reason="Sunburn above tolerance")
