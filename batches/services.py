@@ -450,14 +450,19 @@ def correct_batch(batch, changes, *, reason, by=None, expected_version=None):
             scanned = batch.bins.count()
             if scanned and batch.bin_count != scanned:
                 errors["bin_count"] = f"{scanned} bins were scanned at intake; the bin count is their number."
-        if batch.has_packout and not errors:
-            net = batch.gross_weight_kg - batch.tare_weight_kg
-            if batch.packout_kg > net:
-                # Pallet lines never hold more than the pack-out (pallets checks that), so this covers them too.
+        net = batch.gross_weight_kg - batch.tare_weight_kg
+        if batch.has_packout and not errors and net != batch.net_weight_kg:
+            graded = batch.class1_kg + batch.class2_kg + batch.class3_kg
+            if graded > net:
+                # Pallet lines never hold more than the classes (pallets checks that), so this covers them too.
                 errors["gross_weight_kg"] = (
-                    f"The recorded pack-out ({batch.packout_kg} kg) exceeds the new net {net} kg; "
-                    "correct the pack-out first."
+                    f"The graded classes total {graded} kg, which exceeds the new net {net} kg; correct the pack-out first."
                 )
+            else:
+                # A pack-out adds up to the net (record_packout, the trace's mass balance). The classes were
+                # weighed on the line; what the corrected net adds or takes away is waste, and the row says so.
+                changed["waste_kg"] = [str(batch.waste_kg), str(net - graded)]
+                batch.waste_kg = net - graded
         _full_clean(batch, errors)
         refusals = [answer for _, answer in before_correction.send(
             sender=Batch, batch=batch, changes=changed, reason=reason, by=by) if answer]

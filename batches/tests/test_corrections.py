@@ -129,13 +129,26 @@ def test_edit_passes_a_correction_on_and_so_refuses_it_without_a_reason(acme, ba
     assert "reason" in refused.value.message_dict
 
 
-def test_a_packed_batch_may_be_corrected_but_not_below_its_pack_out(acme):
+def test_a_packed_batch_may_be_corrected_but_not_below_its_graded_classes(acme):
     with acme:
-        batch = packed_batch()  # pack-out 3,500 kg of a net 3,500
+        batch = packed_batch()  # net 3,500: classes 3,450 and waste 50
         with pytest.raises(ValidationError, match="exceeds the new net"):
-            services.correct_batch(batch, {"gross_weight_kg": Decimal("3999.99")}, reason="r")
+            services.correct_batch(batch, {"gross_weight_kg": Decimal("3949.99")}, reason="r")
         batch = services.correct_batch(batch, {"gross_weight_kg": Decimal("4100")}, reason="Ticket re-read")
+        row = batch.history.get(event=BatchHistory.Event.CORRECTED)
     assert batch.net_weight_kg == Decimal("3600.00")
+    # The pack-out still adds up to the net: the classes stand, the difference is waste, and the row says so.
+    assert (batch.class1_kg, batch.class2_kg, batch.class3_kg, batch.waste_kg) == (
+        Decimal("3000"), Decimal("400"), Decimal("50"), Decimal("150.00"))
+    assert batch.packout_kg == batch.net_weight_kg
+    assert row.payload["changes"]["waste_kg"] == ["50.00", "150.00"]
+
+
+def test_a_correction_down_to_the_graded_classes_leaves_no_waste(acme):
+    with acme:
+        batch = services.correct_batch(packed_batch(), {"tare_weight_kg": Decimal("550")}, reason="Tare re-weighed")
+    assert batch.net_weight_kg == Decimal("3450.00") and batch.waste_kg == Decimal("0.00")
+    assert batch.packout_kg == batch.net_weight_kg
 
 
 def test_the_database_refusal_becomes_a_message(acme, batch, monkeypatch):
