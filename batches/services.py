@@ -456,7 +456,8 @@ def correct_batch(batch, changes, *, reason, by=None, expected_version=None):
             if graded > net:
                 # Pallet lines never hold more than the classes (pallets checks that), so this covers them too.
                 errors["gross_weight_kg"] = (
-                    f"The graded classes total {graded} kg, which exceeds the new net {net} kg; correct the pack-out first."
+                    f"The graded classes total {graded} kg, which exceeds the new net {net} kg; "
+                    "correct the pack-out first."
                 )
             else:
                 # A pack-out adds up to the net (record_packout, the trace's mass balance). The classes were
