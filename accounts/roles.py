@@ -14,7 +14,7 @@ MANAGER = "Manager"
 ROLES = (MANAGER, FINANCE, CLERK)  # strongest first: a user's role is the first they hold
 
 ALL = frozenset({"view", "add", "change", "delete"})
-DOMAIN_APPS = ("seasons", "packhouses", "growers", "batches", "pallets", "dispatch", "payments", "onboarding",
+DOMAIN_APPS = ("seasons", "packhouses", "growers", "batches", "pallets", "dispatch", "pools", "payments", "onboarding",
                "reconciliation")
 
 ROLE_GRANTS = {
@@ -42,6 +42,9 @@ ROLE_GRANTS = {
         "pallets": {"view"},
         "dispatch": {"view"},
         "payments": {"view", "add"},
+        # Pools: create, record income, set charges, close (change); deleting a charge of an open pool.
+        "pools": {"view", "add", "change"},
+        "pools.chargerule": {"view", "add", "delete"},
         "payments.priceagreement": {"view", "add", "change"},
         # Imports of price agreements only: an import kind also needs the permissions on what it writes.
         "onboarding": {"view", "add"},

@@ -13,6 +13,7 @@ from growers.api.views import BlockViewSet, FarmViewSet, GrowerViewSet, SprayCle
 from packhouses.api.views import PackhouseViewSet
 from pallets.api.views import PalletViewSet, RoomViewSet
 from payments.api.views import GrowerPaymentViewSet, PriceAgreementViewSet
+from pools.api.views import ChargeRuleViewSet, PoolIncomeViewSet, PoolViewSet
 from reconciliation.api.views import DailyIntakeView, ReconciliationView
 from seasons.api.views import SeasonViewSet
 
@@ -27,6 +28,9 @@ router.register("pallets", PalletViewSet, basename="pallet")
 router.register("rooms", RoomViewSet, basename="room")
 router.register("loads", LoadViewSet, basename="load")
 router.register("payments", GrowerPaymentViewSet, basename="payment")
+router.register("pools", PoolViewSet, basename="pool")
+router.register("pool-income", PoolIncomeViewSet, basename="pool-income")
+router.register("charge-rules", ChargeRuleViewSet, basename="charge-rule")
 router.register("prices", PriceAgreementViewSet, basename="price")
 router.register("defect-types", DefectTypeViewSet, basename="defect-type")
 router.register("qc-inspections", QCInspectionViewSet, basename="qc-inspection")

@@ -19,6 +19,7 @@ urlpatterns = [
     path("packhouses/", include("packhouses.urls")),
     path("pallets/", include("pallets.urls")),
     path("payments/", include("payments.urls")),
+    path("pools/", include("pools.urls")),
     path("imports/", include("onboarding.urls")),
     path("reconciliation/", include("reconciliation.urls")),
     path("company/settings/", include("tenants.urls")),

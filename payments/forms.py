@@ -3,6 +3,7 @@ from django.core import signing
 
 from core.forms import LocalDecimalField, SubmittedOnce
 from growers.fields import GrowerCodeField
+from pools.models import Pool, PoolStatus
 
 from .models import PaymentType
 
@@ -19,6 +20,10 @@ class PaymentForm(SubmittedOnce):
     reference = forms.CharField(max_length=64, help_text="Unique, e.g. the bank transfer's reference.")
     paid_date = forms.DateField(label="Paid date", widget=forms.DateInput(attrs={"type": "date"}))
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    pool = forms.ModelChoiceField(
+        queryset=Pool.objects.filter(status=PoolStatus.OPEN).order_by("code"), required=False,
+        help_text="An advance paid against an open pool is counted as already paid when the pool is settled.",
+    )
 
     # Set by the confirmation step (payments/confirm.html): a signature of grower, type and amount, so that a
     # confirmation never carries over to figures changed after it was given.

@@ -120,6 +120,8 @@ class GrowerPayment(models.Model):
     # adjustment of the opposite amount to the same grower (CHECK below and migration 0003's trigger).
     reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, editable=False,
                                     related_name="reversed_by")
+    # Advances are paid against a pool (pools.settlement counts them as already paid). PROTECT: see created_by.
+    pool = models.ForeignKey("pools.Pool", on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
 
     class Meta:
         db_table = "grower_payments"

@@ -12,6 +12,7 @@ from core.idempotency import create_once
 from core.numbers import format_number
 from core.services import apply_changes, raise_if_invalid
 from core.tenancy import company_today
+from pools.models import PoolStatus
 
 from .models import OVERLAP_MESSAGE, GrowerPayment, PaymentType, PriceAgreement
 
@@ -19,10 +20,11 @@ PRICE_EDITABLE = ("valid_to", "price_per_kg", "notes")
 
 
 # What must match for a replayed Idempotency-Key to be the same payment.
-PAYMENT_IDENTITY = ("grower", "payment_type", "amount", "reference", "paid_date")
+PAYMENT_IDENTITY = ("grower", "payment_type", "amount", "reference", "paid_date", "pool")
 
 
-def record_payment(*, grower, payment_type, amount, reference, paid_date, notes="", by=None, idempotency_key=None):
+def record_payment(*, grower, payment_type, amount, reference, paid_date, notes="", by=None, idempotency_key=None,
+                   pool=None):
     """Record money settled with a grower. Immutable once made.
 
     `idempotency_key` is stored with the payment; record_payment_once is the way to use one.
@@ -44,15 +46,18 @@ def record_payment(*, grower, payment_type, amount, reference, paid_date, notes=
         )
     if paid_date and paid_date > company_today():
         errors["paid_date"] = "The paid date cannot be in the future."
+    if pool is not None and pool.status != PoolStatus.OPEN:
+        errors["pool"] = f"Pool {pool.code} is closed; pay against an open pool or none."
     if reference and GrowerPayment.objects.filter(reference=reference).exists():
         errors["reference"] = f"The reference '{reference}' is already used by another payment."
     payment = GrowerPayment(
         grower=grower, payment_type=payment_type, amount=amount, reference=reference, paid_date=paid_date,
         notes=notes or "", created_by=by, idempotency_key=idempotency_key or None,
+        pool=pool,
     )
     # The rules above cover the unique reference and the CHECK constraints, with
     # messages per field; the database enforces them too.
-    raise_if_invalid(payment, errors, exclude=["grower", "created_by", "idempotency_key"], constraints=False)
+    raise_if_invalid(payment, errors, exclude=["grower", "created_by", "idempotency_key", "pool"], constraints=False)
 
     try:
         with transaction.atomic():
@@ -134,6 +139,7 @@ def reverse_payment(payment, *, reason, by=None):
             grower=original.grower, payment_type=PaymentType.ADJUSTMENT, amount=-original.amount,
             reference=_reversal_reference(original), paid_date=company_today(),
             notes=f"Reverses {original.reference}: {reason}", created_by=by, reverses=original,
+            pool_id=original.pool_id,
         )
         try:
             with transaction.atomic():

@@ -52,6 +52,7 @@ TENANT_APPS = [
     "batches",
     "pallets",
     "dispatch",
+    "pools",
     "payments",
     "onboarding",
     "reconciliation",
@@ -446,6 +447,9 @@ SPECTACULAR_SETTINGS = {
         "PalletGradeEnum": "pallets.models.Grade",
         "PalletStatusEnum": "pallets.models.PalletStatus",
         "LoadStatusEnum": "dispatch.models.LoadStatus",
+        "PoolStatusEnum": "pools.models.PoolStatus",
+        "ChargeKindEnum": "pools.models.ChargeKind",
+        "ChargeBasisEnum": "pools.models.ChargeBasis",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from core.serializers import CharField, ModelSerializer, RefuseReadOnlyFieldsMixin
 from growers.api.serializers import GrowerRefSerializer
 from growers.models import FruitType, Grower
+from pools.models import Pool, PoolStatus
 
 from ..models import Grade, GrowerPayment, PaymentType, PriceAgreement
 
@@ -17,11 +18,13 @@ class GrowerPaymentSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True, help_text="The payment this one reverses (id); null for an ordinary payment.",
     )
     reversed_by = serializers.SerializerMethodField(help_text="The payment that reverses this one (id), or null.")
+    pool = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True,
+                                              help_text="The pool the payment was made against (id), or null.")
 
     class Meta:
         model = GrowerPayment
         fields = ["id", "grower", "payment_type", "amount", "reference", "paid_date", "notes",
-                  "created_by", "created_at", "reverses", "reversed_by"]
+                  "created_by", "created_at", "reverses", "reversed_by", "pool"]
         read_only_fields = fields
 
 
@@ -42,6 +45,10 @@ class PaymentCreateSerializer(serializers.Serializer):
     reference = CharField(max_length=64, help_text="Unique, e.g. the bank transfer's reference.")
     paid_date = serializers.DateField()
     notes = CharField(required=False, allow_blank=True, max_length=5000)
+    pool = serializers.PrimaryKeyRelatedField(
+        queryset=Pool.objects.filter(status=PoolStatus.OPEN), required=False, allow_null=True, default=None,
+        help_text="An open pool the payment (an advance, usually) is made against.",
+    )
 
 
 class PriceAgreementSerializer(RefuseReadOnlyFieldsMixin, ModelSerializer):
