@@ -151,7 +151,7 @@ def add_charge_rule(pool, *, name, kind, basis, rate, by=None):
     with transaction.atomic():
         pool = _locked_open(pool)
         rule = ChargeRule.objects.create(pool=pool, name=name, kind=kind, basis=basis, rate=rate, created_by=by)
-        _history(pool, "charge_added", by, rule=rule.pk, name=name, kind=kind, basis=basis, rate=str(rate))
+        _history(pool, "charge_added", by, rule=rule.pk, charge=name, kind=kind, basis=basis, rate=str(rate))
     return rule
 
 
@@ -159,5 +159,5 @@ def remove_charge_rule(rule, *, by=None):
     """A charge set by mistake goes while the pool is open; a closed pool's charges are fixed."""
     with transaction.atomic():
         pool = _locked_open(rule.pool)
-        _history(pool, "charge_removed", by, rule=rule.pk, name=rule.name, basis=rule.basis, rate=str(rule.rate))
+        _history(pool, "charge_removed", by, rule=rule.pk, charge=rule.name, basis=rule.basis, rate=str(rule.rate))
         rule.delete()
