@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef
 
 from batches.models import Batch
 
-from .models import Pool, PoolBatch, PoolStatus
+from .models import Pool, PoolStatus
 
 
 def member_batches(pool):
@@ -12,7 +12,8 @@ def member_batches(pool):
 
     Open: the season's batches of the pool's fruit whose variety is the pool's; a blank-variety pool takes
     those whose variety has no pool of its own in the season (as a variety price agreement beats a blank one).
-    Batches a closed pool already holds are never taken again.
+    A batch that a closed pool already holds still matches here: closing refuses while there is one
+    (services.close_pool), and the pool page says so, rather than letting the pool shrink unseen.
     """
     if pool.status == PoolStatus.CLOSED:
         return Batch.objects.filter(pool_membership__pool=pool)
@@ -23,4 +24,4 @@ def member_batches(pool):
         batches = batches.exclude(Exists(Pool.objects.filter(
             season_id=OuterRef("season_id"), fruit_type=OuterRef("fruit_type"), variety=OuterRef("variety"),
         )))
-    return batches.exclude(Exists(PoolBatch.objects.filter(batch=OuterRef("pk")).exclude(pool=pool)))
+    return batches
