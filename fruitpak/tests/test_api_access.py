@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from batches.tests.factories import BatchFactory
 from core.tenancy import company_today
 from payments import services as payment_services
+from pools import services as pool_services
 from seasons import services as season_services
 from seasons.models import Season
 
@@ -70,6 +71,27 @@ ENDPOINTS = {
                       {CLERK: 403, FINANCE: 201, MANAGER: 201}),
     "prices-update": ("patch", "/api/prices/{price}/", lambda w: {"notes": "agreed at the grower day"},
                       {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "pools-list": ("get", "/api/pools/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "pools-detail": ("get", "/api/pools/{pool}/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "pools-settlement": ("get", "/api/pools/{pool}/settlement/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "pools-create": ("post", "/api/pools/",
+                     lambda w: {"season": w.season.pk, "code": "P-NEW", "name": "New", "fruit_type": "pear"},
+                     {CLERK: 403, FINANCE: 201, MANAGER: 201}),
+    "pools-close": ("post", "/api/pools/{pool}/close/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "pool-income-list": ("get", "/api/pool-income/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "pool-income-detail": ("get", "/api/pool-income/{pool_income}/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "pool-income-create": ("post", "/api/pool-income/",
+                           lambda w: {"pool": w.pool.pk, "grade": "class1", "amount": "10.00",
+                                      "received_on": str(company_today()), "reference": "MR-NEW"},
+                           {CLERK: 403, FINANCE: 201, MANAGER: 201}),
+    "charge-rules-list": ("get", "/api/charge-rules/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "charge-rules-detail": ("get", "/api/charge-rules/{charge_rule}/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "charge-rules-create": ("post", "/api/charge-rules/",
+                            lambda w: {"pool": w.pool.pk, "name": "Levy", "kind": "levy", "basis": "per_carton",
+                                       "rate": "0.5"},
+                            {CLERK: 403, FINANCE: 201, MANAGER: 201}),
+    "charge-rules-delete": ("delete", "/api/charge-rules/{charge_rule}/", None,
+                            {CLERK: 403, FINANCE: 200, MANAGER: 200}),
     "seasons-list": ("get", "/api/seasons/", None, ALL_READ),
     "seasons-detail": ("get", "/api/seasons/{season}/", None, ALL_READ),
     "seasons-create": ("post", "/api/seasons/",
@@ -79,7 +101,7 @@ ENDPOINTS = {
     "seasons-update": ("patch", "/api/seasons/{season}/", lambda w: {"name": "Renamed"},
                        {CLERK: 403, FINANCE: 403, MANAGER: 200}),
 }
-OBJECTS = ("grower", "packhouse", "batch", "payment", "price", "season")
+OBJECTS = ("grower", "packhouse", "batch", "payment", "price", "season", "pool", "pool_income", "charge_rule")
 DETAIL = [name for name, (_, path, _, _) in ENDPOINTS.items() if "{" in path]
 
 
@@ -108,8 +130,14 @@ def world(acme, globex):
         price = payment_services.create_price_agreement(
             fruit_type="apple", grade="class1", valid_from=dt.date(2026, 1, 1), price_per_kg=Decimal("5.5"),
         )
+        pool = pool_services.create_pool(season=season_services.current_season(), code="P-API", name="API",
+                                         fruit_type="apple")
+        pool_income = pool_services.record_income(pool, grade="class1", amount=Decimal("100.00"),
+                                                  received_on=company_today(), reference="MR-1")
+        charge_rule = pool_services.add_charge_rule(pool, name="Levy", kind="levy", basis="per_kg_received",
+                                                    rate=Decimal("0.01"))
     return SimpleNamespace(batch=batch, grower=batch.grower, packhouse=batch.packhouse, payment=payment, price=price,
-                           season=season)
+                           season=season, pool=pool, pool_income=pool_income, charge_rule=charge_rule)
 
 
 def call(client, name, w, host=None):

@@ -47,6 +47,8 @@ from pallets import services as pallet_services
 from pallets.models import Pallet, Room
 from payments import services as payment_services
 from payments.models import GrowerPayment, PriceAgreement
+from pools import services as pool_services
+from pools.models import ChargeRule, Pool, PoolIncome
 from reconciliation.services import refresh_intake_view
 from seasons import services as season_services
 from seasons.models import Season
@@ -99,11 +101,14 @@ OBJECT_OF_ROUTE = [
     ("api/^seasons/", "season"), ("seasons/", "season"),
     ("api/^pallets/", "pallet"), ("api/^rooms/", "room"), ("pallets/rooms/", "room"), ("pallets/", "pallet"),
     ("api/^loads/", "load"), ("loads/", "load"), ("payments/", "payment"),
+    ("api/^pools/", "pool"), ("api/^pool-income/", "pool_income"), ("api/^charge-rules/", "charge_rule"),
+    ("pools/", "pool"),
 ]
 OBJECT_OF_MODEL = {Grower: "grower", Packhouse: "packhouse", Batch: "batch", GrowerPayment: "payment",
                    PriceAgreement: "price", Group: "group", DefectType: "defect_type", QCInspection: "inspection",
                    Season: "season", Pallet: "pallet", Room: "room", Load: "load", Farm: "farm", Block: "block",
-                   SprayClearance: "clearance", ImportRun: "import_run"}
+                   SprayClearance: "clearance", ImportRun: "import_run", Pool: "pool", PoolIncome: "pool_income",
+                   ChargeRule: "charge_rule"}
 
 
 def model_of(callback):
@@ -179,6 +184,12 @@ def world(acme, globex):
         import_run = onboarding_services.upload(
             kind="growers", filename="quokka.csv", content=b"code,name\nQK0002,Quokka Ridge Two\n", by=None,
         )
+        pool = pool_services.create_pool(season=season_services.current_season(), code="QK-POOL",
+                                         name="Quokka Ridge pool", fruit_type="apple")
+        pool_income = pool_services.record_income(pool, grade="class1", amount=Decimal("100.00"),
+                                                  received_on=company_today(), reference="EFT-QUOLL-777")
+        charge_rule = pool_services.add_charge_rule(pool, name="Quokka Ridge levy", kind="levy",
+                                                    basis="per_kg_received", rate=Decimal("0.01"))
         refresh_intake_view()
         # Users and groups are numbered alike in every schema: acme's clerk may share globex's clerk's id.
         # These get ids that globex does not have, so a 200 could only be acme's row.
@@ -193,7 +204,8 @@ def world(acme, globex):
             grower=grower.pk, packhouse=packhouse.pk, batch=batch.pk, payment=payment.pk, price=price.pk,
             user=user.pk, group=group.pk, defect_type=defect_type.pk, inspection=inspection.pk, season=season.pk,
             pallet=pallet.pk, room=room.pk, load=load.pk, farm=block.farm_id, block=block.pk,
-            clearance=clearance.pk, import_run=import_run.pk,
+            clearance=clearance.pk, import_run=import_run.pk, pool=pool.pk, pool_income=pool_income.pk,
+            charge_rule=charge_rule.pk,
             batch_content_type=ContentType.objects.get_for_model(Batch).pk, batch_version=batch.version,
         )
 
@@ -361,7 +373,8 @@ def test_a_token_relabelled_to_acme_still_fails_without_an_acme_session(acme, gl
 REPORTS = ["/", "/reconciliation/", "/api/reconciliation/", "/api/intake/daily/", "/batches/export.csv",
            "/batches/", "/growers/", "/payments/", "/api/batches/", "/api/payments/", "/api/prices/",
            "/batches/qc/report/", "/api/qc-report/", "/batches/qc/", "/api/qc-inspections/",
-           "/batches/qc/defect-types/", "/api/defect-types/"]
+           "/batches/qc/defect-types/", "/api/defect-types/", "/pools/", "/api/pools/", "/api/pool-income/",
+           "/api/charge-rules/"]
 
 
 @pytest.mark.parametrize("path", REPORTS)

@@ -30,7 +30,7 @@ from reconciliation.tests.helpers import intake, local, packout
 
 # The project's apps whose tables live in a company's schema.
 PROJECT_APPS = ["accounts", "batches", "dispatch", "growers", "onboarding", "packhouses", "pallets", "payments",
-                "reconciliation", "seasons", "tenants"]
+                "pools", "reconciliation", "seasons", "tenants"]
 
 # Each one the test does not roll back, and why. Nothing else may be missing.
 NOT_ROLLED_BACK = {

@@ -38,6 +38,12 @@ PAGES = {
     "payment-new": ("/payments/new/", NOT_CLERK),
     "payment": ("/payments/{payment}/", NOT_CLERK),
     "batch-correct": ("/batches/{batch}/correct/", MANAGER_ONLY),
+    "pools": ("/pools/", NOT_CLERK),
+    "pool-new": ("/pools/new/", NOT_CLERK),
+    "pool": ("/pools/{pool}/", NOT_CLERK),
+    "pool-income": ("/pools/{pool}/income/", NOT_CLERK),
+    "pool-charge": ("/pools/{pool}/charges/", NOT_CLERK),
+    "pool-settlement": ("/pools/{pool}/settlement/", NOT_CLERK),
 }
 OBJECT_PAGES = [name for name, (path, _) in PAGES.items() if "{" in path]
 # POST-only actions: (path, body, expected per role)
@@ -52,6 +58,8 @@ ACTIONS = {
                 {CLERK: 403, FINANCE: 403, MANAGER: 200}),
     "reverse": ("/payments/{payment}/reverse/", {"reason": "Paid to the wrong grower"},
                 {CLERK: 403, FINANCE: 302, MANAGER: 302}),
+    "pool-close": ("/pools/{pool}/close/", {}, {CLERK: 403, FINANCE: 302, MANAGER: 302}),
+    "pool-remove-charge": ("/pools/{pool}/charges/{charge}/remove/", {}, {CLERK: 403, FINANCE: 302, MANAGER: 302}),
 }
 
 
@@ -60,9 +68,18 @@ def world(acme, batch_with_payment):
     from payments.models import GrowerPayment
 
     batch = batch_with_payment
+    from decimal import Decimal
+
+    from pools import services as pool_services
+    from seasons.services import current_season
+
     with acme:
         payment = GrowerPayment.objects.get(reference="R-1")
-    return SimpleNamespace(batch=batch.pk, grower=batch.grower_id, packhouse=batch.packhouse_id, payment=payment.pk)
+        pool = pool_services.create_pool(season=current_season(), code="P-ACCESS", name="Access", fruit_type="apple")
+        charge = pool_services.add_charge_rule(pool, name="Levy", kind="levy", basis="per_kg_received",
+                                               rate=Decimal("0.01"))
+    return SimpleNamespace(batch=batch.pk, grower=batch.grower_id, packhouse=batch.packhouse_id, payment=payment.pk,
+                           pool=pool.pk, charge=charge.pk)
 
 
 def url(path, world):

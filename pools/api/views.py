@@ -82,5 +82,12 @@ class ChargeRuleViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, views
         data = dict(serializer.validated_data)
         serializer.instance = services.add_charge_rule(data.pop("pool"), **data, by=self.request.user)
 
-    def perform_destroy(self, instance):
-        services.remove_charge_rule(instance, by=self.request.user)
+    @extend_schema(summary="Remove a charge of an open pool", responses={
+        200: OpenApiResponse(ChargeRuleSerializer, description="The charge as it was before it was removed."),
+        400: OpenApiResponse(description="The pool is closed: its charges are fixed."),
+    })
+    def destroy(self, request, *args, **kwargs):
+        rule = self.get_object()
+        body = ChargeRuleSerializer(rule).data
+        services.remove_charge_rule(rule, by=request.user)
+        return Response(body)
