@@ -21,6 +21,8 @@ from .models import LoadPallet
 
 # A grower's whole history can be large: the page and the API stop here and say so.
 MAX_BATCHES = 5000
+# Up to this many batches, a trace joins their growers, blocks... and its lines' pallets (see trace()).
+JOIN_UP_TO = 100
 ZERO = Decimal("0")
 
 
@@ -192,20 +194,26 @@ def trace(query):
         batch_ids = set(sorted(batch_ids)[:MAX_BATCHES])
     if not batch_ids:
         return result
-    # The few growers, packhouses, blocks and seasons of the batches, and the pallets of the lines, are read once
-    # each and shared (_attach): select_related built them again for every row, and a grower's trace (5,000
-    # batches, some 15,000 lines) spent most of its time making those copies (docs/PERFORMANCE.md, "Pallets
-    # and the trace").
-    result.batches = list(Batch.objects.filter(pk__in=batch_ids).order_by("intake_date", "id"))
-    _attach(result.batches, "grower", Grower.objects.all())
-    _attach(result.batches, "packhouse", Packhouse.objects.all())
-    _attach(result.batches, "block", Block.objects.select_related("farm__grower"))
-    _attach(result.batches, "season", Season.objects.all())
+    # A big trace (a grower's: 5,000 batches, some 15,000 lines) reads the few growers, packhouses, blocks and
+    # seasons of its batches, and the pallets of its lines, once each (_attach): select_related built them again
+    # for every row, most of its time. A small one joins them, in fewer round trips (docs/PERFORMANCE.md,
+    # "Pallets and the trace").
+    batches = Batch.objects.filter(pk__in=batch_ids).order_by("intake_date", "id")
+    lines = PalletLine.objects.filter(batch_id__in=batch_ids).order_by("batch_id", "pallet_id", "id")
+    if len(batch_ids) <= JOIN_UP_TO:
+        result.batches = list(batches.select_related("grower", "packhouse", "block__farm__grower", "season"))
+        result.lines = list(lines.select_related("pallet__room", "pallet__packhouse"))
+    else:
+        result.batches = list(batches)
+        _attach(result.batches, "grower", Grower.objects.all())
+        _attach(result.batches, "packhouse", Packhouse.objects.all())
+        _attach(result.batches, "block", Block.objects.select_related("farm__grower"))
+        _attach(result.batches, "season", Season.objects.all())
+        result.lines = list(lines)
+        _attach(result.lines, "pallet", Pallet.objects.select_related("room", "packhouse"))
     by_id = {batch.pk: batch for batch in result.batches}
-    result.lines = list(PalletLine.objects.filter(batch_id__in=batch_ids).order_by("batch_id", "pallet_id", "id"))
     for line in result.lines:
         line.batch = by_id[line.batch_id]
-    _attach(result.lines, "pallet", Pallet.objects.select_related("room", "packhouse"))
     pallet_ids = {line.pallet_id for line in result.lines}
     if pallet_ids:
         result.loads = {row.pallet_id: row.load for row in
