@@ -440,7 +440,7 @@ def main(argv=None):
     metrics = None
     if "after" in scrapes:
         metrics = metric_deltas(scrapes["before"], scrapes["after"])
-        print("\n/metrics deltas over the run (both app servers, every request: app and baseline):")
+        print("\n/metrics deltas over the run (both app servers; the baseline answers above the metrics):")
         print(metrics_table(metrics))
     workers = env.get("WEB_CONCURRENCY") or str(-(-(2 * len(os.sched_getaffinity(0)) + 1) // len(app_ports)))
     report = {
