@@ -11,7 +11,7 @@ REDIS_URL's server.
 1. migrates it, and makes the benchmark company when it is missing, the same way every time:
    `create_company --schema bench --domain bench.localhost --admin-email manager@bench.localhost` and
    `seed_demo --schema bench --batches 1000000 --growers 200 --payments 20000 --seed 2026`
-   (a few minutes once; a second run reuses it). Adds clerk@ and finance@bench.localhost when missing.
+   (about 16 minutes once on a busy 2-core machine, pallets and loads included; a second run reuses it). Adds clerk@ and finance@bench.localhost when missing.
 2. starts `scripts/serve.py` (nginx on 127.0.0.1:8180, gunicorn on 8181 and 8182, production settings)
    with BENCH_BASELINE_DIR set, logs in (API tokens; a session through the login page, with CSRF);
 3. captures each scenario's response body once; the baseline middleware (bench/baseline.py, in fruitpak.settings.bench)
@@ -22,7 +22,9 @@ REDIS_URL's server.
 
 The scenarios: /health exactly as the seed report ran it (ab -n 1000 -c 10); the cached growers list with
 a Bearer token; a page of 50 batches, plain and filtered (uncached); the season's reconciliation;
-intake (POST /api/batches/, which adds batches to the company); the dashboard page with a session.
+intake (POST /api/batches/, which adds batches to the company); the dashboard page with a session; the trace
+of a batch, an SSCC, a load and a grower; a room's stock page; adding pallet lines (-c 4). /metrics is scraped
+before and after (bench/metrics_scrape.py): the deltas are printed and written to bench/results/metrics.json.
 The goals (docs/PERFORMANCE.md) are checked and printed; the exit status is 1 when one is missed.
 """
 
