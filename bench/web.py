@@ -11,7 +11,8 @@ REDIS_URL's server.
 1. migrates it, and makes the benchmark company when it is missing, the same way every time:
    `create_company --schema bench --domain bench.localhost --admin-email manager@bench.localhost` and
    `seed_demo --schema bench --batches 1000000 --growers 200 --payments 20000 --seed 2026`
-   (about 16 minutes once on a busy 2-core machine, pallets and loads included; a second run reuses it). Adds clerk@ and finance@bench.localhost when missing.
+   (about 16 minutes once on a busy 2-core machine, pallets and loads included; a second run reuses it).
+   Adds clerk@ and finance@bench.localhost when missing.
 2. starts `scripts/serve.py` (nginx on 127.0.0.1:8180, gunicorn on 8181 and 8182, production settings)
    with BENCH_BASELINE_DIR set, logs in (API tokens; a session through the login page, with CSRF);
 3. captures each scenario's response body once; the baseline middleware (bench/baseline.py, in fruitpak.settings.bench)
