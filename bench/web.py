@@ -95,7 +95,8 @@ def prepare(skip_seed):
     from accounts.roles import CLERK as CLERK_ROLE
     from accounts.roles import FINANCE as FINANCE_ROLE
     from batches.models import Batch
-    from growers.models import Grower
+    from core.tenancy import company_today
+    from growers.models import Block, Grower
     from packhouses.models import Packhouse
     from payments.models import GrowerPayment
     from reconciliation.report import default_period
@@ -121,6 +122,12 @@ def prepare(skip_seed):
             "packhouse_id": packhouse.pk,
             "season": [season[0].isoformat(), season[1].isoformat()],
             "today": season[1].isoformat(),
+            # The season's end is not today: a harvest date in the future is refused.
+            "harvest_date": company_today().isoformat(),
+            # Intake names its block when the grower has several of that fruit and variety (since blocks came in).
+            "intake_block_id": Block.objects.filter(farm__grower=grower, fruit_type="apple", variety="Granny Smith",
+                                                    active=True, farm__active=True).order_by("id")
+            .values_list("id", flat=True).first(),
             **pallet_facts(),
         }
     connections.close_all()
@@ -195,9 +202,11 @@ def scenarios(facts):
     month_ago = (datetime.fromisoformat(facts["today"]) - timedelta(days=30)).date().isoformat()
     intake = {
         "grower": facts["grower_id"], "packhouse": facts["packhouse_id"], "fruit_type": "apple",
-        "variety": "Granny Smith", "harvest_date": facts["today"], "bin_count": 12,
+        "variety": "Granny Smith", "harvest_date": facts.get("harvest_date", facts["today"]), "bin_count": 12,
         "gross_weight_kg": "5400.50", "tare_weight_kg": "600.00", "notes": "bench",
     }
+    if facts.get("intake_block_id"):
+        intake["block"] = facts["intake_block_id"]
     batches_filtered = (
         f"/api/batches/?limit=50&grower={facts['grower_id']}&status=packed&intake_date_after={month_ago}"
     )
