@@ -7,7 +7,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser.helpers import CLERK, FINANCE, PASSWORD, company_today, login
+from browser.helpers import CLERK, FINANCE, MANAGER, PASSWORD, company_today, login
 
 pytestmark = pytest.mark.browser
 
@@ -35,10 +35,11 @@ def test_the_intake_form_fits_a_laptop_screen_up_to_its_button(page: Page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
 
 
-@pytest.mark.parametrize("path", ["/batches/new/", "/batches/", "/payments/new/"])
-def test_on_a_phone_no_page_runs_off_the_screen_and_the_header_stays_short(page: Page, path):
+@pytest.mark.parametrize(("path", "user"), [("/batches/new/", CLERK), ("/batches/", CLERK),
+                                            ("/payments/new/", FINANCE), ("/", MANAGER)])
+def test_on_a_phone_no_page_runs_off_the_screen_and_the_header_stays_short(page: Page, path, user):
     page.set_viewport_size({"width": 390, "height": 844})
-    login(page, FINANCE if path.startswith("/payments") else CLERK)
+    login(page, user)
     page.goto(path)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     header = page.locator("header.topbar").bounding_box()
