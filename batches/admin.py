@@ -57,6 +57,8 @@ class BatchChangeForm(ServiceForm):
     reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
                              help_text="Required when correcting weights, bins, block or harvest date; "
                                        "kept in the history.")
+    confirm_unusual = forms.BooleanField(required=False, label="These figures are right: record them",
+                                         help_text="Needed when the corrected figures are out of the ordinary.")
 
     class Meta:
         model = Batch
@@ -69,7 +71,8 @@ class BatchChangeForm(ServiceForm):
 
     def change(self, batch, changes):
         return services.edit(batch, changes, by=self.user, expected_version=self.cleaned_data.get("expected_version"),
-                             reason=self.cleaned_data.get("reason", ""))
+                             reason=self.cleaned_data.get("reason", ""),
+                             confirm_unusual=self.cleaned_data.get("confirm_unusual", False))
 
 
 class BatchHistoryInline(admin.TabularInline):
@@ -125,7 +128,8 @@ class BatchAdmin(ServiceAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and self.has_change_permission(request, obj):
             *head, (name, options) = fieldsets
-            fieldsets = (*head, (name, {**options, "fields": (*options["fields"], "expected_version", "reason")}))
+            fieldsets = (*head, (name, {**options, "fields": (*options["fields"], "expected_version", "reason",
+                                                                "confirm_unusual")}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):

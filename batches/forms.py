@@ -189,6 +189,7 @@ class CorrectionForm(forms.Form):
     gross_weight_kg = kg("Gross weight (kg)")
     tare_weight_kg = kg("Tare weight (kg)")
     notes = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    confirm_unusual = forms.BooleanField(label="These figures are right: record them", required=False)
     reason = forms.CharField(max_length=2000, label="Reason for the correction",
                              help_text="Kept in the batch's history, e.g. \"weighbridge ticket 4411 re-read\".",
                              widget=forms.Textarea(attrs={"rows": 2}))
@@ -206,6 +207,9 @@ class CorrectionForm(forms.Form):
         # Compared as values, not as the form's text: the block's initial is a Block, its data a code.
         return {name: self.cleaned_data[name] for name in self.CHANGEABLE
                 if self.cleaned_data[name] != self.initial.get(name)}
+
+    def asks_confirmation(self):
+        return bool(self.errors.get("confirm_unusual")) or (self.is_bound and self["confirm_unusual"].value())
 
     def picked_block(self):
         block = getattr(self, "cleaned_data", {}).get("block") if self.is_bound else self.initial.get("block")

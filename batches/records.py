@@ -71,8 +71,12 @@ def edited_payload(changes):
     return {"changes": changes}
 
 
-def corrected_payload(changes, reason):
-    return {"changes": changes, "reason": reason}
+def corrected_payload(changes, reason, confirmed_unusual=()):
+    payload = {"changes": changes, "reason": reason}
+    if confirmed_unusual:
+        # The manager confirmed figures out of the ordinary: the history says what they were told.
+        payload["confirmed_unusual"] = list(confirmed_unusual)
+    return payload
 
 
 def qc_reject_reason(top, sample_size):

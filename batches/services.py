@@ -399,14 +399,15 @@ def is_correction(changes):
     return bool(set(changes) & set(CORRECTED_FIELDS))
 
 
-def edit(batch, changes, *, by=None, expected_version=None, reason=""):
+def edit(batch, changes, *, by=None, expected_version=None, reason="", confirm_unusual=False):
     """Change a batch's notes; anything more is a correction (correct_batch), which needs a reason.
 
     Kept for the callers that change notes (the clerk's PATCH, the admin); a change that touches
     CORRECTED_FIELDS is passed on to correct_batch, which refuses it without a reason.
     """
     if is_correction(changes) or (reason or "").strip():
-        return correct_batch(batch, changes, reason=reason, by=by, expected_version=expected_version)
+        return correct_batch(batch, changes, reason=reason, by=by, expected_version=expected_version,
+                             confirm_unusual=confirm_unusual)
     with transaction.atomic():
         batch = _lock(batch, expected_version)
         if batch.status in FROZEN_STATUSES:
@@ -420,7 +421,7 @@ def edit(batch, changes, *, by=None, expected_version=None, reason=""):
     return batch
 
 
-def correct_batch(batch, changes, *, reason, by=None, expected_version=None):
+def correct_batch(batch, changes, *, reason, by=None, expected_version=None, confirm_unusual=False):
     """A manager corrects what was recorded wrongly: weights, bins, block, harvest date (and notes with them).
 
     One history row ('corrected') holds each changed field, old and new, and the reason. Refused without a
@@ -428,6 +429,8 @@ def correct_batch(batch, changes, *, reason, by=None, expected_version=None):
     grower), and when a receiver of signals.before_correction refuses (a higher layer that knows the batch's
     value is settled). Any status may be corrected: a weighbridge slip found after dispatch still changes what
     the grower is owed, until the value is settled. The database's CHECK constraints are the backstop.
+    Corrected figures out of the ordinary (unusual_intake, as at intake) need `confirm_unusual`, and the
+    history row records the override.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -464,6 +467,13 @@ def correct_batch(batch, changes, *, reason, by=None, expected_version=None):
                 # weighed on the line; what the corrected net adds or takes away is waste, and the row says so.
                 changed["waste_kg"] = [str(batch.waste_kg), str(net - graded)]
                 batch.waste_kg = net - graded
+        unusual = []
+        if not errors and set(changed) & {"gross_weight_kg", "tare_weight_kg", "bin_count", "harvest_date"}:
+            unusual = unusual_intake(fruit_type=batch.fruit_type, gross_weight_kg=batch.gross_weight_kg,
+                                     tare_weight_kg=batch.tare_weight_kg, bin_count=batch.bin_count,
+                                     harvest_date=batch.harvest_date, intake_day=company_date(batch.intake_date))
+            if unusual and not confirm_unusual:
+                errors["confirm_unusual"] = [*unusual, "Check the figures; if they are right, confirm them."]
         _full_clean(batch, errors)
         refusals = [answer for _, answer in before_correction.send(
             sender=Batch, batch=batch, changes=changed, reason=reason, by=by) if answer]
@@ -475,7 +485,8 @@ def correct_batch(batch, changes, *, reason, by=None, expected_version=None):
         except IntegrityError as exc:
             raise _constraint_error(exc) from None
         batch.refresh_from_db(fields=["net_weight_kg"])
-        _history(batch, BatchHistory.Event.CORRECTED, by, payload=records.corrected_payload(changed, reason))
+        _history(batch, BatchHistory.Event.CORRECTED, by,
+                 payload=records.corrected_payload(changed, reason, confirmed_unusual=unusual))
         if set(changed) & INTAKE_VIEW_FIELDS:
             intake_changed.send(sender=Batch, batch=batch)
         audit.event_on_commit("batch.corrected", user=by, batch=batch.pk, batch_code=batch.batch_code,

@@ -283,7 +283,8 @@ def correct(request, pk):
     elif request.method == "POST" and form.is_valid():
         try:
             batch = services.correct_batch(batch, form.changes(), reason=form.cleaned_data["reason"],
-                                           by=request.user, expected_version=form.cleaned_data["version"])
+                                           by=request.user, expected_version=form.cleaned_data["version"],
+                                           confirm_unusual=form.cleaned_data["confirm_unusual"])
         except (ValidationError, Conflict) as exc:
             add_service_error(form, exc)
         else:

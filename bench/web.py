@@ -11,7 +11,8 @@ REDIS_URL's server.
 1. migrates it, and makes the benchmark company when it is missing, the same way every time:
    `create_company --schema bench --domain bench.localhost --admin-email manager@bench.localhost` and
    `seed_demo --schema bench --batches 1000000 --growers 200 --payments 20000 --seed 2026`
-   (a few minutes once; a second run reuses it). Adds clerk@ and finance@bench.localhost when missing.
+   (about 16 minutes once on a busy 2-core machine, pallets and loads included; a second run reuses it).
+   Adds clerk@ and finance@bench.localhost when missing.
 2. starts `scripts/serve.py` (nginx on 127.0.0.1:8180, gunicorn on 8181 and 8182, production settings)
    with BENCH_BASELINE_DIR set, logs in (API tokens; a session through the login page, with CSRF);
 3. captures each scenario's response body once; the baseline middleware (bench/baseline.py, in fruitpak.settings.bench)
@@ -22,7 +23,9 @@ REDIS_URL's server.
 
 The scenarios: /health exactly as the seed report ran it (ab -n 1000 -c 10); the cached growers list with
 a Bearer token; a page of 50 batches, plain and filtered (uncached); the season's reconciliation;
-intake (POST /api/batches/, which adds batches to the company); the dashboard page with a session.
+intake (POST /api/batches/, which adds batches to the company); the dashboard page with a session; the trace
+of a batch, an SSCC, a load and a grower; a room's stock page; adding pallet lines (-c 4). /metrics is scraped
+before and after (bench/metrics_scrape.py): the deltas are printed and written to bench/results/metrics.json.
 The goals (docs/PERFORMANCE.md) are checked and printed; the exit status is 1 when one is missed.
 """
 
@@ -38,8 +41,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import ROOT, Site, ab, ensure_company, machine, same_server, say, serve, which_or_exit  # noqa: E402
+from metrics_scrape import deltas as metric_deltas  # noqa: E402
+from metrics_scrape import scrape as scrape_metrics  # noqa: E402
+from metrics_scrape import table as metrics_table  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "http.json"
+METRICS_RESULTS = ROOT / "bench" / "results" / "metrics.json"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL") or same_server(
     os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/fruitpak"), "fruitpak_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL") or same_server(
@@ -88,7 +95,8 @@ def prepare(skip_seed):
     from accounts.roles import CLERK as CLERK_ROLE
     from accounts.roles import FINANCE as FINANCE_ROLE
     from batches.models import Batch
-    from growers.models import Grower
+    from core.tenancy import company_today
+    from growers.models import Block, Grower
     from packhouses.models import Packhouse
     from payments.models import GrowerPayment
     from reconciliation.report import default_period
@@ -114,9 +122,58 @@ def prepare(skip_seed):
             "packhouse_id": packhouse.pk,
             "season": [season[0].isoformat(), season[1].isoformat()],
             "today": season[1].isoformat(),
+            # The season's end is not today: a harvest date in the future is refused.
+            "harvest_date": company_today().isoformat(),
+            # Intake names its block when the grower has several of that fruit and variety (since blocks came in).
+            "intake_block_id": Block.objects.filter(farm__grower=grower, fruit_type="apple", variety="Granny Smith",
+                                                    active=True, farm__active=True).order_by("id")
+            .values_list("id", flat=True).first(),
+            **pallet_facts(),
         }
     connections.close_all()
     return facts
+
+
+def pallet_facts():
+    """What the trace, pallet-line and room scenarios use: a mixed dispatched pallet (its SSCC, its load, one of
+    its batches), an open pallet and a packed batch with kg left at its packhouse, the fullest room."""
+    from django.db import connection
+    from django.db.models import Count, Q
+
+    from batches.models import Batch
+    from dispatch.models import Load
+    from pallets import services as pallet_services
+    from pallets.models import IN_HOUSE, Pallet, PalletLine, PalletStatus, Room
+
+    with connection.cursor() as cursor:
+        # A pallet from the middle of the season, not the first or last one built.
+        cursor.execute(
+            "SELECT p.id FROM pallets p JOIN pallet_lines l ON l.pallet_id = p.id "
+            "WHERE p.status = 'dispatched' AND p.id >= (SELECT (min(id) + max(id)) / 2 FROM pallets) "
+            "GROUP BY p.id HAVING count(DISTINCT l.batch_id) >= 2 ORDER BY p.id LIMIT 1"
+        )
+        row = cursor.fetchone()
+    if row is None:
+        say("No mixed dispatched pallet: the trace scenarios need seed_demo's pallets.")
+        return {}
+    pallet = Pallet.objects.select_related("load_pallet__load").get(pk=row[0])
+    batch = PalletLine.objects.filter(pallet=pallet).select_related("batch").order_by("id").first().batch
+    # A packed batch no pallet holds yet (seed_demo leaves one in five), and an open pallet at its packhouse.
+    waiting = (Batch.objects.filter(status="packed", class1_kg__gte=100, pallet_lines__isnull=True)
+               .order_by("-id").first())
+    open_pallet = Pallet.objects.filter(status=PalletStatus.OPEN, packhouse_id=waiting.packhouse_id).order_by(
+        "-id").first()
+    if open_pallet is None:
+        open_pallet = pallet_services.build_pallet(waiting.packhouse)
+    room = (Room.objects.annotate(stock=Count("pallets", filter=Q(pallets__status__in=IN_HOUSE)))
+            .order_by("-stock", "id").first())
+    return {
+        "trace_batch": batch.batch_code, "trace_sscc": pallet.sscc,
+        "trace_load": pallet.load_pallet.load.load_number, "trace_grower": "G0001",
+        "open_pallet_id": open_pallet.pk, "line_batch_id": waiting.pk, "room_id": room.pk, "room_stock": room.stock,
+        "pallets": Pallet.objects.count(), "pallet_lines": PalletLine.objects.count(),
+        "loads": Load.objects.count(),
+    }
 
 
 def vacuum_if_never_vacuumed():
@@ -145,9 +202,11 @@ def scenarios(facts):
     month_ago = (datetime.fromisoformat(facts["today"]) - timedelta(days=30)).date().isoformat()
     intake = {
         "grower": facts["grower_id"], "packhouse": facts["packhouse_id"], "fruit_type": "apple",
-        "variety": "Granny Smith", "harvest_date": facts["today"], "bin_count": 12,
+        "variety": "Granny Smith", "harvest_date": facts.get("harvest_date", facts["today"]), "bin_count": 12,
         "gross_weight_kg": "5400.50", "tare_weight_kg": "600.00", "notes": "bench",
     }
+    if facts.get("intake_block_id"):
+        intake["block"] = facts["intake_block_id"]
     batches_filtered = (
         f"/api/batches/?limit=50&grower={facts['grower_id']}&status=packed&intake_date_after={month_ago}"
     )
@@ -174,10 +233,35 @@ def scenarios(facts):
          "as": FINANCE, "n": 100, "c": 4, "goal": {}},
         {"name": "dashboard", "title": "GET / (dashboard HTML, session)", "path": "/", "session": MANAGER,
          "n": 1000, "c": 10, "goal": {}},
+        # The recall trace (docs/TRACE.md): one batch, one SSCC, one load, a grower's season (capped at 5,000
+        # batches by the trace). One client per core, as for the batch lists.
+        *trace_scenarios(facts),
+        {"name": "room_stock", "title": "GET /pallets/rooms/<id>/ (room stock HTML, session)",
+         "path": f"/pallets/rooms/{facts.get('room_id')}/", "session": MANAGER, "n": 300, "c": 2, "goal": {},
+         "needs": "room_id"},
+        # Each request adds 0.01 kg of class 1 of a waiting packed batch to one open pallet: the four clients
+        # queue on the pallet's and the batch's row locks, as four clerks filling one pallet would.
+        {"name": "pallet_line", "title": "POST /api/pallets/<id>/lines/ (-c 4)",
+         "path": f"/api/pallets/{facts.get('open_pallet_id')}/lines/", "as": CLERK, "method": "POST",
+         "body": {"batch": facts.get("line_batch_id"), "grade": "class1", "cartons": 1, "kg": "0.01"},
+         "n": 1000, "c": 4, "goal": {"min_rate": 100}, "needs": "open_pallet_id"},
         # Last: every request adds a batch, and intake schedules a view refresh 30 s later.
         {"name": "intake", "title": "POST /api/batches/ (intake)", "path": "/api/batches/", "as": CLERK,
          "method": "POST", "body": intake, "n": 300, "c": 10, "goal": {}},
     ]
+
+
+def trace_scenarios(facts):
+    chosen = []
+    for name, key, n, goal in (("trace_batch", "trace_batch", 500, {"p95_ms": 50}),
+                               ("trace_sscc", "trace_sscc", 500, {"p95_ms": 50}),
+                               ("trace_load", "trace_load", 300, {"p95_ms": 50}),
+                               ("trace_grower", "trace_grower", 10, {"p95_ms": 2000})):
+        value = facts.get(key)
+        chosen.append({"name": name, "title": f"GET /api/trace/?q={value} (-c {1 if n <= 10 else 2})",
+                       "path": f"/api/trace/?q={value}", "as": MANAGER, "n": n, "c": 1 if n <= 10 else 2,
+                       "warmup": 2 if n <= 10 else 50, "goal": goal, "needs": key})
+    return chosen
 
 
 class Credentials:
@@ -260,6 +344,8 @@ def goal_met(goal, app, ratio):
         met &= ratio is not None and ratio >= goal["ratio"]
     if "p95_ms" in goal:
         met &= app["p95_ms"] < goal["p95_ms"]
+    if "min_rate" in goal:
+        met &= app["rate"] >= goal["min_rate"]
     return met
 
 
@@ -269,6 +355,8 @@ def describe_goal(goal):
         parts.insert(0, f">= {goal['ratio']} x baseline")
     if "p95_ms" in goal:
         parts.insert(0, f"p95 < {goal['p95_ms']} ms")
+    if "min_rate" in goal:
+        parts.insert(0, f">= {goal['min_rate']} req/s")
     return ", ".join(parts)
 
 
@@ -301,6 +389,8 @@ def main(argv=None):
     parser.add_argument("--listen", default="127.0.0.1:8180")
     parser.add_argument("--app-ports", default="8181,8182")
     parser.add_argument("--json", default=str(RESULTS), help=f"Where to write the results (default {RESULTS}).")
+    parser.add_argument("--metrics-json", default=str(METRICS_RESULTS),
+                        help=f"Where to write the /metrics deltas (default {METRICS_RESULTS}).")
     args = parser.parse_args(argv)
     which_or_exit("ab", "nginx")
 
@@ -328,12 +418,17 @@ def main(argv=None):
         if unknown:
             sys.exit(f"unknown scenarios: {', '.join(sorted(unknown))}")
         chosen = [scenario for scenario in chosen if scenario["name"] in wanted]
+    missing = [scenario["name"] for scenario in chosen if scenario.get("needs") and not facts.get(scenario["needs"])]
+    if missing:
+        sys.exit(f"the company has no pallets for: {', '.join(missing)} (seed_demo adds them)")
 
     serve_dir = VAR_DIR / "serve"
     serve("start", serve_dir, args.listen, app_ports, env)
     results = []
     started = time.monotonic()
+    scrapes = {}
     try:
+        scrapes["before"] = scrape_metrics(app_ports)
         site = Site(args.listen, HOST)
         credentials = Credentials(site)
         for scenario in chosen:
@@ -349,10 +444,16 @@ def main(argv=None):
                 continue
             app = results[-1]["app"]
             say(f"  {app['rate']:.0f} req/s, p95 {app['p95_ms']:.1f} ms, ratio {results[-1]['ratio']}")
+        scrapes["after"] = scrape_metrics(app_ports)
     finally:
         serve("stop", serve_dir, args.listen, app_ports, env)
 
     print(table(results))
+    metrics = None
+    if "after" in scrapes:
+        metrics = metric_deltas(scrapes["before"], scrapes["after"])
+        print("\n/metrics deltas over the run (both app servers; the baseline answers above the metrics):")
+        print(metrics_table(metrics))
     workers = env.get("WEB_CONCURRENCY") or str(-(-(2 * len(os.sched_getaffinity(0)) + 1) // len(app_ports)))
     report = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -372,6 +473,12 @@ def main(argv=None):
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     say(f"Wrote {args.json}")
+    if metrics is not None:
+        metrics_path = Path(args.metrics_json)
+        metrics_path.write_text(json.dumps({
+            "generated_at": report["generated_at"], "scenarios": [scenario["name"] for scenario in chosen],
+            "rounds": args.rounds, "deltas": metrics}, indent=2) + "\n")
+        say(f"Wrote {metrics_path}")
     return 0 if report["all_goals_met"] else 1
 
 

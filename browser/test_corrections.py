@@ -38,10 +38,10 @@ def test_a_manager_corrects_the_gross_weight_and_sees_the_history_row(page):
 
     expect(page).to_have_url(re.compile(r"/batches/\d+/$"))
     expect(page.locator(".messages")).to_contain_text("corrected")
-    expect(page.locator("main")).to_contain_text("3850")  # the new net
+    expect(page.locator("main")).to_contain_text(re.compile(r"Net\s*3\s850,00 kg"))  # the new net, en-ZA
     row = page.locator(".timeline li").filter(has_text="Corrected")
     expect(row).to_contain_text("Weighbridge ticket 4411 re-read")
-    expect(row).to_contain_text("gross_weight_kg: 4200.00 → 4250")
+    expect(row).to_contain_text(re.compile(r"gross_weight_kg: 4\s200,00 → 4\s250,00 kg"))
 
 
 def test_finance_reverses_a_payment_and_sees_both_linked(page):
@@ -65,5 +65,5 @@ def test_finance_reverses_a_payment_and_sees_both_linked(page):
     page.get_by_test_id("reversed-by").get_by_role("link", name=f"REV-{reference}").click()
 
     expect(page.get_by_test_id("reverses")).to_contain_text(f"Reverses {reference}")
-    expect(page.get_by_test_id("amount")).to_contain_text("-1500.00")
+    expect(page.get_by_test_id("amount")).to_contain_text(re.compile(r"-1\s500,00"))
     expect(page.locator("main")).to_contain_text("Paid to the wrong grower")

@@ -79,7 +79,10 @@ def test_tare_over_gross_is_shown_beside_the_field_and_nothing_is_recorded(page)
     fill_intake(page, gross="4200", tare="5000")
     page.get_by_role("button", name="Record intake").click()
 
-    expect(page.get_by_text(re.compile("tare weight must be less than the gross weight", re.I))).to_be_visible()
+    message = re.compile("tare weight must be less than the gross weight", re.I)
+    # Beside the field, and in the summary at the top with a link to it.
+    expect(page.locator("#id_tare_weight_kg_errors").get_by_text(message)).to_be_visible()
+    expect(page.locator("[data-error-summary]").get_by_role("link", name=message)).to_be_visible()
     expect(page.get_by_test_id("batch-code")).to_have_count(0)
     expect(page.get_by_role("button", name="Record intake")).to_be_visible()
     expect(page.get_by_label("Gross weight (kg)")).to_have_value("4200")

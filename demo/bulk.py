@@ -200,7 +200,7 @@ class BatchLoader:
         plan = self.plan
         days = plan.sample_days(count)
         chunks = day_chunks(days, CHUNK)
-        users = self._users()
+        users = self.users()
         prices = PriceBook()
         # Only a batch of the last week can still be open: the ring holds more bins than all of theirs.
         taken = set(BatchBin.objects.filter(open=True).values_list("code", flat=True))
@@ -255,7 +255,7 @@ class BatchLoader:
             self.out(f"  {self.report.batches_created} of {count} batches written.")
 
     @staticmethod
-    def _users():
+    def users():
         active = User.objects.filter(is_active=True).order_by("pk")
         clerks = list(active.filter(groups__name=CLERK).values_list("pk", flat=True))
         if not clerks:

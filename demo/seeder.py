@@ -43,6 +43,7 @@ from tenants.models import MrlGate
 
 from .bulk import BatchLoader
 from .orchards import FarmBuilder, ensure_clearances, ensure_defect_types, ensure_seasons, valid_ggn
+from .pallets import PalletLoader
 from .payment_plan import money, plan_payments
 from .reference import (
     CLASS1_PRICE,
@@ -100,6 +101,10 @@ class SeedReport:
     inspections_created: int = 0
     uncleared_created: int = 0
     payments_created: int = 0
+    rooms_created: int = 0
+    pallets_created: int = 0
+    pallet_lines_created: int = 0
+    loads_created: int = 0
     payments_by_type: dict = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -162,8 +167,9 @@ class Seeder:
                     values = BatchLoader(self, packhouses, growers, orchards).add(missing)
                 self.add_payments(values, growers)
                 bump("batches")
-                self.out("Committing (PostgreSQL checks the new rows' foreign keys now)...")
-        if self.report.batches_created:
+            PalletLoader(self, packhouses).run(BatchLoader.users())
+            self.out("Committing (PostgreSQL checks the new rows' foreign keys now)...")
+        if self.report.batches_created or self.report.pallets_created:
             self.refresh_and_analyze()
         self.report.payments_by_type = dict(
             Counter(GrowerPayment.objects.values_list("payment_type", flat=True))
@@ -362,6 +368,7 @@ class Seeder:
                 cursor.execute("REFRESH MATERIALIZED VIEW daily_grower_intake")
             for table in ("packhouses", "growers", "farms", "blocks", "seasons", "spray_clearances", "batches",
                           "batch_history", "batch_bins", "qc_inspections", "qc_defects", "defect_types",
-                          "batch_code_counters", "price_agreements", "grower_payments", "batch_day_totals"):
+                          "batch_code_counters", "price_agreements", "grower_payments", "batch_day_totals",
+                          "rooms", "pallets", "pallet_lines", "pallet_history", "loads", "load_pallets"):
                 cursor.execute(f"ANALYZE {table}")
 

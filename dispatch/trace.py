@@ -13,12 +13,16 @@ from decimal import Decimal
 from batches.models import Batch, BatchBin, QCInspection
 from batches.models import Status as BatchStatus
 from growers.models import Block, Grower, SprayClearance
-from pallets.models import Grade, PalletLine, PalletStatus
+from packhouses.models import Packhouse
+from pallets.models import Grade, Pallet, PalletLine, PalletStatus
+from seasons.models import Season
 
 from .models import LoadPallet
 
 # A grower's whole history can be large: the page and the API stop here and say so.
 MAX_BATCHES = 5000
+# Up to this many batches, a trace joins their growers, blocks... and its lines' pallets (see trace()).
+JOIN_UP_TO = 100
 ZERO = Decimal("0")
 
 
@@ -88,6 +92,16 @@ def _unique(objects):
     for obj in objects:
         seen.setdefault(obj.pk, obj)
     return list(seen.values())
+
+
+def _attach(rows, name, queryset):
+    """Set each row's foreign key `name` from one query of the distinct objects it names."""
+    ids = {getattr(row, f"{name}_id") for row in rows} - {None}
+    objects = queryset.in_bulk(ids) if ids else {}
+    for row in rows:
+        key = getattr(row, f"{name}_id")
+        if key is not None:
+            setattr(row, name, objects[key])
 
 
 def _sscc(value):
@@ -180,12 +194,26 @@ def trace(query):
         batch_ids = set(sorted(batch_ids)[:MAX_BATCHES])
     if not batch_ids:
         return result
-    result.batches = list(Batch.objects.filter(pk__in=batch_ids)
-                          .select_related("grower", "packhouse", "block__farm__grower", "season")
-                          .order_by("intake_date", "id"))
-    result.lines = list(PalletLine.objects.filter(batch_id__in=batch_ids)
-                        .select_related("batch", "pallet__room", "pallet__packhouse")
-                        .order_by("batch_id", "pallet_id", "id"))
+    # A big trace (a grower's: 5,000 batches, some 15,000 lines) reads the few growers, packhouses, blocks and
+    # seasons of its batches, and the pallets of its lines, once each (_attach): select_related built them again
+    # for every row, most of its time. A small one joins them, in fewer round trips (docs/PERFORMANCE.md,
+    # "Pallets and the trace").
+    batches = Batch.objects.filter(pk__in=batch_ids).order_by("intake_date", "id")
+    lines = PalletLine.objects.filter(batch_id__in=batch_ids).order_by("batch_id", "pallet_id", "id")
+    if len(batch_ids) <= JOIN_UP_TO:
+        result.batches = list(batches.select_related("grower", "packhouse", "block__farm__grower", "season"))
+        result.lines = list(lines.select_related("pallet__room", "pallet__packhouse"))
+    else:
+        result.batches = list(batches)
+        _attach(result.batches, "grower", Grower.objects.all())
+        _attach(result.batches, "packhouse", Packhouse.objects.all())
+        _attach(result.batches, "block", Block.objects.select_related("farm__grower"))
+        _attach(result.batches, "season", Season.objects.all())
+        result.lines = list(lines)
+        _attach(result.lines, "pallet", Pallet.objects.select_related("room", "packhouse"))
+    by_id = {batch.pk: batch for batch in result.batches}
+    for line in result.lines:
+        line.batch = by_id[line.batch_id]
     pallet_ids = {line.pallet_id for line in result.lines}
     if pallet_ids:
         result.loads = {row.pallet_id: row.load for row in
@@ -194,8 +222,9 @@ def trace(query):
     season_ids = {batch.season_id for batch in result.batches if batch.season_id}
     result.clearances = list(SprayClearance.objects.filter(block_id__in=block_ids, season_id__in=season_ids)
                              .select_related("block__farm", "season").order_by("block_id", "cleared_on"))
-    result.inspections = list(QCInspection.objects.filter(batch_id__in=batch_ids).select_related("batch")
-                              .order_by("batch_id", "inspected_at"))
+    result.inspections = list(QCInspection.objects.filter(batch_id__in=batch_ids).order_by("batch_id", "inspected_at"))
+    for inspection in result.inspections:
+        inspection.batch = by_id[inspection.batch_id]
     for line in result.lines:
         result.lines_by_batch.setdefault(line.batch_id, []).append(line)
     result.balances = {batch.pk: balance(batch, result.lines_by_batch.get(batch.pk, [])) for batch in result.batches}

@@ -152,6 +152,12 @@ class BatchEditSerializer(RefuseReadOnlyFieldsMixin, serializers.Serializer):
     notes = CharField(required=False, allow_blank=True, max_length=5000)
     reason = CharField(required=False, allow_blank=True, max_length=2000,
                        help_text="Why the batch is corrected; required with any correction field.")
+    confirm_unusual = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Correction. true: record corrected figures out of the ordinary (net kg per bin outside the "
+                  "company's range, a harvest long before delivery); without it they are a 400 naming "
+                  "`confirm_unusual`. The history records the override.",
+    )
     version = serializers.IntegerField(required=False, min_value=1)
 
     # The rest of a batch changes only through intake, transition and pack-out.

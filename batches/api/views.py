@@ -78,13 +78,15 @@ class BatchViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
         changes = _valid(BatchEditSerializer, request, partial=True)
         version = changes.pop("version", None)
         reason = changes.pop("reason", "")
+        confirm_unusual = changes.pop("confirm_unusual", False)
         if services.is_correction(changes) or reason.strip():
             if not request.user.has_perm("batches.correct_batch"):
                 raise PermissionDenied(
                     "Only a manager may correct a batch's weights, bins, block or harvest date. "
                     "Send `notes` alone to add a note."
                 )
-            batch = services.correct_batch(batch, changes, reason=reason, by=request.user, expected_version=version)
+            batch = services.correct_batch(batch, changes, reason=reason, by=request.user, expected_version=version,
+                                           confirm_unusual=confirm_unusual)
         else:
             batch = services.edit(batch, changes, by=request.user, expected_version=version)
         return Response(BatchSerializer(batch).data)

@@ -220,7 +220,8 @@ def test_correcting_writes_a_corrected_history_row_with_old_and_new_values(acme,
     batch = intake(acme, *sources)
 
     response = acme.client("Manager").post(
-        change_url(batch), change_form(acme, batch, bin_count="12", notes="Recounted at the bay", reason="Recount"),
+        change_url(batch), change_form(acme, batch, bin_count="12", notes="Recounted at the bay", reason="Recount",
+                                        confirm_unusual="on"),
     )
 
     assert response.status_code == 302
@@ -229,7 +230,9 @@ def test_correcting_writes_a_corrected_history_row_with_old_and_new_values(acme,
         assert (batch.bin_count, batch.notes, batch.version) == (12, "Recounted at the bay", 2)
         corrected = batch.history.get(event="corrected")
         assert corrected.payload == {"changes": {"bin_count": [10, 12], "notes": ["", "Recounted at the bay"]},
-                                     "reason": "Recount"}
+                                     "reason": "Recount", "confirmed_unusual": [
+                                         "900,00 kg net from 12 bins is 75,00 kg per bin; apple bins usually hold "
+                                         "300–450 kg."]}
         assert corrected.recorded_by == acme.user("Manager")
 
 

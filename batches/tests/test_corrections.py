@@ -155,7 +155,7 @@ def test_the_database_refusal_becomes_a_message(acme, batch, monkeypatch):
     # The service's own check skipped: the CHECK constraint batches_tare_below_gross refuses, in words.
     monkeypatch.setattr(services, "_check_weights_and_bins", lambda *args: None)
     with acme, pytest.raises(ValidationError) as refused:
-        services.correct_batch(batch, {"tare_weight_kg": Decimal("4000.00")}, reason="r")
+        services.correct_batch(batch, {"tare_weight_kg": Decimal("4000.00")}, reason="r", confirm_unusual=True)
     assert refused.value.message_dict == {"tare_weight_kg": ["The tare weight must be less than the gross weight."]}
 
 
@@ -203,3 +203,32 @@ def test_the_totals_follow_the_corrected_net(acme, batch, django_capture_on_comm
         dashboard = dashboard_data()
     assert (before, after) == (Decimal("3500.00"), Decimal("3750.00"))
     assert dashboard["today"]["net_kg"] == Decimal("3750.00")
+
+
+def test_wild_figures_need_a_confirmation_and_change_nothing_without_it(acme, batch):
+    client = acme.client("Manager")
+    wild = form(batch, gross_weight_kg="99999999", reason="Ticket re-read")
+
+    refused = client.post(url(batch), wild)
+
+    assert "kg per bin" in " ".join(refused.context["form"].errors["confirm_unusual"])
+    assert 'data-testid="confirm-unusual"' in refused.content.decode()
+    assert unchanged(acme, batch)
+
+    client.post(url(batch), {**wild, "confirm_unusual": "on"})
+
+    with acme:
+        row = BatchHistory.objects.get(batch=batch, event="corrected")
+    assert "kg per bin" in row.payload["confirmed_unusual"][0]
+
+
+def test_the_api_refuses_wild_figures_without_confirm_unusual(acme, batch):
+    client = acme.api_client("Manager")
+    body = {"gross_weight_kg": "99999999.00", "reason": "Ticket re-read"}
+
+    refused = client.patch(f"/api/batches/{batch.pk}/", body, format="json")
+
+    assert refused.status_code == 400 and "confirm_unusual" in refused.content.decode()
+    assert unchanged(acme, batch)
+    confirmed = client.patch(f"/api/batches/{batch.pk}/", {**body, "confirm_unusual": True}, format="json")
+    assert confirmed.status_code == 200

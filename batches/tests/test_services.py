@@ -13,6 +13,7 @@ from batches.models import Batch, BatchHistory, Status
 from batches.tests.factories import with_block
 from core.errors import Conflict
 from core.tenancy import company_today
+from core.tests.helpers import start_in_thread
 from growers.tests.factories import GrowerFactory, block_for
 from packhouses.tests.factories import PackhouseFactory
 
@@ -211,24 +212,6 @@ def test_stale_version_is_a_conflict(in_acme):
 
     with pytest.raises(Conflict, match="has changed"):
         services.transition(batch, "rejected", reason="late", expected_version=1)
-
-
-def start_in_thread(company, work):
-    """Start `work` on its own database connection (a thread gets its own), in the company's schema."""
-    outcome = {}
-
-    def target():
-        connection.set_tenant(company)
-        try:
-            outcome["value"] = work()
-        except Exception as exc:  # the test inspects it
-            outcome["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread, outcome
 
 
 def run_in_thread(company, work):

@@ -60,3 +60,30 @@ def on_own_connection(work, seconds=120):
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+def start_in_thread(company, work):
+    """Start `work` on a database connection of its own (a thread gets its own), in the company's schema.
+
+    Returns (thread, outcome); outcome gets "value" or "error" when the work ends. For races: two threads
+    started, then joined with finish().
+    """
+    outcome = {}
+
+    def target():
+        connection.set_tenant(company)
+        try:
+            outcome["value"] = work()
+        except Exception as exc:  # the test inspects it
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, outcome
+
+
+def finish(thread, outcome, seconds=60):
+    thread.join(seconds)
+    return outcome

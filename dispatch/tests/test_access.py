@@ -111,7 +111,7 @@ def test_pages(gs1, loaded):
     assert f"Pallet {two.sscc} is on load {load.load_number}." in added.content.decode()
     note = client.get(f"/loads/{load.pk}/note/").content.decode()
     assert two.sscc in note and "SEAL-77" in note and "CA 123-456" in note and "CSQU3054383" in note
-    assert "Fresh Imports BV" in note and "Class 2" in note and "3450" in note
+    assert "Fresh Imports BV" in note and "Class 2" in note and "3\u00a0450" in note
     csv = b"".join(client.get(f"/loads/{load.pk}/note.csv").streaming_content).decode()
     assert csv.splitlines()[0].startswith("load,sscc,batch") and len(csv.splitlines()) == 4
     unconfirmed = client.post(f"/loads/{load.pk}/dispatch/", {}, follow=True).content.decode()

@@ -37,7 +37,6 @@ NOT_ROLLED_BACK = {
     "packhouses": "its newest migration is 0001_initial: going back drops the packhouses table, and with it "
                   "batches and reconciliation, so no data can survive by design",
     "seasons": "its newest migration is 0001_initial: going back drops the seasons table and every batch's season",
-    "pallets": "its newest migration is 0001_initial: going back drops the pallets, their lines and history",
     "dispatch": "its newest migration is 0001_initial: going back drops the loads",
     "onboarding": "its newest migration is 0001_import_runs: going back drops the import runs",
     "growers": "its newest migration, 0003, creates farms, blocks and spray clearances: going back drops them and, "

@@ -56,7 +56,9 @@ class PalletViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.action != "list":
+        # Adding a line answers with the line, and the history with its rows: fetching every line of the
+        # pallet (and its batch) for them cost more the fuller the pallet (docs/PERFORMANCE.md).
+        if self.action not in ("list", "lines", "history"):
             queryset = queryset.prefetch_related(
                 Prefetch("lines", queryset=PalletLine.objects.select_related("batch")))
         return queryset

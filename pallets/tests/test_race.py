@@ -7,34 +7,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from core.tests.helpers import finish, start_in_thread
 from pallets import services
 from pallets.models import PalletLine
 
 from .factories import pallet_with_batch
 
 pytestmark = pytest.mark.django_db
-
-
-def in_thread(company, work):
-    outcome = {}
-
-    def target():
-        connection.set_tenant(company)
-        try:
-            outcome["value"] = work()
-        except Exception as exc:  # the test inspects it
-            outcome["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread, outcome
-
-
-def finish(thread, outcome):
-    thread.join(60)
-    return outcome
 
 
 @pytest.fixture
@@ -44,7 +23,7 @@ def committed(gs1):
         pallet, batch = pallet_with_batch()
         return pallet, services.build_pallet(pallet.packhouse), batch
 
-    made = finish(*in_thread(gs1.company, make))
+    made = finish(*start_in_thread(gs1.company, make))
     assert "error" not in made, made
     yield made["value"]
 
@@ -55,7 +34,7 @@ def committed(gs1):
                 "batch_code_counters, blocks, farms, growers, packhouses RESTART IDENTITY CASCADE"
             )
 
-    finish(*in_thread(gs1.company, cleanup))
+    finish(*start_in_thread(gs1.company, cleanup))
 
 
 def test_two_clerks_race_for_the_last_kg(gs1, committed):
@@ -68,7 +47,7 @@ def test_two_clerks_race_for_the_last_kg(gs1, committed):
             return services.add_line(pallet, batch=batch, grade="class1", cartons=100, kg=Decimal("2000"))
         return work
 
-    runs = [in_thread(gs1.company, clerk(pallet)) for pallet in (first, second)]
+    runs = [start_in_thread(gs1.company, clerk(pallet)) for pallet in (first, second)]
     outcomes = [finish(*run) for run in runs]
 
     won = [o for o in outcomes if "value" in o]
@@ -76,7 +55,7 @@ def test_two_clerks_race_for_the_last_kg(gs1, committed):
     assert len(won) == 1 and len(lost) == 1
     assert isinstance(lost[0]["error"], ValidationError)
     assert "1000.00 kg of class 1 left" in " ".join(lost[0]["error"].messages)
-    total = finish(*in_thread(gs1.company, lambda: sum(PalletLine.objects.values_list("kg", flat=True))))
+    total = finish(*start_in_thread(gs1.company, lambda: sum(PalletLine.objects.values_list("kg", flat=True))))
     assert total["value"] == Decimal("2000.00") <= batch.class1_kg
 
 
@@ -94,13 +73,13 @@ def test_the_trigger_alone_holds_the_line(gs1, committed):
                     release.wait(10)
         return work
 
-    holder = in_thread(gs1.company, insert(first, hold=True))
+    holder = start_in_thread(gs1.company, insert(first, hold=True))
     assert inserted.wait(10)
-    waiter = in_thread(gs1.company, insert(second, hold=False))
+    waiter = start_in_thread(gs1.company, insert(second, hold=False))
     release.set()
     outcomes = [finish(*holder), finish(*waiter)]
 
     assert "error" not in outcomes[0]
     assert "pallet_lines_within_packout" in str(outcomes[1]["error"]) or "pallet_lines" in str(outcomes[1]["error"])
-    total = finish(*in_thread(gs1.company, lambda: sum(PalletLine.objects.values_list("kg", flat=True))))
+    total = finish(*start_in_thread(gs1.company, lambda: sum(PalletLine.objects.values_list("kg", flat=True))))
     assert total["value"] == Decimal("2000.00")

@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 
 from core.errors import Conflict
 from core.tenancy import company_today
+from core.tests.helpers import finish, start_in_thread
 from growers.tests.factories import GrowerFactory
 from payments import services
 from payments.models import GrowerPayment
@@ -134,32 +135,10 @@ def test_the_balance_statement_and_reconciliation_count_the_reversal(acme, payme
 # --- Two finance users at once -----------------------------------------------------------------------------------
 
 
-def in_thread(company, work):
-    outcome = {}
-
-    def target():
-        connection.set_tenant(company)
-        try:
-            outcome["value"] = work()
-        except Exception as exc:  # the test inspects it
-            outcome["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    return thread, outcome
-
-
-def finish(thread, outcome):
-    thread.join(60)
-    return outcome
-
-
 @pytest.fixture
 def committed_payment(acme):
     """A payment committed, so that other connections see it; removed afterwards."""
-    made = finish(*in_thread(acme.company, lambda: pay(GrowerFactory(code="GRACE"), reference="EFT-RACE")))
+    made = finish(*start_in_thread(acme.company, lambda: pay(GrowerFactory(code="GRACE"), reference="EFT-RACE")))
     assert "error" not in made, made
     yield made["value"]
 
@@ -167,7 +146,7 @@ def committed_payment(acme):
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE grower_payments, growers RESTART IDENTITY CASCADE")
 
-    finish(*in_thread(acme.company, cleanup))
+    finish(*start_in_thread(acme.company, cleanup))
 
 
 def test_two_finance_users_reverse_at_once_and_one_reversal_is_made(acme, committed_payment):
@@ -177,14 +156,14 @@ def test_two_finance_users_reverse_at_once_and_one_reversal_is_made(acme, commit
         go.wait(10)
         return services.reverse_payment(committed_payment, reason="race")
 
-    runs = [in_thread(acme.company, reverse) for _ in range(2)]
+    runs = [start_in_thread(acme.company, reverse) for _ in range(2)]
     outcomes = [finish(*run) for run in runs]
 
     won = [o for o in outcomes if "value" in o]
     lost = [o for o in outcomes if "error" in o]
     assert len(won) == 1 and len(lost) == 1, outcomes
     assert isinstance(lost[0]["error"], Conflict)
-    reversals = finish(*in_thread(acme.company, lambda: list(
+    reversals = finish(*start_in_thread(acme.company, lambda: list(
         GrowerPayment.objects.filter(reverses=committed_payment.pk).values_list("amount", flat=True))))
     assert reversals["value"] == [Decimal("-1500.00")]
 

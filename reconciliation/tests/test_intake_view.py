@@ -195,7 +195,7 @@ def test_an_edit_queues_a_refresh_only_when_the_view_sums_what_changed(no_jobs, 
     with acme:
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM procrastinate_jobs")  # the one march's intakes queued
-        batch_services.edit(march.a1, changes, reason="recount" if "bin_count" in changes else "")
+        batch_services.edit(march.a1, changes, reason="recount" if "bin_count" in changes else "", confirm_unusual=True)
         assert len(refresh_jobs()) == queued
 
 

@@ -69,6 +69,26 @@
     }
   }
 
+  // Pickers (a text box with a <datalist>) have autocomplete="off" so the browser's own suggestions do not
+  // cover the list; that also stops Back from restoring what was typed. Kept per page for this tab, and put
+  // back only when the page is reached by Back or Forward, never on a fresh visit.
+  function keepPickerValues() {
+    var navigation = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    var returning = navigation && navigation.type === "back_forward";
+    document.querySelectorAll("main form input[list][name]").forEach(function (input) {
+      var key = "picker:" + location.pathname + ":" + input.name;
+      try {
+        if (returning && !input.value && sessionStorage.getItem(key)) {
+          input.value = sessionStorage.getItem(key);
+          input.dispatchEvent(new Event("input", {bubbles: true}));
+        }
+        input.addEventListener("input", function () { sessionStorage.setItem(key, input.value); });
+      } catch (error) {
+        // Storage refused (private mode, quota): Back behaves as it did.
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     // A form that came back with errors: its summary takes the focus, so a screen reader reads it and
     // nobody hunts below the fold. Its links move the focus to the field.
@@ -89,6 +109,7 @@
       });
     }
     restoreStashedForm();
+    keepPickerValues();
     document.querySelectorAll("form #net-weight").forEach(function (out) { showNet(out.form || out.closest("form")); });
     // Print buttons on the docket.
     document.querySelectorAll("[data-print]").forEach(function (button) {

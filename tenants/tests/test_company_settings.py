@@ -134,7 +134,7 @@ def test_a_manager_sets_the_reconciliation_thresholds(acme, committed):
     page = client.get(URL).content.decode()
 
     with committed():
-        response = client.post(URL, {"mrl_gate": "warn", "variance_threshold_amount": "2500.00",
+        response = client.post(URL, {**UNCHANGED, "mrl_gate": "warn", "variance_threshold_amount": "2500.00",
                                      "variance_threshold_percent": "1.5"}, follow=True)
 
     assert "Difference more than (amount)" in page and 'name="variance_threshold_percent"' in page
@@ -145,7 +145,7 @@ def test_a_manager_sets_the_reconciliation_thresholds(acme, committed):
 
 def test_thresholds_left_out_or_empty_stay_as_they_are(acme, committed):
     with committed():
-        acme.client("Manager").post(URL, {"mrl_gate": "off", "variance_threshold_amount": ""})
+        acme.client("Manager").post(URL, {**UNCHANGED, "mrl_gate": "off", "variance_threshold_amount": ""})
 
     row = company("acme")
     assert row.mrl_gate == "off"
@@ -153,7 +153,7 @@ def test_thresholds_left_out_or_empty_stay_as_they_are(acme, committed):
 
 
 def test_a_negative_threshold_is_refused_beside_the_field(acme):
-    response = acme.client("Manager").post(URL, {"mrl_gate": "warn", "variance_threshold_amount": "-1"})
+    response = acme.client("Manager").post(URL, {**UNCHANGED, "mrl_gate": "warn", "variance_threshold_amount": "-1"})
 
     assert response.status_code == 200
     assert "variance_threshold_amount" in response.context["form"].errors

@@ -23,7 +23,9 @@ class Command(BaseCommand):
         "clearances (a few blocks left without), a QC defect catalogue, price agreements for every fruit and "
         f"grade (some per variety, with one mid-season price change), about {SEASON_DAYS} days of "
         "batches up to today in the company's time zone, from those blocks, with their history, pack-outs, "
-        "scanned bins on some and QC inspections on a tenth, and grower "
+        "scanned bins on some and QC inspections on a tenth, cold-store rooms, pallets (SSCCs from the "
+        "company's counter; a GS1 prefix is made up when the company has none) holding the pack-out of the "
+        "packed and dispatched batches, some mixed, dispatched ones on dispatched loads, and grower "
         "payments (advances, finals, a few deductions; some growers under-paid, some over-paid). "
         "Batches, history, bins and inspections are bulk-loaded with COPY. Safe to run again: a company that "
         "already has "
@@ -88,7 +90,8 @@ class Command(BaseCommand):
             f"Done in {report.seconds:.1f} s. Added {report.packhouses_created} packhouses, "
             f"{report.growers_created} growers, {report.prices_created} price agreements, "
             f"{report.batches_created} batches ({report.history_created} history rows) and "
-            f"{report.payments_created} payments."
+            f"{report.payments_created} payments; {report.rooms_created} rooms, {report.pallets_created} pallets "
+            f"({report.pallet_lines_created} lines) and {report.loads_created} loads."
         ))
         say(f"{company.schema_name} now has {report.packhouses_total} packhouses, {report.growers_total} growers, "
             f"{report.prices_total} price agreements, {report.batches_total} batches; payments: {paid}.")

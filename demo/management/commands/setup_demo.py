@@ -6,6 +6,7 @@ from django_tenants.utils import schema_context, tenant_context
 from accounts import services as account_services
 from accounts.models import User
 from accounts.roles import CLERK, FINANCE, MANAGER
+from demo.pallets import ensure_gs1_prefix
 from tenants.models import Company
 from tenants.services import NewCompany, create_company, ensure_public_tenant
 
@@ -50,6 +51,8 @@ class Command(BaseCommand):
                 schema="demo", name="Demo Packhouse Co", domain="demo.localhost",
                 admin_email=DEMO_USERS[-1][0], admin_password=DEMO_PASSWORD,
             ))
+        # Pallets need a GS1 company prefix; the demo's is made up (demo.pallets.demo_prefix).
+        ensure_gs1_prefix(demo)
         with tenant_context(demo):
             for email, role, full_name in DEMO_USERS:
                 account_services.ensure_user(email=email, password=DEMO_PASSWORD, role=role, full_name=full_name)
