@@ -161,3 +161,12 @@ def remove_charge_rule(rule, *, by=None):
         pool = _locked_open(rule.pool)
         _history(pool, "charge_removed", by, rule=rule.pk, charge=rule.name, basis=rule.basis, rate=str(rule.rate))
         rule.delete()
+
+
+def refuse_correction_in_a_closed_pool(sender, batch, **kwargs):
+    """batches.signals.before_correction: a closed pool's figures were computed from this batch's kg."""
+    membership = PoolBatch.objects.filter(batch_id=batch.pk).select_related("pool").first()
+    if membership is not None:
+        return (f"This batch is in closed pool {membership.pool.code}: its value is settled, so it cannot be "
+                "corrected. Record the difference as a payment adjustment instead.")
+    return None

@@ -144,3 +144,20 @@ def test_a_reversed_advance_stays_on_its_pool(acme, farm):
                                                   reference="ADV-1", paid_date=company_today(), pool=pool)
         reversal = payment_services.reverse_payment(advance, reason="Wrong grower")
     assert reversal.pool_id == pool.pk
+
+
+def test_a_batch_in_a_closed_pool_cannot_be_corrected_one_in_an_open_pool_can(acme, farm):
+    from batches import services as batch_services
+
+    grower, packhouse = farm
+    with acme:
+        batch = packed(grower, packhouse, net=1000, class1=900, class2=0)
+        pool = make_pool("P-HOOK")
+        corrected = batch_services.correct_batch(batch, {"notes": "open pool: still correctable"}, reason="r")
+        assert corrected.notes == "open pool: still correctable"
+
+        services.close_pool(pool)
+        with pytest.raises(ValidationError, match="closed pool P-HOOK"):
+            batch_services.correct_batch(corrected, {"notes": "too late"}, reason="r")
+        corrected.refresh_from_db()
+    assert corrected.notes == "open pool: still correctable"
