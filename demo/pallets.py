@@ -39,6 +39,7 @@ from pallets.models import Pallet, PalletHistory, PalletStatus, Room
 from pallets.services import create_room
 
 from .bulk import NULL, Timestamps, _copy_lines, copy_text, foreign_keys_validated_after, raw_connection
+from .errors import SeedError
 
 ROOMS = (("CR1", "Cold room 1", 600), ("CR2", "Cold room 2", 600), ("CR3", "Cold room 3", 400),
          ("PC1", "Pre-cooler", 200))
@@ -144,7 +145,6 @@ class PalletLoader:
                 cursor.execute("ALTER TABLE pallet_lines ENABLE TRIGGER pallet_lines_within_packout")
                 over = self._over_packout(cursor)
             if over:
-                from .seeder import SeedError
 
                 raise SeedError(f"Pallet lines over the pack-out (a bug), nothing was written: {over}")
         bump("pallets")
@@ -271,7 +271,6 @@ class PalletLoader:
             )
             last = cursor.fetchone()[0]
         if last > sscc.max_serial(self.prefix):
-            from .seeder import SeedError
 
             raise SeedError(f"The SSCC serials of prefix {self.prefix} are used up; nothing was written.")
         return range(last - count + 1, last + 1)

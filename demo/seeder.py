@@ -42,6 +42,7 @@ from reconciliation.services import bulk_batch_load
 from tenants.models import MrlGate
 
 from .bulk import BatchLoader
+from .errors import SeedError
 from .orchards import FarmBuilder, ensure_clearances, ensure_defect_types, ensure_seasons, valid_ggn
 from .pallets import PalletLoader
 from .payment_plan import money, plan_payments
@@ -65,10 +66,6 @@ MAX_PACKHOUSES = 99
 MAX_GROWERS = 99_999
 MAX_BATCHES = 10_000_000
 MAX_PAYMENTS = 1_000_000
-
-
-class SeedError(Exception):
-    """The seed cannot go on; nothing was written."""
 
 
 @dataclass

@@ -203,7 +203,9 @@ def test_seeded_history_has_the_shape_the_services_write(seeded):
         def intake(block=cleared, bins=()):
             return services.record_intake(
                 block=block, packhouse=packhouse, harvest_date=company_today(), bins=bins,
-                bin_count=None if bins else 10, gross_weight_kg=Decimal("4000.00"), tare_weight_kg=Decimal("450.00"),
+                bin_count=None if bins else 10, tare_weight_kg=Decimal("450.00"),
+                # 355 kg net a bin: within the usual range, so no confirmation (which the seed never writes).
+                gross_weight_kg=Decimal("450.00") + Decimal("355.00") * (len(bins) or 10),
             )
 
         # Every path the seed writes, through the services.

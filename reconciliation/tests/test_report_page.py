@@ -108,9 +108,10 @@ def test_sorting_is_one_query_whatever_the_order_and_the_number_of_growers(acme,
 def test_the_balance_is_in_words_never_a_bare_minus(acme, march):
     html = acme.client("Finance").get(f"{URL}?{MARCH}").content.decode()
 
-    assert re.search(r"Owed to grower</span>\s*27300\.00", row_of(html, "GA01"))
-    assert re.search(r"Over-paid</span>\s*1000\.00", row_of(html, "GE01"))
-    assert "-1000.00" not in html
+    # en-ZA, the company's locale: a no-break space groups thousands, a comma marks the decimals.
+    assert re.search(r"Owed to grower</span>\s*27\u00a0300,00", row_of(html, "GA01"))
+    assert re.search(r"Over-paid</span>\s*1\u00a0000,00", row_of(html, "GE01"))
+    assert "-1\u00a0000,00" not in html and "-1000.00" not in html
     assert "Settled" in row_of(html, "GF01")
 
 
@@ -131,8 +132,9 @@ def test_the_paid_column_folds_the_payment_types(acme, march):
     html = acme.client("Finance").get(f"{URL}?{MARCH}").content.decode()
 
     paid = row_of(html, "GA01").split('<details class="paid-split">', 1)[1].split("</details>", 1)[0]
-    assert "<summary" in paid and "29500.00" in paid
-    assert "<dt>Advances</dt><dd>30000.00</dd>" in paid and "<dt>Adjustments</dt><dd>-2000.00</dd>" in paid
+    assert "<summary" in paid and "29\u00a0500,00" in paid
+    assert "<dt>Advances</dt><dd>30\u00a0000,00</dd>" in paid
+    assert "<dt>Adjustments</dt><dd>-2\u00a0000,00</dd>" in paid
 
 
 def test_the_form_speaks_plainly_and_picks_dates(acme, march):
@@ -189,6 +191,6 @@ def test_the_statement_says_who_owes_whom(acme, march):
 
     assert re.search(r'data-testid="closing-balance"><span class="balance-word">Owed to grower</span>', owed)
     assert "is owed to Farm GA01" in owed
-    assert re.search(r'data-testid="closing-balance"><span class="balance-word">Over-paid</span>\s*1000\.00', over)
-    assert "Farm GE01 was over-paid by" in over and "-1000.00" not in over
+    assert re.search(r'data-testid="closing-balance"><span class="balance-word">Over-paid</span>\s*1\u00a0000,00', over)
+    assert "Farm GE01 was over-paid by ZAR 1\u00a0000,00." in over and "-1\u00a0000,00" not in over
     assert 'type="date" name="from"' in over

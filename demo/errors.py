@@ -1,0 +1,2 @@
+class SeedError(Exception):
+    """The seed cannot go on; nothing was written."""
