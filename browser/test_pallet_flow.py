@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 from browser.conftest import DB_PREFIX, SCREENSHOTS, TIMEOUT_MS, with_database
 from browser.helpers import CLERK, MANAGER, SCHEMA, TIME_ZONE, company_today, login
 from browser.test_label import decoded
+from core.numbers import format_number
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +44,11 @@ LINES = [(0, "Class 1", 140, "2800"), (0, "Class 2", 30, "600"), (1, "Class 1", 
          (1, "Class 2", 20, "400")]
 CARTONS = sum(line[2] for line in LINES)
 KG = sum(Decimal(line[3]) for line in LINES)
+
+
+def za(kg):
+    """kg as the company's locale (en-ZA) writes it on pages: "5 800,00"."""
+    return format_number(Decimal(kg), places=2, locale_tag="en-ZA")
 
 
 @pytest.fixture
@@ -179,9 +185,9 @@ def test_a_pallet_from_two_batches_to_a_dispatched_load_and_back_through_the_tra
             submit_twice(page, f"form[action$='/pallets/{pallet_id}/lines/']")
             continue
         page.get_by_role("button", name="Add line").click()
-        expect(page.locator("main")).to_contain_text(f"{kg} kg of {codes[delivery]} added.")
+        expect(page.locator("main")).to_contain_text(f"{za(kg)} kg of {codes[delivery]} added.")
     expect(page.get_by_test_id("cartons")).to_have_text(str(CARTONS))
-    expect(page.get_by_test_id("kg")).to_have_text(f"{KG:.2f}")
+    expect(page.get_by_test_id("kg")).to_have_text(za(KG))
     # Nothing of either batch is left to put on a pallet.
     for code in codes:
         expect(remaining.get_by_role("row").filter(has_text=code)).to_have_count(0)
@@ -283,5 +289,5 @@ def test_a_pallet_from_two_batches_to_a_dispatched_load_and_back_through_the_tra
             expect(row).to_contain_text(load_number)
             expect(row).to_contain_text(ROOM)
             expect(row.get_by_role("cell").nth(3)).to_have_text(str(cartons))
-            expect(row.get_by_role("cell").nth(4)).to_have_text(f"{Decimal(kg):.2f}")
+            expect(row.get_by_role("cell").nth(4)).to_have_text(za(kg))
         expect(page.locator("main")).to_contain_text("Consignees: Fresh Imports BV")

@@ -81,7 +81,7 @@ def test_reconciliation_arrives_filled_sorted_and_sorts_by_a_header(page: Page, 
     expect(page.locator("th[aria-sort]")).to_have_attribute("aria-sort", "ascending")
     expect(page.locator("th[aria-sort]")).to_contain_text("Grower")
     g0002 = grower_rows(page).filter(has_text="G0002")
-    expect(g0002.get_by_test_id("balance")).to_have_text(re.compile(r"^Over-paid\s+2000\.00$"))
+    expect(g0002.get_by_test_id("balance")).to_have_text(re.compile(r"^Over-paid\s+2\s000,00$"))  # en-ZA
     expect(grower_rows(page).filter(has_text="G0001").get_by_test_id("balance")).to_contain_text("Owed to grower")
 
     # Balance is on screen without scrolling sideways, and so is the page.

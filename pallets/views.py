@@ -12,6 +12,7 @@ from batches.models import Batch
 from batches.models import Status as BatchStatus
 from core.errors import Conflict
 from core.forms import add_service_error
+from core.numbers import format_number
 from core.views import list_query
 
 from . import labels, services
@@ -126,9 +127,9 @@ def add_line(request, pk):
             add_service_error(form, exc)
         else:
             if created:
-                messages.success(request, f"{line.kg} kg of {line.batch.batch_code} added.")
+                messages.success(request, f"{format_number(line.kg)} kg of {line.batch.batch_code} added.")
             else:
-                messages.info(request, f"{line.kg} kg of {line.batch.batch_code} were already added; "
+                messages.info(request, f"{format_number(line.kg)} kg of {line.batch.batch_code} were already added; "
                                        "nothing was added twice.")
             return redirect("pallets:detail", pk=pallet.pk)
     return _detail(request, get_pallet(pk), line_form=form, status=400)
