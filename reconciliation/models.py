@@ -88,14 +88,14 @@ class BatchDayTotal(models.Model):
 
     The reconciliation report values these rows, not every batch: one row
     stands for all of a day's batches that share a grower, fruit, variety,
-    packhouse, rejection and pack-out shape (which classes have kg), so they
-    need the same prices. Triggers on batches keep it exact in the writer's
-    own transaction (migration 0002); read-only here.
+    packhouse, rejection, pack-out shape (which classes have kg) and closed
+    pool, so they need the same prices. Triggers on batches keep it exact in the writer's
+    own transaction (migrations 0002, 0003); read-only here.
     """
 
     pk = models.CompositePrimaryKey(
         "day", "grower", "fruit_type", "variety", "packhouse", "rejected", "graded",
-        "has_class1", "has_class2", "has_class3",
+        "has_class1", "has_class2", "has_class3", "pool_id",
     )
     day = models.DateField()
     grower = models.ForeignKey(
@@ -111,6 +111,8 @@ class BatchDayTotal(models.Model):
     has_class1 = models.BooleanField()
     has_class2 = models.BooleanField()
     has_class3 = models.BooleanField()
+    # The closed pool holding these batches (pool_batches), 0 for none: they are valued at its rates.
+    pool_id = models.BigIntegerField(db_default=0)
     batches = models.IntegerField()
     net_kg = models.DecimalField(max_digits=16, decimal_places=2)
     class1_kg = models.DecimalField(max_digits=16, decimal_places=2)

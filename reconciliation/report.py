@@ -303,6 +303,20 @@ class StatementBatch:
     unpriced: bool
     value: Decimal | None  # rounded to cents; None when unpriced; 0 for a rejected batch
     exact_value: Decimal | None  # unrounded, what the totals add up
+    pool_id: int = 0  # the closed pool whose rates value it (prices are then the pool's rates), 0 for none
+    pool_code: str | None = None
+
+
+@dataclass(frozen=True)
+class StatementPool:
+    """The period's batches of one closed pool, valued at its rates: kg and rate per grade, value rounded once."""
+
+    pool_id: int
+    pool_code: str
+    batches: int
+    unpriced_batches: int
+    grades: list  # (grade, kg, rate) for the grades with kg
+    value: Decimal  # Σ kg × rate of its priced batches, rounded to cents once (settlement's gross for them)
 
 
 @dataclass(frozen=True)
@@ -325,17 +339,59 @@ class GrowerStatement:
     date_to: date
     time_zone: str
     currency: str
-    opening_value: Decimal  # value of all batches before the period, rounded once
+    opening_value: Decimal  # value of all batches before the period, rounded once (and once per closed pool)
     opening_paid: Decimal  # all payments before the period
     opening_balance: Decimal  # opening_value - opening_paid
     opening_unpriced_batches: int  # batches before the period left out of opening_value for want of a price
     batches: list[StatementBatch]
     payments: list[GrowerPayment]
-    period_value: Decimal  # value of the period's batches, rounded once (equals the report's expected_value)
+    period_value: Decimal  # value of the period's batches, rounded as the report does (equals its expected_value)
     period_paid: Decimal
     unpriced_batches: int
     closing_balance: Decimal  # opening_balance + period_value - period_paid: still due to the grower
     entries: list[StatementEntry]
+    pools: list[StatementPool] = field(default_factory=list)  # the closed pools valuing the period's batches
+
+
+def exact_by_pool(valued, per_pool=None):
+    """Adds (pool id, exact value) pairs into {pool id: exact total}; unpriced (None) values add nothing."""
+    per_pool = {} if per_pool is None else per_pool
+    for pool_id, exact in valued:
+        if exact is not None:
+            per_pool[pool_id] = per_pool.get(pool_id, Decimal(0)) + exact
+    return per_pool
+
+
+def rounded_value(valued):
+    """Σ of (pool id, exact value) pairs rounded as the report rounds: once over the agreement-priced values
+    (pool 0), once per closed pool over the pool-valued ones (so each is that pool's settlement gross)."""
+    return _rounded(exact_by_pool(valued))
+
+
+def _rounded(per_pool):
+    return sum((money(total) for total in per_pool.values()), ZERO)
+
+
+def _statement_pools(batches):
+    pools = {}
+    for batch in batches:
+        if batch.pool_id:
+            pools.setdefault(batch.pool_id, []).append(batch)
+    summaries = []
+    for pool_id, members in pools.items():
+        grades = []
+        for grade in ("class1", "class2", "class3"):
+            kg = sum((getattr(b, f"{grade}_kg") or Decimal(0) for b in members if b.status != "rejected"),
+                     Decimal(0))
+            rates = {b.prices[grade] for b in members if grade in b.prices}
+            if kg:
+                grades.append((grade, kg, rates.pop() if rates else None))
+        summaries.append(StatementPool(
+            pool_id=pool_id, pool_code=members[0].pool_code, batches=len(members),
+            unpriced_batches=sum(1 for b in members if b.unpriced),
+            grades=grades, value=rounded_value((pool_id, b.exact_value) for b in members),
+        ))
+    return sorted(summaries, key=lambda p: p.pool_code)
 
 
 def _priced_by(record):
@@ -365,7 +421,7 @@ def grower_statement(grower, date_from, date_to):
     params = {"tz": zone.key, "grower": grower.pk, "date_from": date_from, "date_to": date_to}
     with connection.cursor() as cursor:
         cursor.execute(sql.STATEMENT_OPENING, params)
-        opening_exact, opening_unpriced, opening_paid = cursor.fetchone()
+        opening_exact, opening_pooled, opening_unpriced, opening_paid = cursor.fetchone()
         cursor.execute(sql.STATEMENT_BATCHES, params)
         columns = [col.name for col in cursor.description]
         records = [dict(zip(columns, record, strict=True)) for record in cursor.fetchall()]
@@ -381,14 +437,14 @@ def grower_statement(grower, date_from, date_to):
             status=r["status"], net_kg=r["net_weight_kg"], class1_kg=r["packout_class1_kg"],
             class2_kg=r["packout_class2_kg"], class3_kg=r["packout_class3_kg"], waste_kg=r["waste_kg"],
             priced_by=_priced_by(r), prices=_prices_used(r), unpriced=r["unpriced"],
-            value=money(r["value"]), exact_value=r["value"],
+            value=money(r["value"]), exact_value=r["value"], pool_id=r["pool_id"], pool_code=r["pool_code"],
         )
         for r in records
     ]
-    opening_value = money(opening_exact)
+    opening_value = money(opening_exact) + opening_pooled
     opening_paid = money(opening_paid)
     opening_balance = opening_value - opening_paid
-    period_value = money(sum((b.exact_value for b in batches if b.exact_value is not None), Decimal(0)))
+    period_value = rounded_value((b.pool_id, b.exact_value) for b in batches)
     period_paid = money(sum((p.amount for p in payments), Decimal(0)))
     company = connection.tenant
     return GrowerStatement(
@@ -399,35 +455,36 @@ def grower_statement(grower, date_from, date_to):
         period_value=period_value, period_paid=period_paid,
         unpriced_batches=sum(1 for b in batches if b.unpriced),
         closing_balance=opening_balance + period_value - period_paid,
-        entries=_entries(opening_balance, batches, payments),
+        entries=_entries(opening_balance, batches, payments), pools=_statement_pools(batches),
     )
 
 
 def _entries(opening_balance, batches, payments):
     """Batches and payments by date (a day's batches before its payments), with the running balance.
 
-    The running value is the rounded sum of the exact values so far, so the
-    last balance is exactly the closing balance.
+    The running value is the sum of the exact values so far, rounded as the
+    period's value is (rounded_value), so the last balance is exactly the
+    closing balance.
     """
     lines = [(b.day, 0, b.intake_date.timestamp(), b) for b in batches]
     lines += [(p.paid_date, 1, p.pk, p) for p in payments]
     lines.sort(key=lambda line: line[:3])
-    exact_value, paid, entries = Decimal(0), Decimal(0), []
+    per_pool, paid, entries = {}, Decimal(0), []
     for day, kind, _, item in lines:
         if kind == 0:
-            exact_value += item.exact_value or 0
+            exact_by_pool([(item.pool_id, item.exact_value)], per_pool)
             status = "" if item.status != "rejected" else " (rejected)"
             entries.append(StatementEntry(
                 day=day, kind="batch", reference=item.batch_code,
                 description=f"{FruitType(item.fruit_type).label} {item.variety}, {item.net_kg} kg net{status}"
                             + (", unpriced" if item.unpriced else ""),
-                value=item.value, paid=None, balance=opening_balance + money(exact_value) - paid,
+                value=item.value, paid=None, balance=opening_balance + _rounded(per_pool) - paid,
             ))
         else:
             paid += item.amount
             entries.append(StatementEntry(
                 day=day, kind="payment", reference=item.reference,
                 description=item.get_payment_type_display() + (f": {item.notes}" if item.notes else ""),
-                value=None, paid=item.amount, balance=opening_balance + money(exact_value) - paid,
+                value=None, paid=item.amount, balance=opening_balance + _rounded(per_pool) - paid,
             ))
     return entries

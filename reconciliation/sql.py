@@ -55,24 +55,75 @@ day_prices AS NOT MATERIALIZED (
 )"""
 
 
+def pool_rates(which):
+    """CTE pool_rates: per closed pool that `which` (a condition on batch_day_totals pt) finds, each grade's rate.
+
+    rate(g) = income(g) / Σ class-g kg of the pool's batches that are not
+    rejected, over every day of the pool (not only the period's): the same
+    figure as pools.settlement.grade_rates, kept to 40 decimal places so
+    that kg x rate rounds to the same cent as settlement's kg x income / kg.
+    A grade whose income nets to nothing has no rate (NULL): its kg are
+    unpriced, never silently worth zero. The pool's kg come from
+    batch_day_totals through ix_batch_day_totals_pool; its income from
+    pool_income by pool.
+    """
+    rate = ("CASE WHEN k.{g}_kg > 0 AND coalesce(i.{g}, 0) <> 0 "
+            "THEN i.{g}::numeric(60, 40) / k.{g}_kg END AS {g}_rate")
+    return f"""
+pool_rates AS (
+    SELECT p.id AS pool_id, p.code AS pool_code,
+           {rate.format(g="class1")},
+           {rate.format(g="class2")},
+           {rate.format(g="class3")}
+    FROM pools p
+    CROSS JOIN LATERAL (
+        SELECT sum(pk.class1_kg) AS class1_kg, sum(pk.class2_kg) AS class2_kg, sum(pk.class3_kg) AS class3_kg
+        FROM batch_day_totals pk
+        -- pool_id <> 0 is the partial index's own predicate: without it the planner cannot use the index.
+        WHERE pk.pool_id = p.id AND pk.pool_id <> 0 AND NOT pk.rejected
+    ) k
+    CROSS JOIN LATERAL (
+        SELECT sum(inc.amount) FILTER (WHERE inc.grade = 'class1') AS class1,
+               sum(inc.amount) FILTER (WHERE inc.grade = 'class2') AS class2,
+               sum(inc.amount) FILTER (WHERE inc.grade = 'class3') AS class3
+        FROM pool_income inc
+        WHERE inc.pool_id = p.id
+    ) i
+    WHERE p.status = 'closed' AND EXISTS (
+        SELECT FROM batch_day_totals pt WHERE pt.pool_id = p.id AND pt.pool_id <> 0 AND {which})
+)"""
+
+
 def _valued(picked):
     """CTEs picked, priced, flagged_prices and valued over `picked`, the SELECT of the rows to value.
 
     `picked` yields per row: grower_id, fruit_type, variety, day (local),
-    rejected, batch_count, net_kg, packed_kg and the kg each grade must be
-    priced for (0 when none). `valued` adds the price used per grade,
-    unpriced, and value (unrounded: kg with 2 places x price with 4; NULL
-    when unpriced, 0 when rejected). Needs a day_prices CTE before it.
+    pool_id (its closed pool, 0 for none), rejected, batch_count, net_kg,
+    packed_kg and the kg each grade must be priced for (0 when none).
+    `priced` adds the price used per grade and `valued_in_pool`: the pool
+    when its rates value the row (a closed pool in pool_rates), else 0 and
+    the price agreements do. A pooled row has no ungraded price: before its
+    pack-out it is unpriced. `valued` adds unpriced and value (unrounded;
+    NULL when unpriced, 0 when rejected). Needs day_prices and pool_rates
+    CTEs before it.
     """
+    def price(grade):
+        agreed = f"coalesce(own.{grade}, anyv.{grade})"
+        pooled = "NULL::numeric" if grade == "ungraded" else f"pr.{grade}_rate"
+        return f"CASE WHEN pr.pool_id IS NULL THEN {agreed} ELSE {pooled} END AS {grade}_price"
+
     return f"""
 picked AS ({picked}),
 priced AS (
     SELECT p.*,
-           coalesce(own.ungraded, anyv.ungraded) AS ungraded_price,
-           coalesce(own.class1, anyv.class1) AS class1_price,
-           coalesce(own.class2, anyv.class2) AS class2_price,
-           coalesce(own.class3, anyv.class3) AS class3_price
+           coalesce(pr.pool_id, 0) AS valued_in_pool,
+           pr.pool_code,
+           {price("ungraded")},
+           {price("class1")},
+           {price("class2")},
+           {price("class3")}
     FROM picked p
+    LEFT JOIN pool_rates pr ON pr.pool_id = p.pool_id
     LEFT JOIN day_prices own
       ON own.day = p.day AND own.fruit_type = p.fruit_type AND own.variety = p.variety
     LEFT JOIN day_prices anyv
@@ -103,6 +154,7 @@ def valued_batches(where, columns=""):
     return _valued(f"""
     SELECT b.grower_id, b.fruit_type, b.variety,{columns}
            (b.intake_date AT TIME ZONE %(tz)s)::date AS day,
+           coalesce(pb.pool_id, 0) AS pool_id,
            b.status = 'rejected' AS rejected,
            1 AS batch_count,
            b.net_weight_kg AS net_kg,
@@ -112,6 +164,7 @@ def valued_batches(where, columns=""):
            CASE WHEN b.status <> 'rejected' THEN coalesce(b.class2_kg, 0) ELSE 0 END AS class2_kg,
            CASE WHEN b.status <> 'rejected' THEN coalesce(b.class3_kg, 0) ELSE 0 END AS class3_kg
     FROM batches b
+    LEFT JOIN pool_batches pb ON pb.batch_id = b.id
     WHERE {where}
 """)
 
@@ -124,7 +177,7 @@ def valued_day_totals(where):
     the sum of their values, and when it is unpriced all its batches are.
     """
     return _valued(f"""
-    SELECT t.grower_id, t.fruit_type, t.variety, t.day, t.rejected,
+    SELECT t.grower_id, t.fruit_type, t.variety, t.day, t.pool_id, t.rejected,
            t.batches AS batch_count,
            t.net_kg,
            t.class1_kg + t.class2_kg + t.class3_kg AS packed_kg,
@@ -149,13 +202,15 @@ REPORT = (
     "WITH"
     + day_prices("%(date_from)s::date", "%(date_to)s::date")
     + ","
+    + pool_rates("pt.day BETWEEN %(date_from)s::date AND %(date_to)s::date")
+    + ","
     + valued_day_totals("""t.day BETWEEN %(date_from)s::date AND %(date_to)s::date
       AND (%(grower)s::bigint IS NULL OR t.grower_id = %(grower)s::bigint)
       AND (%(packhouse)s::bigint IS NULL OR t.packhouse_id = %(packhouse)s::bigint)
       AND (%(fruit_type)s::text IS NULL OR t.fruit_type = %(fruit_type)s::text)""")
     + """,
-batch_totals AS (
-    SELECT grower_id,
+grower_pool_totals AS (
+    SELECT grower_id, valued_in_pool,
            coalesce(sum(batch_count) FILTER (WHERE NOT rejected), 0) AS batches,
            coalesce(sum(batch_count) FILTER (WHERE rejected), 0) AS rejected_batches,
            coalesce(sum(batch_count) FILTER (WHERE unpriced), 0) AS unpriced_batches,
@@ -163,6 +218,17 @@ batch_totals AS (
            coalesce(sum(packed_kg) FILTER (WHERE NOT rejected), 0) AS packed_kg,
            coalesce(sum(value), 0) AS value
     FROM valued
+    GROUP BY grower_id, valued_in_pool
+),
+batch_totals AS (
+    -- Rounded to cents once per grower over the agreement-priced rows (as ever), and once per grower and
+    -- closed pool over the pool-valued ones: the pool's part is then its settlement gross (pools.settlement).
+    SELECT grower_id,
+           sum(batches)::bigint AS batches, sum(rejected_batches)::bigint AS rejected_batches,
+           sum(unpriced_batches)::bigint AS unpriced_batches, sum(net_kg) AS net_kg, sum(packed_kg) AS packed_kg,
+           round(coalesce(sum(value) FILTER (WHERE valued_in_pool = 0), 0), 2)
+           + coalesce(sum(round(value, 2)) FILTER (WHERE valued_in_pool <> 0), 0) AS value
+    FROM grower_pool_totals
     GROUP BY grower_id
 ),
 payment_totals AS (
@@ -247,14 +313,20 @@ _FIRST_DAY = (
     "WHERE b0.grower_id = %(grower)s), %(date_from)s::date)"
 )
 
-# What the grower was owed before the period: value of earlier batches minus earlier payments.
+# What the grower was owed before the period: value of earlier batches minus earlier payments. The value comes
+# in two parts: the agreement-priced batches' (unrounded) and the pool-valued ones' (rounded per pool).
 STATEMENT_OPENING = (
     "WITH"
     + day_prices(_FIRST_DAY, "%(date_from)s::date - 1")
     + ","
+    + pool_rates("pt.grower_id = %(grower)s")
+    + ","
     + valued_batches("b.grower_id = %(grower)s AND b.intake_date < " + PERIOD_START)
     + """
-SELECT (SELECT coalesce(sum(value), 0) FROM valued) AS value,
+SELECT (SELECT coalesce(sum(value), 0) FROM valued WHERE valued_in_pool = 0) AS value,
+       (SELECT coalesce(sum(pool_value), 0)
+          FROM (SELECT round(sum(value), 2) AS pool_value FROM valued WHERE valued_in_pool <> 0
+                GROUP BY valued_in_pool) per_pool) AS pool_value,
        (SELECT count(*) FILTER (WHERE unpriced) FROM valued) AS unpriced_batches,
        (SELECT coalesce(sum(gp.amount), 0) FROM grower_payments gp
          WHERE gp.grower_id = %(grower)s AND gp.paid_date < %(date_from)s::date) AS paid
@@ -265,6 +337,8 @@ SELECT (SELECT coalesce(sum(value), 0) FROM valued) AS value,
 STATEMENT_BATCHES = (
     "WITH"
     + day_prices("%(date_from)s::date", "%(date_to)s::date")
+    + ","
+    + pool_rates("pt.grower_id = %(grower)s")
     + ","
     + valued_batches(
         "b.grower_id = %(grower)s AND " + PERIOD_BATCHES,
@@ -277,7 +351,8 @@ STATEMENT_BATCHES = (
 SELECT v.batch_id, v.batch_code, v.intake_date, v.day, ph.code AS packhouse_code, v.fruit_type, v.variety,
        v.status, v.net_kg AS net_weight_kg, v.packout_class1_kg, v.packout_class2_kg, v.packout_class3_kg,
        v.waste_kg, v.ungraded_kg, v.class1_kg, v.class2_kg, v.class3_kg,
-       v.ungraded_price, v.class1_price, v.class2_price, v.class3_price, v.unpriced, v.value
+       v.ungraded_price, v.class1_price, v.class2_price, v.class3_price, v.unpriced, v.value,
+       v.valued_in_pool AS pool_id, v.pool_code
 FROM valued v
 JOIN packhouses ph ON ph.id = v.packhouse_id
 ORDER BY v.intake_date, v.batch_id
