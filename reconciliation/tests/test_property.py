@@ -1,17 +1,21 @@
 """Property: on random data, the SQL report equals a slow, plain-Python reading of the rules.
 
-Each example writes its growers, packhouses, prices, batches and payments
-with bulk inserts inside a transaction that is rolled back, so every example
-starts from acme's empty tables.
+Each example writes its growers, packhouses, prices, pools (open and
+closed, variety and blank, with income, reversing entries and charges),
+batches and payments (some against pools) with bulk inserts inside a
+transaction that is rolled back, so every example starts from acme's empty
+tables. A closed pool's members are written to pool_batches as closing
+would; an open pool has none, so its batches keep the price agreements.
 """
 
 import datetime as dt
 import tempfile
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -21,7 +25,9 @@ from batches.models import Batch
 from growers.models import Grower
 from packhouses.models import Packhouse
 from payments.models import GrowerPayment, PriceAgreement
+from pools.models import ChargeBasis, ChargeRule, Pool, PoolBatch, PoolIncome
 from reconciliation.report import reconcile
+from seasons.models import Season
 
 from .helpers import SAST
 
@@ -102,7 +108,7 @@ def batches(draw, date_from, date_to):
         "grower": draw(st.sampled_from(GROWERS)), "packhouse": draw(st.sampled_from(PACKHOUSES)),
         "fruit_type": draw(st.sampled_from(FRUITS)), "variety": draw(st.sampled_from(VARIETIES)),
         "intake_date": draw(intake_times(date_from, date_to)), "gross": gross, "tare": tare,
-        "packout": packout, "status": status,
+        "packout": packout, "status": status, "pool": draw(st.integers(0, 3)),  # an index into the pools
     }
 
 
@@ -115,7 +121,28 @@ def payments(draw):
     return {
         "grower": draw(st.sampled_from(GROWERS)), "payment_type": payment_type, "amount": amount,
         "paid_date": FIRST_DAY + dt.timedelta(days=draw(st.integers(-3, 13))),
+        "pool": draw(st.sampled_from([None, None, 0, 1])),  # advances, finals, deductions against a pool
     }
+
+
+@st.composite
+def pools(draw):
+    """Up to three pools, one per fruit and variety (blank or one), open or closed, with income per grade (a
+    mistake and its reversal among it) and charges (which the report never reads: the run's payments carry them).
+    """
+    kinds = draw(st.lists(st.sampled_from([(f, v) for f in FRUITS for v in ("", "Gala")]), max_size=3, unique=True))
+    made = []
+    for fruit, variety in kinds:
+        income = [(grade, amount, None) for grade, amount in draw(st.lists(
+            st.tuples(st.sampled_from(GRADES[:3]), money), max_size=4))]
+        if income and draw(st.booleans()):
+            grade, amount, _ = income[0]
+            income.append((grade, -amount, 0))  # reverses entry 0
+        made.append({
+            "fruit_type": fruit, "variety": variety, "closed": draw(st.integers(0, 3)) > 0, "income": income,
+            "charges": draw(st.lists(st.sampled_from(ChargeBasis.values), max_size=2)),
+        })
+    return made
 
 
 @st.composite
@@ -124,6 +151,7 @@ def worlds(draw):
     date_to = date_from + dt.timedelta(days=draw(st.integers(0, 7)))
     return {
         "prices": draw(price_agreements()),
+        "pools": draw(pools()),
         "batches": draw(st.lists(batches(date_from, date_to), min_size=6, max_size=16)),
         "payments": draw(st.lists(payments(), max_size=8)),
         "date_from": date_from,
@@ -150,6 +178,41 @@ def price_of(prices, fruit, variety, grade, day):
             if (p_fruit, p_variety, p_grade) == (fruit, wanted, grade) and start <= day and (end is None or day <= end):
                 return price
     return None
+
+
+def pool_of(world, batch):
+    """The index of the closed pool holding the batch, or None (written so by write())."""
+    index = batch["pool"]
+    if index < len(world["pools"]) and world["pools"][index]["fruit_type"] == batch["fruit_type"]:
+        return index if world["pools"][index]["closed"] else None
+    return None
+
+
+def pool_rates(world, index):
+    """grade -> income / kg of the pool's members that are not rejected; None without kg or without income."""
+    pool = world["pools"][index]
+    rates = {}
+    for n, grade in enumerate(GRADES[:3]):
+        kg = sum((b["packout"][n] for b in world["batches"]
+                  if pool_of(world, b) == index and b["status"] != "rejected" and b["packout"]), Decimal(0))
+        income = sum((amount for g, amount, _ in pool["income"] if g == grade), Decimal(0))
+        rates[grade] = (income, kg) if kg and income else None
+    return rates
+
+
+def pool_value_of(world, index, batch):
+    """(value, unpriced) of a batch in a closed pool: Σ class kg × income / kg; without pack-out, unpriced."""
+    if batch["status"] == "rejected":
+        return Decimal(0), False
+    if batch["packout"] is None:
+        return None, True
+    rates = pool_rates(world, index)
+    needs = [(grade, amount) for grade, amount in zip(GRADES[:3], batch["packout"][:3], strict=True) if amount > 0]
+    if any(rates[grade] is None for grade, _ in needs):
+        return None, True
+    with localcontext() as context:
+        context.prec = 60
+        return sum((amount * rates[grade][0] / rates[grade][1] for grade, amount in needs), Decimal(0)), False
 
 
 def value_of(prices, batch):
@@ -184,7 +247,11 @@ def expected_rows(world, company):
         if world["fruit_type"] not in (None, batch["fruit_type"]):
             continue
         row = rows[batch["grower"]]
-        value, unpriced = value_of(world["prices"], batch)
+        pool = pool_of(world, batch)
+        if pool is None:
+            value, unpriced = value_of(world["prices"], batch)
+        else:
+            value, unpriced = pool_value_of(world, pool, batch)
         if batch["status"] == "rejected":
             row["rejected_batches"] += 1
             continue
@@ -192,7 +259,9 @@ def expected_rows(world, company):
         row["net_kg"] += batch["gross"] - batch["tare"]
         row["packed_kg"] += sum(batch["packout"][:3]) if batch["packout"] else 0
         row["unpriced_batches"] += unpriced
-        row["value"] += value or 0
+        # Rounded once over the agreement-priced batches, once per closed pool over its batches (settlement's
+        # gross): kept apart until then.
+        row[("value", pool)] += value or 0
     for payment in world["payments"]:
         if not date_from <= payment["paid_date"] <= date_to or world["grower"] not in (None, payment["grower"]):
             continue
@@ -204,7 +273,7 @@ def expected_rows(world, company):
 
     result = {}
     for code, row in rows.items():
-        expected = round_cents(row["value"])
+        expected = sum((round_cents(amount) for key, amount in row.items() if key[0] == "value"), Decimal("0.00"))
         balance = expected - row["total_paid"]
         variance = round_cents(balance * 100 / expected) if expected else None
         flagged = (amount is not None and abs(balance) > amount) or (
@@ -230,6 +299,20 @@ def write(world):
         PriceAgreement(fruit_type=f, variety=v, grade=g, valid_from=start, valid_to=end, price_per_kg=price)
         for f, v, g, start, end, price in world["prices"]
     ])
+    season = Season.objects.order_by("start_date").first()
+    pools_made = Pool.objects.bulk_create([
+        Pool(season=season, code=f"PP{n}", name=f"Pool {n}", fruit_type=p["fruit_type"], variety=p["variety"],
+             status="closed" if p["closed"] else "open", closed_at=timezone.now() if p["closed"] else None)
+        for n, p in enumerate(world["pools"])
+    ])
+    for pool, spec in zip(pools_made, world["pools"], strict=True):
+        entries = []
+        for n, (grade, amount, reverses) in enumerate(spec["income"]):
+            entries.append(PoolIncome.objects.create(
+                pool=pool, grade=grade, amount=amount, received_on=FIRST_DAY, reference=f"{pool.code}-{n}",
+                reason="Reversed" if amount < 0 else "", reverses=None if reverses is None else entries[reverses]))
+        ChargeRule.objects.bulk_create([ChargeRule(pool=pool, name=basis, kind="other", basis=basis, rate=Decimal("1.5"))
+                                        for basis in spec["charges"]])
     made = []
     for n, b in enumerate(world["batches"]):
         c1, c2, c3, waste = b["packout"] or (None,) * 4
@@ -241,9 +324,14 @@ def write(world):
             rejection_reason="Decay" if b["status"] == "rejected" else "",
         ))
     Batch.objects.bulk_create(made)
+    # What closing writes: the closed pools' members (the report reads pool_batches, not the pool's rule).
+    PoolBatch.objects.bulk_create([PoolBatch(pool=pools_made[pool_of(world, b)], batch=batch)
+                                   for b, batch in zip(world["batches"], made, strict=True)
+                                   if pool_of(world, b) is not None])
     GrowerPayment.objects.bulk_create([
         GrowerPayment(grower=growers[p["grower"]], payment_type=p["payment_type"], amount=p["amount"],
-                      paid_date=p["paid_date"], reference=f"R-{n:04d}")
+                      paid_date=p["paid_date"], reference=f"R-{n:04d}",
+                      pool=pools_made[p["pool"]] if p["pool"] is not None and p["pool"] < len(pools_made) else None)
         for n, p in enumerate(world["payments"])
     ])
     return growers, packhouses
