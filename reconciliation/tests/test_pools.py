@@ -226,3 +226,17 @@ def test_closing_moves_the_batches_totals_to_the_pool_and_deleting_a_membership_
     assert before == {0: 3}
     assert closed == {worked.pk: 3}
     assert after_delete == {0: 1, worked.pk: 2}
+
+
+def test_the_statement_page_shows_the_closed_pool_in_the_companys_numbers(acme, worked):  # noqa: F811
+    with acme:
+        pool_services.close_pool(worked)
+        grower = Grower.objects.get(code="GB002")
+    date_from, date_to = period()
+
+    html = acme.client("Finance").get(
+        f"/reconciliation/growers/{grower.pk}/statement/?from={date_from}&to={date_to}").content.decode()
+
+    assert 'data-testid="statement-pools"' in html and "P-APPLE" in html
+    assert 'data-testid="pool-value">7\u00a0363,84<' in html
+    assert "1\u00a0500,00" in html and "4,3478" in html  # class 1 kg and rate, en-ZA

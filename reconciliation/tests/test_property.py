@@ -311,8 +311,10 @@ def write(world):
             entries.append(PoolIncome.objects.create(
                 pool=pool, grade=grade, amount=amount, received_on=FIRST_DAY, reference=f"{pool.code}-{n}",
                 reason="Reversed" if amount < 0 else "", reverses=None if reverses is None else entries[reverses]))
-        ChargeRule.objects.bulk_create([ChargeRule(pool=pool, name=basis, kind="other", basis=basis, rate=Decimal("1.5"))
-                                        for basis in spec["charges"]])
+        ChargeRule.objects.bulk_create([
+            ChargeRule(pool=pool, name=basis, kind="other", basis=basis, rate=Decimal("1.5"))
+            for basis in spec["charges"]
+        ])
     made = []
     for n, b in enumerate(world["batches"]):
         c1, c2, c3, waste = b["packout"] or (None,) * 4
