@@ -25,7 +25,7 @@ KEY_EQUALS = """t.day = d.day AND t.grower_id = d.grower_id AND t.fruit_type = d
            AND t.graded = d.graded AND t.has_class1 = d.has_class1 AND t.has_class2 = d.has_class2
            AND t.has_class3 = d.has_class3"""
 
-ADD_COLUMN = "ALTER TABLE batch_day_totals ADD COLUMN pool_id bigint NOT NULL DEFAULT 0"
+ADD_COLUMN = "ALTER TABLE batch_day_totals ADD COLUMN pool_id bigint DEFAULT 0 NOT NULL"
 POOL_KEY = """
 ALTER TABLE batch_day_totals DROP CONSTRAINT batch_day_totals_pkey,
     ADD CONSTRAINT batch_day_totals_pkey PRIMARY KEY (
