@@ -44,6 +44,8 @@ from harness import ROOT, Site, ab, ensure_company, machine, same_server, say, s
 from metrics_scrape import deltas as metric_deltas  # noqa: E402
 from metrics_scrape import scrape as scrape_metrics  # noqa: E402
 from metrics_scrape import table as metrics_table  # noqa: E402
+from profile_split import Profile  # noqa: E402
+from profile_split import table as profile_table  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "http.json"
 METRICS_RESULTS = ROOT / "bench" / "results" / "metrics.json"
@@ -317,7 +319,7 @@ def median_load(loads):
     return summary
 
 
-def run_scenario(site, scenario, listen, rounds, credentials, baseline_dir):
+def run_scenario(site, scenario, listen, rounds, credentials, baseline_dir, masters=()):
     headers = credentials.headers(scenario)
     cookie = credentials.cookie(scenario)
     size = capture(site, scenario, headers, cookie, baseline_dir)
@@ -354,6 +356,11 @@ def run_scenario(site, scenario, listen, rounds, credentials, baseline_dir):
         twin = median_load(loads["twin"])
         result.update(twin=twin, statements=statements,
                       twin_ratio=round(app["rate"] / twin["rate"], 3) if twin["rate"] else None)
+        if masters:
+            # One more load, profiled (py-spy slows the workers a little, so it is not one of the timed rounds).
+            with Profile(masters, baseline_dir) as profile:
+                profiled = ab(targets["app"], **common)
+            result["profile"] = profile.milliseconds_per_request(profiled.requests)
     result["goal_met"] = goal_met(scenario["goal"], app, ratio, result.get("twin_ratio"))
     return result
 
@@ -400,6 +407,15 @@ def table(results):
             f"{'met' if result['goal_met'] else 'MISSED'}: {describe_goal(result['goal'])}"
         )
     return "\n".join(lines)
+
+
+def gunicorn_masters(serve_dir, app_ports):
+    masters = []
+    for port in app_ports:
+        pid_file = serve_dir / f"gunicorn-{port}.pid"
+        if pid_file.is_file():
+            masters.append(int(pid_file.read_text().strip()))
+    return masters
 
 
 def twin_columns(result):
@@ -466,7 +482,8 @@ def main(argv=None):
             say(f"{scenario['title']}: ab -n {scenario['n']} -c {scenario['c']}, {args.rounds} rounds, "
                 "beside its baseline...")
             try:
-                results.append(run_scenario(site, scenario, args.listen, args.rounds, credentials, baseline_dir))
+                results.append(run_scenario(site, scenario, args.listen, args.rounds, credentials, baseline_dir,
+                                            masters=gunicorn_masters(serve_dir, app_ports)))
             except RuntimeError as exc:
                 # One broken endpoint must not hide the others' numbers; it is reported and fails the run.
                 say(f"  ERROR: {exc}")
@@ -480,6 +497,8 @@ def main(argv=None):
         serve("stop", serve_dir, args.listen, app_ports, env)
 
     print(table(results))
+    if profile_table(results):
+        print("\n" + profile_table(results))
     metrics = None
     if "after" in scrapes:
         metrics = metric_deltas(scrapes["before"], scrapes["after"])
