@@ -97,7 +97,7 @@ serve-stop: $(VENV)/.runtime
 	$(BIN)/python scripts/serve.py stop
 
 # The load benchmark on the production shape (bench/web.py; bench/results/http.json). BENCH_ARGS="--rounds 3".
-bench: services web-tools
+bench: $(VENV)/.dev services web-tools
 	$(WITH_SERVICES) $(BIN)/python bench/web.py $(BENCH_ARGS)
 
 # 500 companies from a dump of a template schema (psql, pg_dump), in their own database (bench/tenants.py).

@@ -12,6 +12,7 @@ bench/ measured on a 2-core machine (docs/PERFORMANCE.md, "Worker class").
     FORWARDED_ALLOW_IPS    proxies trusted for X-Forwarded-*; default 127.0.0.1 (nginx on this box)
     GUNICORN_MAX_REQUESTS  restart a worker after this many requests (default 0: never)
     GUNICORN_CONTROL_SOCKET  path of gunicornc's socket, or "off"
+    GUNICORN_WSGI_APP      the WSGI callable (default fruitpak.wsgi:application; the bench's twin wraps it)
     PROMETHEUS_MULTIPROC_DIR  where the workers keep their metrics (core/metrics/); default a fresh
                            temporary directory per master. Emptied when the master starts.
 """
@@ -36,7 +37,8 @@ def cores():
         return multiprocessing.cpu_count()
 
 
-wsgi_app = "fruitpak.wsgi:application"
+# The bench serves its SQL-only twins beside the app (bench/sqltwin.py); everything else runs the app alone.
+wsgi_app = os.environ.get("GUNICORN_WSGI_APP") or "fruitpak.wsgi:application"
 bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
 
 # One process per core, its threads overlapping the waits: measured against 2 x cores + 1 processes

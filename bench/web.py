@@ -44,6 +44,8 @@ from harness import ROOT, Site, ab, ensure_company, machine, same_server, say, s
 from metrics_scrape import deltas as metric_deltas  # noqa: E402
 from metrics_scrape import scrape as scrape_metrics  # noqa: E402
 from metrics_scrape import table as metrics_table  # noqa: E402
+from profile_split import Profile  # noqa: E402
+from profile_split import table as profile_table  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "http.json"
 METRICS_RESULTS = ROOT / "bench" / "results" / "metrics.json"
@@ -221,9 +223,9 @@ def scenarios(facts):
         # The latency goal is measured with one client per core (-c 2), where a request's time is its own;
         # at -c 10 on two cores most of it is waiting behind the other nine, which the -c 10 rows show.
         {"name": "batches", "title": "GET /api/batches/?limit=50 (-c 2)", "path": "/api/batches/?limit=50",
-         "as": CLERK, "n": 1000, "c": 2, "goal": {"p95_ms": 50}},
+         "as": CLERK, "n": 1000, "c": 2, "goal": {"p95_ms": 50}, "twin": True},
         {"name": "batches_filtered", "title": "GET /api/batches/ grower+status+since (-c 2)",
-         "path": batches_filtered, "as": CLERK, "n": 1000, "c": 2, "goal": {"p95_ms": 50}},
+         "path": batches_filtered, "as": CLERK, "n": 1000, "c": 2, "goal": {"p95_ms": 50}, "twin": True},
         {"name": "batches_c10", "title": "GET /api/batches/?limit=50 (-c 10)", "path": "/api/batches/?limit=50",
          "as": CLERK, "n": 1000, "c": 10, "goal": {}},
         {"name": "batches_filtered_c10", "title": "GET /api/batches/ grower+status+since (-c 10)",
@@ -232,7 +234,7 @@ def scenarios(facts):
          "path": f"/api/reconciliation/?from={facts['season'][0]}&to={facts['season'][1]}",
          "as": FINANCE, "n": 100, "c": 4, "goal": {}},
         {"name": "dashboard", "title": "GET / (dashboard HTML, session)", "path": "/", "session": MANAGER,
-         "n": 1000, "c": 10, "goal": {}},
+         "n": 1000, "c": 10, "goal": {}, "twin": True},
         # The recall trace (docs/TRACE.md): one batch, one SSCC, one load, a grower's season (capped at 5,000
         # batches by the trace). One client per core, as for the batch lists.
         *trace_scenarios(facts),
@@ -247,7 +249,7 @@ def scenarios(facts):
          "n": 1000, "c": 4, "goal": {"min_rate": 100}, "needs": "open_pallet_id"},
         # Last: every request adds a batch, and intake schedules a view refresh 30 s later.
         {"name": "intake", "title": "POST /api/batches/ (intake)", "path": "/api/batches/", "as": CLERK,
-         "method": "POST", "body": intake, "n": 300, "c": 10, "goal": {}},
+         "method": "POST", "body": intake, "n": 300, "c": 10, "goal": {}, "twin": True},
     ]
 
 
@@ -279,11 +281,14 @@ class Credentials:
         return self.site.session_cookie(scenario["session"], PASSWORD) if "session" in scenario else None
 
 
-def capture(site, scenario, headers, cookie, baseline_dir):
-    """One request as the load tool will send it; its body becomes the baseline's body."""
+def capture(site, scenario, headers, cookie, baseline_dir, sql=False):
+    """One request as the load tool will send it; its body becomes the baseline's body. With sql, the request is
+    marked for bench/sqlcapture.py, which logs its statements for the SQL-only twin (bench/sqltwin.py)."""
     request_headers = dict(header.split(": ", 1) for header in headers)
     if cookie:
         request_headers["Cookie"] = cookie
+    if sql:
+        request_headers["X-Bench-Capture"] = scenario["name"]
     body = None
     if scenario.get("method") == "POST":
         body = json.dumps(scenario["body"])
@@ -294,6 +299,10 @@ def capture(site, scenario, headers, cookie, baseline_dir):
     site.cookies = saved_cookies
     if not 200 <= status < 300:
         raise RuntimeError(f"{scenario['name']}: {scenario['path']} answered HTTP {status}: {content[:300]!r}")
+    if sql:
+        if not (baseline_dir / f"{scenario['name']}.sql.json").is_file():
+            raise RuntimeError(f"{scenario['name']}: no query log was written (is bench/sqlcapture.py installed?)")
+        return len(content)
     (baseline_dir / f"{scenario['name']}.body").write_bytes(content)
     (baseline_dir / f"{scenario['name']}.type").write_text(response_headers.get("Content-Type", "application/json"))
     return len(content)
@@ -310,7 +319,7 @@ def median_load(loads):
     return summary
 
 
-def run_scenario(site, scenario, listen, rounds, credentials, baseline_dir):
+def run_scenario(site, scenario, listen, rounds, credentials, baseline_dir, masters=()):
     headers = credentials.headers(scenario)
     cookie = credentials.cookie(scenario)
     size = capture(site, scenario, headers, cookie, baseline_dir)
@@ -320,28 +329,48 @@ def run_scenario(site, scenario, listen, rounds, credentials, baseline_dir):
         post_file.write_text(json.dumps(scenario["body"]))
     common = {"requests": scenario["n"], "concurrency": scenario["c"], "host": HOST, "headers": headers,
               "cookie": cookie, "post_file": post_file, "variable_length": not scenario.get("exact_length")}
-    target = f"http://{listen}{scenario['path']}"
-    baseline = f"http://{listen}/__baseline__/{scenario['name']}"
+    targets = {"app": f"http://{listen}{scenario['path']}", "baseline": f"http://{listen}/__baseline__/{scenario['name']}"}
     # Warm-up: every worker has imported and connected before anything is timed.
     warmup = scenario.get("warmup", 100)
-    ab(target, **dict(common, requests=min(warmup, scenario["n"])))
-    ab(baseline, **dict(common, requests=warmup))
-    app_loads, base_loads = [], []
+    ab(targets["app"], **dict(common, requests=min(warmup, scenario["n"])))
+    ab(targets["baseline"], **dict(common, requests=warmup))
+    statements = None
+    if scenario.get("twin"):
+        # Captured after the warm-up: the log is a steady-state request's (caches filled, jobs already queued).
+        capture(site, scenario, headers, cookie, baseline_dir, sql=True)
+        statements = len(json.loads((baseline_dir / f"{scenario['name']}.sql.json").read_text())["statements"])
+        targets["twin"] = f"http://{listen}/__sqltwin__/{scenario['name']}"
+        ab(targets["twin"], **dict(common, requests=warmup))
+    loads = {kind: [] for kind in targets}
     for round_number in range(rounds):
-        order = [(target, app_loads), (baseline, base_loads)]
-        for url, loads in order if round_number % 2 == 0 else reversed(order):
-            loads.append(ab(url, **common))
-    app, base = median_load(app_loads), median_load(base_loads)
+        # Alternate which goes first, so a drift in the machine's load does not favour one of them.
+        order = list(targets) if round_number % 2 == 0 else list(reversed(targets))
+        for kind in order:
+            loads[kind].append(ab(targets[kind], **common))
+    app, base = median_load(loads["app"]), median_load(loads["baseline"])
     ratio = round(app["rate"] / base["rate"], 3) if base["rate"] else None
-    return {"name": scenario["name"], "title": scenario["title"], "path": scenario["path"],
-            "method": scenario.get("method", "GET"), "bytes": size, "app": app, "baseline": base,
-            "ratio": ratio, "goal": scenario["goal"], "goal_met": goal_met(scenario["goal"], app, ratio)}
+    result = {"name": scenario["name"], "title": scenario["title"], "path": scenario["path"],
+              "method": scenario.get("method", "GET"), "bytes": size, "app": app, "baseline": base,
+              "ratio": ratio, "goal": scenario["goal"]}
+    if "twin" in loads:
+        twin = median_load(loads["twin"])
+        result.update(twin=twin, statements=statements,
+                      twin_ratio=round(app["rate"] / twin["rate"], 3) if twin["rate"] else None)
+        if masters:
+            # One more load, profiled (py-spy slows the workers a little, so it is not one of the timed rounds).
+            with Profile(masters, baseline_dir) as profile:
+                profiled = ab(targets["app"], **common)
+            result["profile"] = profile.milliseconds_per_request(profiled.requests)
+    result["goal_met"] = goal_met(scenario["goal"], app, ratio, result.get("twin_ratio"))
+    return result
 
 
-def goal_met(goal, app, ratio):
+def goal_met(goal, app, ratio, twin_ratio=None):
     met = app["failed"] == 0 and app["non_2xx"] == 0
     if "ratio" in goal:
         met &= ratio is not None and ratio >= goal["ratio"]
+    if "twin_ratio" in goal:
+        met &= twin_ratio is not None and twin_ratio >= goal["twin_ratio"]
     if "p95_ms" in goal:
         met &= app["p95_ms"] < goal["p95_ms"]
     if "min_rate" in goal:
@@ -353,6 +382,8 @@ def describe_goal(goal):
     parts = ["no failures"]
     if "ratio" in goal:
         parts.insert(0, f">= {goal['ratio']} x baseline")
+    if "twin_ratio" in goal:
+        parts.insert(0, f">= {goal['twin_ratio']} x SQL twin")
     if "p95_ms" in goal:
         parts.insert(0, f"p95 < {goal['p95_ms']} ms")
     if "min_rate" in goal:
@@ -362,7 +393,7 @@ def describe_goal(goal):
 
 def table(results):
     head = (f"{'scenario':<46} {'req/s':>8} {'mean':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'fail':>5} "
-            f"{'non2xx':>6} {'base req/s':>10} {'ratio':>6}  goal")
+            f"{'non2xx':>6} {'base req/s':>10} {'ratio':>6} {'twin req/s':>10} {'x twin':>6} {'stmts':>5}  goal")
     lines = [head, "-" * len(head)]
     for result in results:
         if "error" in result:
@@ -372,10 +403,25 @@ def table(results):
         lines.append(
             f"{result['title']:<46} {app['rate']:>8.0f} {app['mean_ms']:>7.2f} {app['p50_ms']:>7.2f} "
             f"{app['p95_ms']:>7.2f} {app['p99_ms']:>7.2f} {app['failed']:>5} {app['non_2xx']:>6} "
-            f"{base['rate']:>10.0f} {result['ratio']:>6.2f}  "
+            f"{base['rate']:>10.0f} {result['ratio']:>6.2f} {twin_columns(result)}  "
             f"{'met' if result['goal_met'] else 'MISSED'}: {describe_goal(result['goal'])}"
         )
     return "\n".join(lines)
+
+
+def gunicorn_masters(serve_dir, app_ports):
+    masters = []
+    for port in app_ports:
+        pid_file = serve_dir / f"gunicorn-{port}.pid"
+        if pid_file.is_file():
+            masters.append(int(pid_file.read_text().strip()))
+    return masters
+
+
+def twin_columns(result):
+    if "twin" not in result:
+        return f"{'':>10} {'':>6} {'':>5}"
+    return f"{result['twin']['rate']:>10.0f} {result['twin_ratio']:>6.2f} {result['statements']:>5}"
 
 
 def main(argv=None):
@@ -401,6 +447,7 @@ def main(argv=None):
     baseline_dir = Path(tempfile.mkdtemp(prefix="baseline-", dir=VAR_DIR))
     env = dict(STARTING_ENVIRONMENT, DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL,
                SERVE_SETTINGS_MODULE="fruitpak.settings.bench", BENCH_BASELINE_DIR=str(baseline_dir),
+               GUNICORN_WSGI_APP="bench.sqltwin:application",
                LOG_LEVEL="WARNING",
                # One user sends thousands of requests a minute here. The throttle still runs (its Redis
                # round trips are measured) but never refuses; a one-second window keeps its history list
@@ -435,7 +482,8 @@ def main(argv=None):
             say(f"{scenario['title']}: ab -n {scenario['n']} -c {scenario['c']}, {args.rounds} rounds, "
                 "beside its baseline...")
             try:
-                results.append(run_scenario(site, scenario, args.listen, args.rounds, credentials, baseline_dir))
+                results.append(run_scenario(site, scenario, args.listen, args.rounds, credentials, baseline_dir,
+                                            masters=gunicorn_masters(serve_dir, app_ports)))
             except RuntimeError as exc:
                 # One broken endpoint must not hide the others' numbers; it is reported and fails the run.
                 say(f"  ERROR: {exc}")
@@ -449,6 +497,8 @@ def main(argv=None):
         serve("stop", serve_dir, args.listen, app_ports, env)
 
     print(table(results))
+    if profile_table(results):
+        print("\n" + profile_table(results))
     metrics = None
     if "after" in scrapes:
         metrics = metric_deltas(scrapes["before"], scrapes["after"])
