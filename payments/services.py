@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from batches.models import Status as BatchStatus
 from core import audit
 from core.cache import bump
 from core.errors import Conflict
@@ -15,7 +16,6 @@ from core.idempotency import create_once
 from core.numbers import format_number
 from core.services import apply_changes, raise_if_invalid
 from core.tenancy import company_today
-from batches.models import Status as BatchStatus
 from pools.membership import member_batches
 from pools.models import Pool, PoolStatus
 from pools.settlement import grade_rates, settle
