@@ -117,7 +117,8 @@ def get_run(pk):
 @permission_required("payments.view_paymentrun", raise_exception=True)
 def run_list(request):
     filterset = PaymentRunFilterSet(request.GET, queryset=PaymentRun.objects.select_related(
-        "pool__season", "prepared_by", "approved_by").annotate(line_count=Count("lines"), total=Sum("lines__final")))
+        "pool__season", "prepared_by", "approved_by").annotate(line_count=Count("lines"), total=Sum("lines__final"))
+        .order_by("-prepared_at", "-id"))
     runs = filterset.qs if filterset.is_valid() else PaymentRun.objects.none()
     page = Paginator(runs, 50).get_page(request.GET.get("page"))
     return render(request, "payments/runs/list.html", {"filter": filterset, "page": page, **list_query(request)})
