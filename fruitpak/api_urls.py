@@ -12,7 +12,7 @@ from dispatch.api.views import LoadViewSet, TraceCsvView, TraceView
 from growers.api.views import BlockViewSet, FarmViewSet, GrowerViewSet, SprayClearanceViewSet
 from packhouses.api.views import PackhouseViewSet
 from pallets.api.views import PalletViewSet, RoomViewSet
-from payments.api.views import GrowerPaymentViewSet, PriceAgreementViewSet
+from payments.api.views import GrowerPaymentViewSet, PaymentRunViewSet, PriceAgreementViewSet, RemittanceAdviceViewSet
 from pools.api.views import ChargeRuleViewSet, PoolIncomeViewSet, PoolViewSet
 from reconciliation.api.views import DailyIntakeView, ReconciliationView
 from seasons.api.views import SeasonViewSet
@@ -32,6 +32,8 @@ router.register("pools", PoolViewSet, basename="pool")
 router.register("pool-income", PoolIncomeViewSet, basename="pool-income")
 router.register("charge-rules", ChargeRuleViewSet, basename="charge-rule")
 router.register("prices", PriceAgreementViewSet, basename="price")
+router.register("payment-runs", PaymentRunViewSet, basename="payment-run")
+router.register("remittances", RemittanceAdviceViewSet, basename="remittance")
 router.register("defect-types", DefectTypeViewSet, basename="defect-type")
 router.register("qc-inspections", QCInspectionViewSet, basename="qc-inspection")
 router.register("seasons", SeasonViewSet, basename="season")

@@ -9,7 +9,7 @@ prices and from when are fixed once made.
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
 from core.admin import ServiceAdmin, ServiceForm
@@ -17,7 +17,7 @@ from core.errors import Conflict
 
 from . import services
 from .forms import ReverseForm
-from .models import GrowerPayment, PriceAgreement
+from .models import GrowerPayment, PaymentRun, PaymentRunLine, PriceAgreement, RemittanceAdvice
 
 AGREEMENT_FIELDS = ("fruit_type", "variety", "grade", "valid_from", "valid_to", "price_per_kg", "notes")
 PAYMENT_FIELDS = ("grower", "payment_type", "amount", "reference", "paid_date", "notes")
@@ -122,4 +122,89 @@ class GrowerPaymentAdmin(ServiceAdmin):
         return tuple(flatten_fieldsets(self.fieldsets)) if obj else ()
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PaymentRunLineInline(admin.TabularInline):
+    model = PaymentRunLine
+    fields = ("grower", "gross", "charges", "already_paid", "final", "decision")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _run_action(service, done):
+    def act(modeladmin, request, queryset):
+        for run in queryset.order_by("id"):
+            try:
+                service(run, by=request.user)
+            except (ValidationError, Conflict, PermissionDenied) as exc:
+                message = exc.message if isinstance(exc, Conflict) else " ".join(getattr(exc, "messages", [str(exc)]))
+                modeladmin.message_user(request, f"{run.reference}: {message}", messages.ERROR)
+            else:
+                modeladmin.message_user(request, f"{run.reference} {done}.", messages.SUCCESS)
+    return act
+
+
+@admin.register(PaymentRun)
+class PaymentRunAdmin(admin.ModelAdmin):
+    """Runs are prepared on the pool page; here they are read, approved, posted or cancelled through the services."""
+
+    list_display = ("reference", "pool", "status", "prepared_by", "prepared_at", "approved_by", "posted_at")
+    list_filter = ("status",)
+    list_select_related = ("pool", "prepared_by", "approved_by")
+    search_fields = ("pool__code",)
+    readonly_fields = ("pool", "status", "prepared_by", "prepared_at", "approved_by", "approved_at", "posted_by",
+                       "posted_at", "cancelled_by", "cancelled_at")
+    fields = readonly_fields
+    inlines = [PaymentRunLineInline]
+    actions = ["approve_selected", "post_selected", "cancel_selected"]
+
+    @admin.action(description="Approve the selected runs", permissions=["change"])
+    def approve_selected(self, request, queryset):
+        _run_action(services.approve_run, "approved")(self, request, queryset)
+
+    @admin.action(description="Post the selected runs", permissions=["change"])
+    def post_selected(self, request, queryset):
+        _run_action(services.post_run, "posted")(self, request, queryset)
+
+    @admin.action(description="Cancel the selected runs", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        _run_action(services.cancel_run, "cancelled")(self, request, queryset)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The actions need it; the form itself has only read-only fields.
+        return request.user.has_perm("payments.change_paymentrun")
+
+
+@admin.register(RemittanceAdvice)
+class RemittanceAdviceAdmin(admin.ModelAdmin):
+    """Immutable documents: read here, printed from their page."""
+
+    list_display = ("display_number", "paid_date", "grower", "pool", "run", "final")
+    list_select_related = ("grower", "pool", "run")
+    search_fields = ("grower__code", "pool__code")
+    readonly_fields = ("number", "run", "grower", "pool", "issued_at", "paid_date", "gross", "charges",
+                       "already_paid", "final", "decision", "breakdown")
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

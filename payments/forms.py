@@ -5,7 +5,7 @@ from core.forms import LocalDecimalField, SubmittedOnce
 from growers.fields import GrowerCodeField
 from pools.models import Pool, PoolStatus
 
-from .models import PaymentType
+from .models import NegativeDecision, PaymentType
 
 
 class PaymentForm(SubmittedOnce):
@@ -51,3 +51,14 @@ class ReverseForm(forms.Form):
     reason = forms.CharField(max_length=2000, label="Reason for reversing",
                              help_text="Shown on both payments, e.g. \"paid to the wrong grower\".",
                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=NegativeDecision.choices, required=False, widget=forms.RadioSelect,
+                                 help_text="Carry forward: posted as a negative adjustment against the pool, so "
+                                           "its balance is 0.00 and the grower owes it elsewhere. Hold: not paid "
+                                           "in this run; the pool keeps the negative balance.")
+
+
+class CancelRunForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

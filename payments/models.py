@@ -158,3 +158,169 @@ class GrowerPayment(models.Model):
             return self.reversed_by
         except GrowerPayment.DoesNotExist:
             return None
+
+
+class RunStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    APPROVED = "approved", "Approved"
+    POSTED = "posted", "Posted"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class NegativeDecision(models.TextChoices):
+    UNDECIDED = "", "Not decided"
+    CARRY_FORWARD = "carry_forward", "Carry forward"
+    HOLD = "hold", "Hold"
+
+
+class PaymentRun(models.Model):
+    """The payment of a closed pool's settlement: prepared, approved by a second user, posted once.
+
+    Its lines keep the figures that were approved, whatever moves later (docs/SETTLEMENT.md, "Payment runs").
+    """
+
+    pool = models.ForeignKey("pools.Pool", on_delete=models.PROTECT, related_name="payment_runs")
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.DRAFT,
+                              db_default=RunStatus.DRAFT)
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prepared_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    posted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "payment_runs"
+        ordering = ["-prepared_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=RunStatus.values), name="payment_runs_status_valid"),
+            # The second pair of eyes, in the database too.
+            models.CheckConstraint(condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("prepared_by")),
+                                   name="payment_runs_approver_is_not_preparer",
+                                   violation_error_message="A run is approved by someone other than its preparer."),
+            models.CheckConstraint(
+                condition=Q(status=RunStatus.DRAFT) | Q(status=RunStatus.CANCELLED)
+                | Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="payment_runs_approved_before_posted",
+            ),
+            models.CheckConstraint(condition=~Q(status=RunStatus.POSTED) | Q(posted_at__isnull=False),
+                                   name="payment_runs_posted_has_time"),
+            # One live run per pool: two runs of one pool could pay its growers twice.
+            models.UniqueConstraint(fields=["pool"], condition=~Q(status=RunStatus.CANCELLED),
+                                    name="payment_runs_one_live_per_pool",
+                                    violation_error_message="This pool already has a payment run."),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.get_status_display()}"
+
+    @property
+    def reference(self):
+        return f"PR-{self.pk}"
+
+
+class PaymentRunLine(models.Model):
+    """One grower's settlement as prepared: the breakdown (JSON) and its totals as Decimal columns."""
+
+    run = models.ForeignKey(PaymentRun, on_delete=models.CASCADE, related_name="lines")
+    grower = models.ForeignKey("growers.Grower", on_delete=models.PROTECT, related_name="+")
+    gross = models.DecimalField(max_digits=14, decimal_places=2)
+    charges = models.DecimalField(max_digits=14, decimal_places=2)
+    already_paid = models.DecimalField(max_digits=14, decimal_places=2)
+    final = models.DecimalField(max_digits=14, decimal_places=2)
+    breakdown = models.JSONField()
+    decision = models.CharField(max_length=20, choices=NegativeDecision.choices, blank=True, default="",
+                                db_default="")
+
+    class Meta:
+        db_table = "payment_run_lines"
+        ordering = ["run", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "grower"], name="payment_run_lines_one_per_grower"),
+            models.CheckConstraint(condition=Q(final=F("gross") - F("charges") - F("already_paid")),
+                                   name="payment_run_lines_final_adds_up"),
+            models.CheckConstraint(condition=Q(decision="") | Q(final__lt=0),
+                                   name="payment_run_lines_decision_only_when_negative"),
+            models.CheckConstraint(condition=Q(decision__in=NegativeDecision.values),
+                                   name="payment_run_lines_decision_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.run_id} {self.grower_id} {self.final}"
+
+    @property
+    def held(self):
+        return self.decision == NegativeDecision.HOLD
+
+
+class PaymentRunHistory(models.Model):
+    """What happened to a run, by whom. Append-only (migration)."""
+
+    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="history")
+    event = models.CharField(max_length=30)
+    payload = models.JSONField(default=dict, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+
+    class Meta:
+        db_table = "payment_run_history"
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self):
+        return f"{self.run_id} {self.event}"
+
+
+class RemittanceCounter(models.Model):
+    """The company's last remittance advice number: one row, locked by the UPDATE that takes the next."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_number = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "remittance_counter"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="remittance_counter_one_row")]
+
+    def __str__(self):
+        return str(self.last_number)
+
+
+class RemittanceAdvice(models.Model):
+    """What a grower was paid by a posted run and why, figure by figure. Immutable (migration's trigger).
+
+    It copies the line's figures rather than pointing at them: the document stays what was sent.
+    """
+
+    number = models.BigIntegerField(unique=True)
+    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="remittances")
+    grower = models.ForeignKey("growers.Grower", on_delete=models.PROTECT, related_name="remittances")
+    pool = models.ForeignKey("pools.Pool", on_delete=models.PROTECT, related_name="remittances")
+    issued_at = models.DateTimeField(default=timezone.now)
+    paid_date = models.DateField()
+    gross = models.DecimalField(max_digits=14, decimal_places=2)
+    charges = models.DecimalField(max_digits=14, decimal_places=2)
+    already_paid = models.DecimalField(max_digits=14, decimal_places=2)
+    final = models.DecimalField(max_digits=14, decimal_places=2)
+    decision = models.CharField(max_length=20, choices=NegativeDecision.choices, blank=True, default="")
+    breakdown = models.JSONField()
+
+    class Meta:
+        db_table = "remittance_advices"
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "grower"], name="remittance_advices_one_per_grower_and_run"),
+            models.CheckConstraint(condition=Q(number__gt=0), name="remittance_advices_number_positive"),
+        ]
+        indexes = [models.Index(fields=["grower", "number"], name="ix_remittances_grower_number")]
+
+    def __str__(self):
+        return self.display_number
+
+    @property
+    def display_number(self):
+        return f"RA-{self.number:06d}"

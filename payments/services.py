@@ -1,10 +1,14 @@
 """The only code that writes payments and price agreements."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
 
+from batches.models import Status as BatchStatus
 from core import audit
 from core.cache import bump
 from core.errors import Conflict
@@ -12,9 +16,22 @@ from core.idempotency import create_once
 from core.numbers import format_number
 from core.services import apply_changes, raise_if_invalid
 from core.tenancy import company_today
-from pools.models import PoolStatus
+from pools.membership import member_batches
+from pools.models import Pool, PoolStatus
+from pools.settlement import grade_rates, settle
 
-from .models import OVERLAP_MESSAGE, GrowerPayment, PaymentType, PriceAgreement
+from .models import (
+    OVERLAP_MESSAGE,
+    GrowerPayment,
+    NegativeDecision,
+    PaymentRun,
+    PaymentRunHistory,
+    PaymentRunLine,
+    PaymentType,
+    PriceAgreement,
+    RemittanceAdvice,
+    RunStatus,
+)
 
 PRICE_EDITABLE = ("valid_to", "price_per_kg", "notes")
 
@@ -183,3 +200,257 @@ def update_price_agreement(agreement, **changes):
     if apply_changes(agreement, changes, PRICE_EDITABLE):
         _save_agreement(agreement)
     return agreement
+
+
+# --- Payment runs (docs/SETTLEMENT.md, "Payment runs") ----------------------------------------------------------
+
+RUNS = "payment_runs"
+# Batches in these states have their final kg: anything else in a pool blocks its run.
+SETTLED_BATCH_STATES = (BatchStatus.PACKED, BatchStatus.DISPATCHED, BatchStatus.REJECTED)
+ISSUES_LISTED = 50
+
+
+def breakdown_of(settlement):
+    """A grower's settlement as JSON: every figure and what it came from, Decimals as exact strings."""
+    return {
+        "grower_code": settlement.grower_code, "grower_name": settlement.grower_name,
+        "batches": settlement.batches, "net_kg": str(settlement.net_kg), "cartons": settlement.cartons,
+        "pallets": str(settlement.pallets),
+        "grades": [{"grade": line.grade, "kg": str(line.kg), "rate": None if line.rate is None else str(line.rate),
+                    "value": str(line.value)} for line in settlement.grades],
+        "gross": str(settlement.gross),
+        "charges": [{"rule_id": line.rule_id, "name": line.name, "kind": line.kind, "basis": line.basis,
+                     "rate": str(line.rate), "quantity": str(line.quantity), "amount": str(line.amount)}
+                    for line in settlement.charges],
+        "charges_total": str(settlement.charges_total), "already_paid": str(settlement.already_paid),
+        "final": str(settlement.final),
+    }
+
+
+def deductions_by_kind(breakdown):
+    """kind -> Σ of that kind's charge amounts: what posting withholds, one deduction per kind."""
+    totals = {}
+    for charge in breakdown["charges"]:
+        totals[charge["kind"]] = totals.get(charge["kind"], Decimal("0.00")) + Decimal(charge["amount"])
+    return totals
+
+
+def _run_history(run, event, by, **payload):
+    PaymentRunHistory.objects.create(run=run, event=event, recorded_by=by, payload=payload)
+    bump(RUNS)
+    audit.event_on_commit(f"payment_run.{event}", user=by, run=run.pk, pool=run.pool_id, **payload)
+
+
+def _locked_run(run):
+    return PaymentRun.objects.select_for_update(of=("self",)).select_related("pool").get(pk=run.pk)
+
+
+def _refuse_unless(run, *states, doing):
+    if run.status not in states:
+        raise Conflict(f"{run.reference} is {run.get_status_display().lower()}: it cannot be {doing}.",
+                       code=f"run_{run.status}")
+
+
+def _refuse_without_permission(by):
+    # The views check it too; a service called from a shell or a job must not skip it.
+    if by is None or not by.has_perm("payments.change_paymentrun"):
+        raise PermissionDenied("Only Finance and Managers prepare, approve, post and cancel payment runs.")
+
+
+def prepare_run(pool, *, by):
+    """A draft run of a closed pool, its lines computed now; preparing a draft again recomputes it.
+
+    Recomputing drops the decisions on negative lines: they were taken on figures that may have moved.
+    """
+    _refuse_without_permission(by)
+    with transaction.atomic():
+        # The pool's row lock orders two users preparing the same pool; the partial unique index is the backstop.
+        pool = Pool.objects.select_for_update().get(pk=pool.pk)
+        if pool.status != PoolStatus.CLOSED:
+            raise ValidationError({"pool": f"Pool {pool.code} is open: close it first. A run pays a closed pool's "
+                                           "fixed figures."})
+        run = PaymentRun.objects.select_for_update().filter(pool=pool).exclude(status=RunStatus.CANCELLED).first()
+        if run is not None and run.status != RunStatus.DRAFT:
+            raise Conflict(f"Pool {pool.code} already has {run.reference} ({run.get_status_display().lower()}); "
+                           "cancel it before preparing another.", code="run_exists")
+        event = "prepared" if run is None else "reprepared"
+        if run is None:
+            run = PaymentRun.objects.create(pool=pool, prepared_by=by)
+        else:
+            run.lines.all().delete()
+            run.prepared_by, run.prepared_at = by, timezone.now()
+            run.save(update_fields=["prepared_by", "prepared_at"])
+        settlements = settle(pool)
+        PaymentRunLine.objects.bulk_create([
+            PaymentRunLine(run=run, grower_id=s.grower_id, gross=s.gross, charges=s.charges_total,
+                           already_paid=s.already_paid, final=s.final, breakdown=breakdown_of(s))
+            for s in settlements
+        ])
+        _run_history(run, event, by, lines=len(settlements),
+                     final=str(sum((s.final for s in settlements), Decimal("0.00"))))
+    return run
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Something that blocks approval, and the page where it is fixed."""
+
+    code: str
+    message: str
+    url: str
+
+
+def _changed_growers(run, lines=None):
+    """Codes of the growers whose stored line differs from a fresh settle() of the pool (or who are new or gone)."""
+    lines = list(run.lines.all()) if lines is None else lines
+    stored = {line.grower_id: line.breakdown for line in lines}
+    fresh = {s.grower_id: breakdown_of(s) for s in settle(run.pool)}
+    changed = {grower for grower in stored.keys() | fresh.keys() if stored.get(grower) != fresh.get(grower)}
+    return sorted((stored.get(grower) or fresh[grower])["grower_code"] for grower in changed)
+
+
+def validation_issues(run):
+    """What blocks the approval of `run`, each with a link to where it is fixed. Empty: it may be approved."""
+    pool, issues = run.pool, []
+    run_url = reverse("payments:run-detail", args=[run.pk])
+    unfinished = (member_batches(pool).exclude(status__in=SETTLED_BATCH_STATES).order_by("batch_code")
+                  .values_list("pk", "batch_code", "status"))
+    for pk, code, status in unfinished[:ISSUES_LISTED]:
+        issues.append(Issue("batch_not_packed", f"Batch {code} is {status}, not yet packed or rejected: its kg are "
+                                                "not final.", reverse("batches:detail", args=[pk])))
+    for rate in grade_rates(pool):
+        if rate.kg and rate.income <= 0:
+            issues.append(Issue("grade_without_income", f"{rate.grade} has {format_number(rate.kg)} kg but no "
+                                                        "income: its growers would be paid nothing for it.",
+                                reverse("pools:income", args=[pool.pk])))
+    lines = list(run.lines.all())
+    for line in lines:
+        if line.final < 0 and line.decision == NegativeDecision.UNDECIDED:
+            issues.append(Issue("negative_undecided", (
+                f"{line.breakdown['grower_code']}'s final is {money_text(line.final)}: carry it forward or hold it."
+            ), f"{run_url}#line-{line.pk}"))
+    if run.status in (RunStatus.DRAFT, RunStatus.APPROVED):
+        changed = _changed_growers(run, lines)
+        if changed:
+            issues.append(Issue("figures_changed", (
+                f"The pool's figures changed since the run was prepared ({', '.join(changed[:10])}"
+                f"{'…' if len(changed) > 10 else ''}): prepare the run again."
+            ), f"{run_url}#prepare"))
+    return issues
+
+
+def decide(run, line, decision, *, by):
+    """Carry a negative final forward (a negative adjustment at posting) or hold it (not paid in this run)."""
+    _refuse_without_permission(by)
+    if decision not in NegativeDecision.values:
+        raise ValidationError({"decision": f"'{decision}' is not a decision: carry_forward, hold or blank."})
+    with transaction.atomic():
+        run = _locked_run(run)
+        _refuse_unless(run, RunStatus.DRAFT, doing="changed")
+        line = run.lines.get(pk=line.pk)
+        if line.final >= 0:
+            raise ValidationError({"decision": "Only a negative final needs a decision."})
+        line.decision = decision
+        line.save(update_fields=["decision"])
+        _run_history(run, "decided", by, grower=line.breakdown["grower_code"], decision=decision or "none")
+    return line
+
+
+def approve_run(run, *, by):
+    """The second pair of eyes: Finance or a Manager who did not prepare the run, once nothing blocks it."""
+    _refuse_without_permission(by)
+    with transaction.atomic():
+        run = _locked_run(run)
+        _refuse_unless(run, RunStatus.DRAFT, doing="approved")
+        if run.prepared_by_id == by.pk:
+            raise PermissionDenied(f"You prepared {run.reference}: another Finance user or a Manager approves it.")
+        issues = validation_issues(run)
+        if issues:
+            raise ValidationError([issue.message for issue in issues])
+        run.status, run.approved_by, run.approved_at = RunStatus.APPROVED, by, timezone.now()
+        run.save(update_fields=["status", "approved_by", "approved_at"])
+        _run_history(run, "approved", by)
+    return run
+
+
+def cancel_run(run, *, by, reason=""):
+    """A draft or approved run is cancelled; a posted one is history (reverse its payments instead)."""
+    _refuse_without_permission(by)
+    with transaction.atomic():
+        run = _locked_run(run)
+        _refuse_unless(run, RunStatus.DRAFT, RunStatus.APPROVED, doing="cancelled")
+        run.status, run.cancelled_by, run.cancelled_at = RunStatus.CANCELLED, by, timezone.now()
+        run.save(update_fields=["status", "cancelled_by", "cancelled_at"])
+        _run_history(run, "cancelled", by, reason=(reason or "").strip())
+    return run
+
+
+def _next_remittance_numbers(count):
+    """`count` consecutive numbers. The UPDATE holds the counter row until the posting commits, so postings queue
+    here; a rolled-back posting gives its numbers back: the sequence has no gaps."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO remittance_counter (id, last_number) VALUES (1, %s) "
+            "ON CONFLICT (id) DO UPDATE SET last_number = remittance_counter.last_number + EXCLUDED.last_number "
+            "RETURNING last_number", [count],
+        )
+        last = cursor.fetchone()[0]
+    return range(last - count + 1, last + 1)
+
+
+def _run_payments(run, line, paid_date, by):
+    """One deduction per charge kind, then the final (or the carried-forward negative), all against the pool."""
+    code = line.breakdown["grower_code"]
+
+    def payment(payment_type, amount, what, notes):
+        return GrowerPayment(
+            grower_id=line.grower_id, payment_type=payment_type, amount=amount, paid_date=paid_date,
+            reference=f"{run.reference}-{code}-{what.upper()}", notes=notes, created_by=by, pool_id=run.pool_id,
+            idempotency_key=f"payment-run:{run.pk}:{line.grower_id}:{what}",
+        )
+
+    payments = [payment(PaymentType.DEDUCTION, amount, kind, f"{run.reference}: {kind.replace('_', ' ')} charges")
+                for kind, amount in sorted(deductions_by_kind(line.breakdown).items()) if amount > 0]
+    if line.final > 0:
+        payments.append(payment(PaymentType.FINAL, line.final, "final", f"{run.reference}: final"))
+    elif line.final < 0:
+        payments.append(payment(PaymentType.ADJUSTMENT, line.final, "carried",
+                                f"{run.reference}: negative final carried forward"))
+    return payments
+
+
+def post_run(run, *, by):
+    """Write the approved run's payments and remittance advices, once. Returns (run, posted now?).
+
+    Under the run's row lock: a second posting, or one racing this one, finds the run posted and writes nothing.
+    The payment limits of the form do not apply: they guard against typing errors, and a run is a computed
+    document that a second user approved (docs/SETTLEMENT.md).
+    """
+    _refuse_without_permission(by)
+    with transaction.atomic():
+        run = _locked_run(run)
+        if run.status == RunStatus.POSTED:
+            return run, False
+        _refuse_unless(run, RunStatus.APPROVED, doing="posted before it is approved")
+        lines = list(run.lines.select_related("grower").order_by("grower__code"))
+        changed = _changed_growers(run, lines)
+        if changed:
+            raise Conflict(f"The pool's figures changed since {run.reference} was approved ({', '.join(changed[:10])}"
+                           "): cancel it and prepare a new run.", code="figures_changed")
+        paid_date = company_today()
+        payable = [line for line in lines if not line.held]
+        payments = [payment for line in payable for payment in _run_payments(run, line, paid_date, by)]
+        GrowerPayment.objects.bulk_create(payments)
+        RemittanceAdvice.objects.bulk_create([
+            RemittanceAdvice(number=number, run=run, grower_id=line.grower_id, pool_id=run.pool_id,
+                             paid_date=paid_date, gross=line.gross, charges=line.charges,
+                             already_paid=line.already_paid, final=line.final, decision=line.decision,
+                             breakdown=line.breakdown)
+            for number, line in zip(_next_remittance_numbers(len(payable)), payable, strict=True)
+        ] if payable else [])
+        run.status, run.posted_by, run.posted_at = RunStatus.POSTED, by, timezone.now()
+        run.save(update_fields=["status", "posted_by", "posted_at"])
+        bump("payments")
+        _run_history(run, "posted", by, payments=len(payments), remittances=len(payable),
+                     held=len(lines) - len(payable))
+    return run, True

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import Conflict
 from core.forms import add_service_error
+from core.panels import panels_for
 from core.tenancy import company_today
 from core.views import list_query
 
@@ -56,6 +57,7 @@ def detail(request, pk):
         "income": pool.income.select_related("created_by").order_by("-received_on", "-id")[:100],
         "charges": list(pool.charges.order_by("id")),
         "history": pool.history.select_related("recorded_by")[:20],
+        "panels": panels_for("pool", request.user, pool),
     })
 
 

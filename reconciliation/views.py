@@ -6,6 +6,7 @@ from django.shortcuts import render
 from accounts.roles import MANAGER
 from core.forms import add_service_error
 from growers.views import get_grower
+from payments.models import RemittanceAdvice
 
 from .dashboard import dashboard_data, visible_sections
 from .exports import reconciliation_csv, reconciliation_filename, statement_csv, statement_filename
@@ -52,6 +53,13 @@ def report(request):
     return render(request, "reconciliation/report.html", context, status=status)
 
 
+def grower_remittances(grower, user):
+    """The grower's remittance advices, newest first, for the statement to link to."""
+    if not user.has_perm("payments.view_remittanceadvice"):
+        return []
+    return RemittanceAdvice.objects.filter(grower=grower).select_related("pool").order_by("-number")[:50]
+
+
 @login_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def statement(request, pk):
@@ -66,7 +74,7 @@ def statement(request, pk):
     query = request.GET.copy()
     query.pop("format", None)
     context = {"grower": grower, "form": form, "statement": result, "query": query.urlencode(),
-               "period": form.period_info}
+               "period": form.period_info, "remittances": grower_remittances(grower, request.user)}
     return render(request, "reconciliation/statement.html", context, status=400 if form.errors else 200)
 
 

@@ -46,9 +46,10 @@ from packhouses.tests.factories import PackhouseFactory
 from pallets import services as pallet_services
 from pallets.models import Pallet, Room
 from payments import services as payment_services
-from payments.models import GrowerPayment, PriceAgreement
+from payments.models import GrowerPayment, PaymentRun, PriceAgreement, RemittanceAdvice
 from pools import services as pool_services
 from pools.models import ChargeRule, Pool, PoolIncome
+from pools.tests.helpers import packed
 from reconciliation.services import refresh_intake_view
 from seasons import services as season_services
 from seasons.models import Season
@@ -100,7 +101,9 @@ OBJECT_OF_ROUTE = [
     ("packhouses/", "packhouse"), ("reconciliation/growers/", "grower"), ("admin/accounts/user/", "user"),
     ("api/^seasons/", "season"), ("seasons/", "season"),
     ("api/^pallets/", "pallet"), ("api/^rooms/", "room"), ("pallets/rooms/", "room"), ("pallets/", "pallet"),
-    ("api/^loads/", "load"), ("loads/", "load"), ("payments/", "payment"),
+    ("api/^loads/", "load"), ("loads/", "load"),
+    ("api/^payment-runs/", "run"), ("api/^remittances/", "remittance"), ("payments/runs/prepare/", "pool"),
+    ("payments/runs/", "run"), ("payments/remittances/", "remittance"), ("payments/", "payment"),
     ("api/^pools/", "pool"), ("api/^pool-income/", "pool_income"), ("api/^charge-rules/", "charge_rule"),
     ("pools/", "pool"),
 ]
@@ -108,7 +111,7 @@ OBJECT_OF_MODEL = {Grower: "grower", Packhouse: "packhouse", Batch: "batch", Gro
                    PriceAgreement: "price", Group: "group", DefectType: "defect_type", QCInspection: "inspection",
                    Season: "season", Pallet: "pallet", Room: "room", Load: "load", Farm: "farm", Block: "block",
                    SprayClearance: "clearance", ImportRun: "import_run", Pool: "pool", PoolIncome: "pool_income",
-                   ChargeRule: "charge_rule"}
+                   ChargeRule: "charge_rule", PaymentRun: "run", RemittanceAdvice: "remittance"}
 
 
 def model_of(callback):
@@ -190,6 +193,7 @@ def world(acme, globex):
                                                   received_on=company_today(), reference="EFT-QUOLL-777")
         charge_rule = pool_services.add_charge_rule(pool, name="Quokka Ridge levy", kind="levy",
                                                     basis="per_kg_received", rate=Decimal("0.01"))
+        run, remittance = posted_run(grower, packhouse)
         refresh_intake_view()
         # Users and groups are numbered alike in every schema: acme's clerk may share globex's clerk's id.
         # These get ids that globex does not have, so a 200 could only be acme's row.
@@ -205,9 +209,26 @@ def world(acme, globex):
             user=user.pk, group=group.pk, defect_type=defect_type.pk, inspection=inspection.pk, season=season.pk,
             pallet=pallet.pk, room=room.pk, load=load.pk, farm=block.farm_id, block=block.pk,
             clearance=clearance.pk, import_run=import_run.pk, pool=pool.pk, pool_income=pool_income.pk,
-            charge_rule=charge_rule.pk,
+            charge_rule=charge_rule.pk, run=run.pk, remittance=remittance.pk,
             batch_content_type=ContentType.objects.get_for_model(Batch).pk, batch_version=batch.version,
         )
+
+
+def posted_run(grower, packhouse):
+    """A pear pool of the grower's, closed, its run approved and posted: a run and a remittance advice."""
+    from accounts.models import User
+
+    pool = pool_services.create_pool(season=season_services.current_season(), code="QK-PEARS",
+                                     name="Quokka Ridge pears", fruit_type="pear", variety="Packham")
+    packed(grower, packhouse, net=500, class1=400, class2=0, fruit_type="pear", variety="Packham")
+    pool_services.record_income(pool, grade="class1", amount=Decimal("800.00"), received_on=company_today(),
+                                reference="EFT-QUOLL-PEARS")
+    pool = pool_services.close_pool(pool)
+    finance, manager = (User.objects.get(email=f"{role.lower()}@acme.test") for role in ("Finance", "Manager"))
+    run = payment_services.prepare_run(pool, by=finance)
+    run = payment_services.approve_run(run, by=manager)
+    run, _ = payment_services.post_run(run, by=finance)
+    return run, run.remittances.get()
 
 
 def acme_only(model, globex, make):

@@ -44,6 +44,12 @@ PAGES = {
     "pool-income": ("/pools/{pool}/income/", NOT_CLERK),
     "pool-charge": ("/pools/{pool}/charges/", NOT_CLERK),
     "pool-settlement": ("/pools/{pool}/settlement/", NOT_CLERK),
+    "payment-runs": ("/payments/runs/", NOT_CLERK),
+    "payment-run": ("/payments/runs/{run}/", NOT_CLERK),
+    "remittances": ("/payments/remittances/", NOT_CLERK),
+    "remittance": ("/payments/remittances/{remittance}/", NOT_CLERK),
+    "remittance-pdf": ("/payments/remittances/{remittance}/pdf/", NOT_CLERK),
+    "remittance-csv": ("/payments/remittances/{remittance}/csv/", NOT_CLERK),
 }
 OBJECT_PAGES = [name for name, (path, _) in PAGES.items() if "{" in path]
 # POST-only actions: (path, body, expected per role)
@@ -60,6 +66,11 @@ ACTIONS = {
                 {CLERK: 403, FINANCE: 302, MANAGER: 302}),
     "pool-close": ("/pools/{pool}/close/", {}, {CLERK: 403, FINANCE: 302, MANAGER: 302}),
     "pool-remove-charge": ("/pools/{pool}/charges/{charge}/remove/", {}, {CLERK: 403, FINANCE: 302, MANAGER: 302}),
+    # The pool is open and the run posted: refused with a message (302 back), but only a clerk is refused the page.
+    "run-prepare": ("/payments/runs/prepare/{pool}/", {}, {CLERK: 403, FINANCE: 302, MANAGER: 302}),
+    "run-approve": ("/payments/runs/{run}/approve/", {}, {CLERK: 403, FINANCE: 302, MANAGER: 302}),
+    "run-post": ("/payments/runs/{run}/post/", {}, {CLERK: 403, FINANCE: 302, MANAGER: 302}),
+    "run-cancel": ("/payments/runs/{run}/cancel/", {}, {CLERK: 403, FINANCE: 302, MANAGER: 302}),
 }
 
 
@@ -70,6 +81,8 @@ def world(acme, batch_with_payment):
     batch = batch_with_payment
     from decimal import Decimal
 
+    from payments import services as payment_services
+    from payments.tests.runs_helpers import approved_run, closed_pool
     from pools import services as pool_services
     from seasons.services import current_season
 
@@ -78,8 +91,12 @@ def world(acme, batch_with_payment):
         pool = pool_services.create_pool(season=current_season(), code="P-ACCESS", name="Access", fruit_type="apple")
         charge = pool_services.add_charge_rule(pool, name="Levy", kind="levy", basis="per_kg_received",
                                                rate=Decimal("0.01"))
+        run = approved_run(closed_pool(code="P-RUNS", fruit_type="pear", variety="Packham"), acme.user("Finance"),
+                           acme.user("Manager"))
+        run, _ = payment_services.post_run(run, by=acme.user("Finance"))
+        remittance = run.remittances.order_by("number").first()
     return SimpleNamespace(batch=batch.pk, grower=batch.grower_id, packhouse=batch.packhouse_id, payment=payment.pk,
-                           pool=pool.pk, charge=charge.pk)
+                           pool=pool.pk, charge=charge.pk, run=run.pk, remittance=remittance.pk)
 
 
 def url(path, world):

@@ -8,7 +8,18 @@ from growers.api.serializers import GrowerRefSerializer
 from growers.models import FruitType, Grower
 from pools.models import Pool, PoolStatus
 
-from ..models import Grade, GrowerPayment, PaymentType, PriceAgreement
+from ..models import (
+    Grade,
+    GrowerPayment,
+    NegativeDecision,
+    PaymentRun,
+    PaymentRunLine,
+    PaymentType,
+    PriceAgreement,
+    RemittanceAdvice,
+    RunStatus,
+)
+from ..services import validation_issues
 
 
 class GrowerPaymentSerializer(serializers.ModelSerializer):
@@ -79,3 +90,82 @@ class PriceAgreementUpdateSerializer(PriceAgreementSerializer):
 
 class ReverseSerializer(serializers.Serializer):
     reason = CharField(max_length=2000, help_text="Why the payment is reversed; kept on the reversal.")
+
+
+class PaymentRunLineSerializer(serializers.ModelSerializer):
+    grower = GrowerRefSerializer(read_only=True)
+    decision = serializers.ChoiceField(choices=NegativeDecision.choices, read_only=True)
+    breakdown = serializers.JSONField(read_only=True, help_text=(
+        "The settlement as prepared: grades (grade, kg, rate, value), charges (rule_id, name, kind, basis, rate, "
+        "quantity, amount), net_kg, cartons, pallets, gross, charges_total, already_paid, final; decimals as "
+        "strings."))
+
+    class Meta:
+        model = PaymentRunLine
+        fields = ["id", "grower", "gross", "charges", "already_paid", "final", "decision", "breakdown"]
+        read_only_fields = fields
+
+
+class PaymentRunSerializer(serializers.ModelSerializer):
+    pool = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status = serializers.ChoiceField(choices=RunStatus.choices, read_only=True)
+    prepared_by = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+    posted_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+    cancelled_by = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = PaymentRun
+        fields = ["id", "reference", "pool", "status", "prepared_by", "prepared_at", "approved_by", "approved_at",
+                  "posted_by", "posted_at", "cancelled_by", "cancelled_at"]
+        read_only_fields = fields
+
+
+class IssueSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    url = serializers.CharField(help_text="The page where it is fixed.")
+
+
+class PaymentRunDetailSerializer(PaymentRunSerializer):
+    lines = PaymentRunLineSerializer(many=True, read_only=True)
+    issues = serializers.SerializerMethodField(help_text="What blocks approval (a draft run only); empty: none.")
+
+    class Meta(PaymentRunSerializer.Meta):
+        fields = [*PaymentRunSerializer.Meta.fields, "issues", "lines"]
+        read_only_fields = fields
+
+    @extend_schema_field(IssueSerializer(many=True))
+    def get_issues(self, run):
+        if run.status != RunStatus.DRAFT:
+            return []
+        return IssueSerializer(validation_issues(run), many=True).data
+
+
+class PrepareRunSerializer(serializers.Serializer):
+    pool = serializers.PrimaryKeyRelatedField(queryset=Pool.objects.all(), help_text="A closed pool (id).")
+
+
+class CancelRunSerializer(serializers.Serializer):
+    reason = CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class DecideSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The run line (id) whose negative final is decided.")
+    decision = serializers.ChoiceField(choices=NegativeDecision.choices, help_text=(
+        "carry_forward: a negative adjustment against the pool at posting; hold: not paid in this run; "
+        "blank: undecided."))
+
+
+class RemittanceAdviceSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(source="display_number", read_only=True)
+    grower = GrowerRefSerializer(read_only=True)
+    pool = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    decision = serializers.ChoiceField(choices=NegativeDecision.choices, read_only=True)
+    breakdown = serializers.JSONField(read_only=True, help_text="Every figure of the line, as on the payment run.")
+
+    class Meta:
+        model = RemittanceAdvice
+        fields = ["id", "number", "run", "grower", "pool", "issued_at", "paid_date", "gross", "charges",
+                  "already_paid", "final", "decision", "breakdown"]
+        read_only_fields = fields
