@@ -44,6 +44,7 @@ PAGES = {
     "pool-income": ("/pools/{pool}/income/", NOT_CLERK),
     "pool-charge": ("/pools/{pool}/charges/", NOT_CLERK),
     "pool-settlement": ("/pools/{pool}/settlement/", NOT_CLERK),
+    "pool-closing": ("/pools/{pool}/closing/", NOT_CLERK),
 }
 OBJECT_PAGES = [name for name, (path, _) in PAGES.items() if "{" in path]
 # POST-only actions: (path, body, expected per role)
