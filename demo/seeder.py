@@ -46,6 +46,7 @@ from .errors import SeedError
 from .orchards import FarmBuilder, ensure_clearances, ensure_defect_types, ensure_seasons, valid_ggn
 from .pallets import PalletLoader
 from .payment_plan import money, plan_payments
+from .pools import PoolSeeder
 from .reference import (
     CLASS1_PRICE,
     FARM_NAMES,
@@ -102,6 +103,11 @@ class SeedReport:
     pallets_created: int = 0
     pallet_lines_created: int = 0
     loads_created: int = 0
+    pools_created: int = 0
+    pools_closed: int = 0
+    charge_rules_created: int = 0
+    pool_income_created: int = 0
+    pool_advances_created: int = 0
     payments_by_type: dict = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -165,12 +171,23 @@ class Seeder:
                 self.add_payments(values, growers)
                 bump("batches")
             PalletLoader(self, packhouses).run(BatchLoader.users())
+            PoolSeeder(self).run()
             self.out("Committing (PostgreSQL checks the new rows' foreign keys now)...")
         if self.report.batches_created or self.report.pallets_created:
             self.refresh_and_analyze()
         self.report.payments_by_type = dict(
             Counter(GrowerPayment.objects.values_list("payment_type", flat=True))
         )
+        self.report.seconds = (timezone.now() - started).total_seconds()
+        return self.report
+
+    def run_pools(self):
+        """Only the pools, on a company seeded before: `seed_demo --only pools` (no batches re-seeded)."""
+        started = timezone.now()
+        with transaction.atomic():
+            PoolSeeder(self).run()
+            self.out("Committing...")
+        self.report.batches_before = Batch.objects.count()
         self.report.seconds = (timezone.now() - started).total_seconds()
         return self.report
 
