@@ -17,7 +17,7 @@ OPERATIONS = {
     ("/api/payments/", "get"), ("/api/payments/", "post"), ("/api/payments/{id}/", "get"),
     ("/api/payments/{id}/reverse/", "post"),
     ("/api/pools/", "get"), ("/api/pools/", "post"), ("/api/pools/{id}/", "get"), ("/api/pools/{id}/close/", "post"),
-    ("/api/pools/{id}/settlement/", "get"), ("/api/pool-income/", "get"), ("/api/pool-income/", "post"),
+    ("/api/pools/{id}/settlement/", "get"), ("/api/pools/{id}/closing/", "get"), ("/api/pool-income/", "get"), ("/api/pool-income/", "post"),
     ("/api/pool-income/{id}/", "get"), ("/api/charge-rules/", "get"), ("/api/charge-rules/", "post"),
     ("/api/charge-rules/{id}/", "get"), ("/api/charge-rules/{id}/", "delete"),
     ("/api/prices/", "get"), ("/api/prices/", "post"), ("/api/prices/{id}/", "get"), ("/api/prices/{id}/", "patch"),
