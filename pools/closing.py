@@ -15,8 +15,7 @@ from .models import ClosingStatus
 
 # (key, what the page says), in the order close_pool reaches them.
 STEPS = (
-    ("checking", "Checking that no batch already belongs to a closed pool"),
-    ("writing", "Writing the pool's batches"),
+    ("writing", "Writing the pool's batches (each is checked to be in no other closed pool)"),
     ("recording", "Recording the close"),
 )
 STEP_KEYS = tuple(key for key, _ in STEPS)

@@ -73,7 +73,8 @@ def create_pool(*, season, code, name, fruit_type, variety="", by=None):
 def close_pool(pool, *, by=None, progress=None):
     """Fix the pool's batches (pool_batches) and its figures. Refused when closed, or when a batch is another's.
 
-    Set-based: one INSERT … SELECT writes the members, so 100,000 batches close in seconds. `progress`, if
+    Set-based: one INSERT … SELECT writes the members, so 100,000 batches close in seconds; pool_batches' unique
+    batch refuses one that a closed pool holds, and only then is the message's query run. `progress`, if
     given, is called with each step of pools.closing.STEPS as it starts (the queued close reports it).
     """
     step = progress or (lambda name: None)
@@ -81,20 +82,14 @@ def close_pool(pool, *, by=None, progress=None):
         locked = Pool.objects.select_for_update().get(pk=pool.pk)
         if locked.status == PoolStatus.CLOSED:
             raise Conflict(f"Pool {locked.code} is already closed.", code="already_closed")
-        step("checking")
-        held = (PoolBatch.objects.filter(batch__in=member_batches(locked).order_by().values("pk"))
-                .select_related("pool", "batch").order_by("batch__batch_code"))
-        first = held.first()
-        if first is not None:
-            raise ValidationError({"__all__": (
-                f"{held.count()} of this pool's batches already belong to a closed pool "
-                f"(e.g. {first.batch.batch_code} in {first.pool.code}); a batch is settled in one pool only."
-            )})
         step("writing")
         try:
             with transaction.atomic():
                 batches = write_members(locked)
         except IntegrityError:
+            # pool_batches' unique batch refused one: say which closed pool holds it. (Checking first would
+            # cost a second pass over the batches on every close, to find what is almost never there.)
+            _refuse_batches_held_elsewhere(locked)
             raise Conflict("Another pool took some of these batches while this one closed; try again.",
                            code="batch_taken") from None
         step("recording")
@@ -102,6 +97,17 @@ def close_pool(pool, *, by=None, progress=None):
         locked.save(update_fields=["status", "closed_at", "closed_by"])
         _history(locked, "closed", by, batches=batches)
     return locked
+
+
+def _refuse_batches_held_elsewhere(pool):
+    held = (PoolBatch.objects.filter(batch__in=member_batches(pool).order_by().values("pk"))
+            .select_related("pool", "batch").order_by("batch__batch_code"))
+    first = held.first()
+    if first is not None:
+        raise ValidationError({"__all__": (
+            f"{held.count()} of this pool's batches already belong to a closed pool "
+            f"(e.g. {first.batch.batch_code} in {first.pool.code}); a batch is settled in one pool only."
+        )})
 
 
 def write_members(pool):

@@ -100,8 +100,8 @@ class PoolClosingSerializer(serializers.ModelSerializer):
     """A queued close and how far it has got: poll `progress_url` until `status` is done or failed."""
 
     status = serializers.ChoiceField(choices=ClosingStatus.choices, read_only=True)
-    step = serializers.SerializerMethodField(help_text="The step a running close is on (checking, writing, "
-                                                       "recording), blank otherwise or when not known.")
+    step = serializers.SerializerMethodField(help_text="The step a running close is on (writing, recording), blank "
+                                                       "otherwise or when not known.")
     steps_done = serializers.SerializerMethodField()
     steps_total = serializers.SerializerMethodField()
     message = serializers.SerializerMethodField(help_text="What the close is doing, or why the pool was not closed.")

@@ -65,7 +65,7 @@ def test_the_page_queues_the_close_shows_its_progress_and_reloads_when_done(acme
         closing_progress.StepReporter(closing)("writing")
     running = client.get(f"/pools/{pool.pk}/closing/")
     assert "Writing the pool&#x27;s batches" in running.content.decode() and "HX-Refresh" not in running
-    assert 'value="1"' in running.content.decode()
+    assert f'max="{len(closing_progress.STEPS) + 1}" value="0"' in running.content.decode()
 
     with acme:
         [closing] = run_queued_closes()
