@@ -8,9 +8,12 @@ batches with one INSERT … SELECT, so a pool of 100,000 batches closes in secon
 as Seeder.add_payments writes the other payments: one per grower and pool, checked here as the payment service
 would (positive, dated up to today, references unused).
 
-Idempotent: a pool is made only when its season, fruit and variety have none; a pool gets charges, income or
-advances only when it has none of them yet, and a past season's pool is closed only while open. So it can run
-on a company seeded before pools existed (`seed_demo --only pools`).
+The advances are part of what the fruit is paid, not money on top: Seeder.run writes them before the payment
+plan, which then pays each grower the rest of its fruit's value (so reconciliation balances stay as the plan
+means them). Idempotent: a pool is made only when its season, fruit and variety have none; a pool gets
+charges, income or advances only when it has none of them yet, and a past season's pool is closed only while
+open. So it can run on a company seeded before pools existed (`seed_demo --only pools`), without advances
+there: that fruit is paid already, and payments are never changed.
 """
 
 import re
@@ -70,12 +73,53 @@ class PoolSeeder:
         self.finance = User.objects.filter(groups__name=FINANCE, is_active=True).order_by("pk").first()
 
     def run(self):
-        seasons = list(Season.objects.filter(start_date__lte=self.today).order_by("start_date"))
-        for season in seasons:
+        """Everything, on a company seeded before (`seed_demo --only pools`): no advances, see prepare()."""
+        self.prepare(advances=False)
+        self.finish()
+
+    def prepare(self, *, advances):
+        """The seasons' pools and their charge rules, and with `advances` an advance per grower and pool that has
+        none. Returns {grower id: advances written}: the fruit's payment plan pays the rest of its value
+        (Seeder.add_payments), so the advances are not money on top. A company whose fruit was paid already
+        gets none: payments are never changed, so they cannot be re-pointed at a pool either. Keyed by
+        (grower id, season): the plan pays a season's fruit within the season, and so is an advance paid.
+        """
+        advanced = {}
+        self.pools = []
+        for season in Season.objects.filter(start_date__lte=self.today).order_by("start_date"):
             past = season.end_date < self.today
-            pools = self.ensure_pools(season)
-            for number, pool in enumerate(pools):
-                self.seed_pool(pool, past=past, reversed_entry=past and number < REVERSED_POOLS)
+            for number, pool in enumerate(self.ensure_pools(season)):
+                if pool.status == PoolStatus.CLOSED:
+                    continue
+                growers = grower_quantities(pool)
+                if not pool.charges.exists():
+                    for name, kind, basis, rate in CHARGES:
+                        services.add_charge_rule(pool, name=name, kind=kind, basis=basis, rate=Decimal(rate),
+                                                 by=self.finance)
+                        self.report.charge_rules_created += 1
+                rates = self.market_rates(pool)
+                days = Batch.objects.filter(season_id=pool.season_id, fruit_type=pool.fruit_type).aggregate(
+                    first=Min("intake_date"), last=Max("intake_date"))
+                if advances and not pool.payments.exists():
+                    for grower_id, amount in self.add_advances(pool, growers, rates, days).items():
+                        key = (grower_id, season)
+                        advanced[key] = advanced.get(key, Decimal(0)) + amount
+                self.pools.append((pool, past, number < REVERSED_POOLS, growers, rates, days))
+        return advanced
+
+    def finish(self):
+        """A past season's pools: their market income, then the close."""
+        for pool, past, reversed_entry, growers, rates, days in self.pools:
+            if not past:
+                continue
+            if not pool.income.exists():
+                self.add_income(pool, growers, rates, days, past and reversed_entry)
+            try:
+                services.close_pool(pool, by=self.finance)
+            except ValidationError as exc:
+                raise SeedError(f"Pool {pool.code} could not be closed: {' '.join(exc.messages)}") from None
+            self.report.pools_closed += 1
+            self.out(f"  Pool {pool.code} closed with {pool.memberships.count()} batches of {len(growers)} growers.")
         with connection.cursor() as cursor:
             for table in ("pools", "pool_batches", "pool_income", "charge_rules", "pool_history", "grower_payments"):
                 cursor.execute(f"ANALYZE {table}")
@@ -104,31 +148,6 @@ class PoolSeeder:
                 self.report.pools_created += 1
             pools.append(pool)
         return pools
-
-    def seed_pool(self, pool, *, past, reversed_entry):
-        """Charges, advances, and for a past season income and the close: each only when the pool has none."""
-        if pool.status == PoolStatus.CLOSED:
-            return
-        growers = grower_quantities(pool)
-        if not pool.charges.exists():
-            for name, kind, basis, rate in CHARGES:
-                services.add_charge_rule(pool, name=name, kind=kind, basis=basis, rate=Decimal(rate), by=self.finance)
-                self.report.charge_rules_created += 1
-        rates = self.market_rates(pool)
-        days = Batch.objects.filter(season_id=pool.season_id, fruit_type=pool.fruit_type).aggregate(
-            first=Min("intake_date"), last=Max("intake_date"))
-        if not pool.payments.exists():
-            self.add_advances(pool, growers, rates, days)
-        if not past:
-            return
-        if not pool.income.exists():
-            self.add_income(pool, growers, rates, days, reversed_entry)
-        try:
-            services.close_pool(pool, by=self.finance)
-        except ValidationError as exc:
-            raise SeedError(f"Pool {pool.code} could not be closed: {' '.join(exc.messages)}") from None
-        self.report.pools_closed += 1
-        self.out(f"  Pool {pool.code} closed with {pool.memberships.count()} batches of {len(growers)} growers.")
 
     def market_rates(self, pool):
         """Per grade: what the market paid per kg, around the price agreements (a good or a poor year)."""
@@ -166,8 +185,8 @@ class PoolSeeder:
     def add_advances(self, pool, growers, rates, days):
         """One advance per grower with fruit in the pool: ADVANCE_SHARE of its value at market rates."""
         if days["first"] is None:
-            return
-        paid_date = min(self.today, days["first"].date() + timedelta(days=30))
+            return {}
+        paid_date = min(self.today, days["first"].date() + timedelta(days=30), pool.season.end_date)
         rows = []
         for grower_id, row in growers.items():
             value = sum((row[grade] * rates[grade] for grade in GRADES), Decimal(0))
@@ -187,3 +206,4 @@ class PoolSeeder:
         if rows:
             bump("payments")
         self.report.pool_advances_created += len(rows)
+        return {row.grower_id: row.amount for row in rows}

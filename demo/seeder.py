@@ -165,13 +165,17 @@ class Seeder:
             existing = Batch.objects.count()
             self.report.batches_before = existing
             missing = max(0, self.opts.batches - existing)
+            pools = PoolSeeder(self)
             if missing:
                 with bulk_batch_load():
                     values = BatchLoader(self, packhouses, growers, orchards).add(missing)
-                self.add_payments(values, growers)
+                # Advances against the pools first: the plan pays the rest of the fruit's value.
+                self.add_payments(values, growers, advanced=pools.prepare(advances=True))
                 bump("batches")
+            else:
+                pools.prepare(advances=False)
             PalletLoader(self, packhouses).run(BatchLoader.users())
-            PoolSeeder(self).run()
+            pools.finish()
             self.out("Committing (PostgreSQL checks the new rows' foreign keys now)...")
         if self.report.batches_created or self.report.pallets_created:
             self.refresh_and_analyze()
@@ -339,7 +343,7 @@ class Seeder:
 
     # --- Payments, in bulk ------------------------------------------------------
 
-    def add_payments(self, values, growers):
+    def add_payments(self, values, growers, advanced=None):
         """Advances and finals for the value delivered this run; some growers under-, some over-paid.
 
         Written in one bulk INSERT rather than through record_payment, which
@@ -347,6 +351,7 @@ class Seeder:
         service's rules by construction (positive amounts, paid dates up to
         today, references unique), and they are checked here once more.
         """
+        values = self._less_advanced(values, growers, advanced or {})
         planned = plan_payments(self.rng, values, growers, self.opts.payments, self.today)
         planned.sort(key=lambda p: (p["paid_date"], growers[p["grower"]].code, p["order"]))
         number = GrowerPayment.objects.count()
@@ -374,6 +379,23 @@ class Seeder:
             bump("payments")
         self.report.payments_created = len(rows)
         self.out(f"Payments: {len(rows)} recorded for the fruit added.")
+
+    @staticmethod
+    def _less_advanced(values, growers, advanced):
+        """Each grower's deliveries of a season, scaled down by what was advanced against that season's pools.
+
+        `advanced`: {(grower id, season): amount}. The plan then pays the rest of each season's value.
+        """
+        scaled = {g: dict(days) for g, days in values.items()}
+        by_id = {growers[g].id: g for g in values}
+        for (grower_id, season), amount in advanced.items():
+            days = scaled.get(by_id.get(grower_id), {})
+            held = [day for day in days if season.start_date <= day <= season.end_date]
+            total = sum(days[day] for day in held)
+            factor = max(0.0, 1 - float(amount) / total) if total else 1.0
+            for day in held:
+                days[day] *= factor
+        return scaled
 
     def refresh_and_analyze(self):
         with connection.cursor() as cursor:

@@ -58,7 +58,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--payments", type=int, default=None,
             help="Payments to record for the fruit this run adds (default: about two per grower per month "
-            f"of deliveries: an advance and a final, plus a few deductions; 0 to {MAX_PAYMENTS}).",
+            f"of deliveries: an advance and a final, plus a few deductions; 0 to {MAX_PAYMENTS}). An advance per "
+            "grower and pool against the seeded pools comes on top, and the plan pays the rest of the fruit's value.",
         )
         parser.add_argument(
             "--only", choices=["pools"], default=None,
