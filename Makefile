@@ -20,7 +20,7 @@ export EMBEDDED
 WITH_SERVICES = set -a && . ./$(SERVICES_ENV) && set +a &&
 
 .PHONY: run test services services-down migrate demo lint clean help chromium pango vendor pg-client \
-	web-tools serve serve-stop bench bench-tenants chaos promtool
+	web-tools serve serve-stop bench bench-tenants bench-pools chaos promtool
 
 help:
 	@echo "make run          build .venv, bring up PostgreSQL and Redis, migrate, load the demo, serve on :$(PORT)"
@@ -31,6 +31,7 @@ help:
 	@echo "make services-down    stop the private servers"
 	@echo "make serve        the production shape: gunicorn behind nginx on :$(SERVE_PORT) (make serve-stop)"
 	@echo "make bench        load benchmark of that shape on a 1,000,000-batch company; make bench-tenants: 500 companies"
+	@echo "make bench-pools  close a 100,000-batch pool as its job does, settle it, the season's report (after make bench)"
 	@echo "make chaos        kill Redis and restart PostgreSQL (private servers) under load; see docs/RELIABILITY.md"
 	@echo "make lint         ruff"
 
@@ -103,6 +104,11 @@ serve-stop: $(VENV)/.runtime
 # The load benchmark on the production shape (bench/web.py; bench/results/http.json). BENCH_ARGS="--rounds 3".
 bench: $(VENV)/.dev services web-tools
 	$(WITH_SERVICES) $(BIN)/python bench/web.py $(BENCH_ARGS)
+
+# Closing a 100,000-batch pool as the job does, settle() and the season's report, on the company `make bench`
+# seeded (bench/pools.py; bench/results/pools.json). It gives the company pools first when it has none.
+bench-pools: services
+	$(WITH_SERVICES) $(BIN)/python bench/pools.py $(BENCH_ARGS)
 
 # 500 companies from a dump of a template schema (psql, pg_dump), in their own database (bench/tenants.py).
 bench-tenants: services web-tools pg-client

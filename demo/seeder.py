@@ -46,6 +46,7 @@ from .errors import SeedError
 from .orchards import FarmBuilder, ensure_clearances, ensure_defect_types, ensure_seasons, valid_ggn
 from .pallets import PalletLoader
 from .payment_plan import money, plan_payments
+from .pools import PoolSeeder
 from .reference import (
     CLASS1_PRICE,
     FARM_NAMES,
@@ -102,6 +103,11 @@ class SeedReport:
     pallets_created: int = 0
     pallet_lines_created: int = 0
     loads_created: int = 0
+    pools_created: int = 0
+    pools_closed: int = 0
+    charge_rules_created: int = 0
+    pool_income_created: int = 0
+    pool_advances_created: int = 0
     payments_by_type: dict = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -159,18 +165,33 @@ class Seeder:
             existing = Batch.objects.count()
             self.report.batches_before = existing
             missing = max(0, self.opts.batches - existing)
+            pools = PoolSeeder(self)
             if missing:
                 with bulk_batch_load():
                     values = BatchLoader(self, packhouses, growers, orchards).add(missing)
-                self.add_payments(values, growers)
+                # Advances against the pools first: the plan pays the rest of the fruit's value.
+                self.add_payments(values, growers, advanced=pools.prepare(advances=True))
                 bump("batches")
+            else:
+                pools.prepare(advances=False)
             PalletLoader(self, packhouses).run(BatchLoader.users())
+            pools.finish()
             self.out("Committing (PostgreSQL checks the new rows' foreign keys now)...")
         if self.report.batches_created or self.report.pallets_created:
             self.refresh_and_analyze()
         self.report.payments_by_type = dict(
             Counter(GrowerPayment.objects.values_list("payment_type", flat=True))
         )
+        self.report.seconds = (timezone.now() - started).total_seconds()
+        return self.report
+
+    def run_pools(self):
+        """Only the pools, on a company seeded before: `seed_demo --only pools` (no batches re-seeded)."""
+        started = timezone.now()
+        with transaction.atomic():
+            PoolSeeder(self).run()
+            self.out("Committing...")
+        self.report.batches_before = Batch.objects.count()
         self.report.seconds = (timezone.now() - started).total_seconds()
         return self.report
 
@@ -322,7 +343,7 @@ class Seeder:
 
     # --- Payments, in bulk ------------------------------------------------------
 
-    def add_payments(self, values, growers):
+    def add_payments(self, values, growers, advanced=None):
         """Advances and finals for the value delivered this run; some growers under-, some over-paid.
 
         Written in one bulk INSERT rather than through record_payment, which
@@ -330,6 +351,7 @@ class Seeder:
         service's rules by construction (positive amounts, paid dates up to
         today, references unique), and they are checked here once more.
         """
+        values = self._less_advanced(values, growers, advanced or {})
         planned = plan_payments(self.rng, values, growers, self.opts.payments, self.today)
         planned.sort(key=lambda p: (p["paid_date"], growers[p["grower"]].code, p["order"]))
         number = GrowerPayment.objects.count()
@@ -357,6 +379,23 @@ class Seeder:
             bump("payments")
         self.report.payments_created = len(rows)
         self.out(f"Payments: {len(rows)} recorded for the fruit added.")
+
+    @staticmethod
+    def _less_advanced(values, growers, advanced):
+        """Each grower's deliveries of a season, scaled down by what was advanced against that season's pools.
+
+        `advanced`: {(grower id, season): amount}. The plan then pays the rest of each season's value.
+        """
+        scaled = {g: dict(days) for g, days in values.items()}
+        by_id = {growers[g].id: g for g in values}
+        for (grower_id, season), amount in advanced.items():
+            days = scaled.get(by_id.get(grower_id), {})
+            held = [day for day in days if season.start_date <= day <= season.end_date]
+            total = sum(days[day] for day in held)
+            factor = max(0.0, 1 - float(amount) / total) if total else 1.0
+            for day in held:
+                days[day] *= factor
+        return scaled
 
     def refresh_and_analyze(self):
         with connection.cursor() as cursor:

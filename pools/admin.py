@@ -6,7 +6,6 @@ entry); a charge is added, or deleted while its pool is open.
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
-from django.core.exceptions import ValidationError
 
 from core.admin import ServiceAdmin, ServiceForm
 from core.errors import Conflict
@@ -41,14 +40,15 @@ class PoolAdmin(ServiceAdmin):
 
     @admin.action(description="Close the selected pools", permissions=["change"])
     def close_selected(self, request, queryset):
+        # Queued like the page's Close: a big pool takes seconds, several would time the request out.
         for pool in queryset.order_by("id"):
             try:
-                services.close_pool(pool, by=request.user)
-            except (ValidationError, Conflict) as exc:
-                message = exc.message if isinstance(exc, Conflict) else " ".join(exc.messages)
-                self.message_user(request, f"{pool.code}: {message}", messages.ERROR)
+                services.queue_close(pool, by=request.user)
+            except Conflict as exc:
+                self.message_user(request, f"{pool.code}: {exc.message}", messages.ERROR)
             else:
-                self.message_user(request, f"{pool.code} closed.", messages.SUCCESS)
+                self.message_user(request, f"{pool.code}: closing in the background; its page shows the progress.",
+                                  messages.SUCCESS)
 
     def get_readonly_fields(self, request, obj=None):
         return tuple(flatten_fieldsets(self.fieldsets)) if obj else ()

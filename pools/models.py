@@ -172,3 +172,50 @@ class PoolHistory(models.Model):
 
     def __str__(self):
         return f"{self.pool_id} {self.event}"
+
+
+class ClosingStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Not closed"
+
+
+ACTIVE_CLOSING = [ClosingStatus.QUEUED, ClosingStatus.RUNNING]
+
+
+class PoolClosing(models.Model):
+    """A request to close a pool, run by the job worker (pools.tasks): what the page and the API poll.
+
+    The row holds the durable state (queued, running, done, refused and why); the step a running close has
+    reached lives in the cache (pools.closing): the close writes in one transaction that nobody else sees
+    until it commits.
+    """
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="closings")
+    status = models.CharField(max_length=10, choices=ClosingStatus.choices, default=ClosingStatus.QUEUED,
+                              db_default=ClosingStatus.QUEUED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    batches = models.PositiveIntegerField(null=True, blank=True, help_text="Batches the pool closed with.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "pool_closings"
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # A second Close while one waits or runs is refused here, whatever the race.
+            models.UniqueConstraint(fields=["pool"], condition=Q(status__in=ACTIVE_CLOSING),
+                                    name="pool_closings_one_active_per_pool"),
+            models.CheckConstraint(condition=Q(status__in=ClosingStatus.values), name="pool_closings_status_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.pool_id} {self.status}"
+
+    @property
+    def active(self):
+        return self.status in ACTIVE_CLOSING

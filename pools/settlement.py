@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 
 from batches.models import Status
 from growers.models import Grower
-from pallets.models import Grade, PalletLine
+from pallets.models import Grade
 
 from .membership import member_batches
 from .models import ChargeBasis, ChargeRule, PoolIncome
@@ -122,19 +122,40 @@ def grade_rates(pool, quantities=None, income=None):
     return rates
 
 
+PALLET_SQL = """
+WITH members AS ({members}),
+lines AS (
+    SELECT m.grower_id, l.pallet_id, SUM(l.kg) AS kg, SUM(l.cartons) AS cartons
+    FROM pallet_lines l JOIN members m ON m.id = l.batch_id
+    GROUP BY m.grower_id, l.pallet_id
+),
+pallet_totals AS (
+    SELECT pallet_id, SUM(kg) AS kg FROM pallet_lines
+    WHERE pallet_id IN (SELECT pallet_id FROM lines)
+    GROUP BY pallet_id
+)
+SELECT lines.grower_id, lines.kg, lines.cartons, pallet_totals.kg
+FROM lines JOIN pallet_totals USING (pallet_id)
+"""
+
+
 def pallet_quantities(pool):
-    """Per grower: cartons on pallets, and Σ over pallets of its kg there / the pallet's kg (two queries)."""
-    lines = list(PalletLine.objects.filter(batch__in=member_batches(pool).exclude(status=Status.REJECTED))
-                 .order_by().values("batch__grower_id", "pallet_id").annotate(kg=Sum("kg"), cartons=Sum("cartons")))
-    pallet_kg = dict(PalletLine.objects.filter(pallet_id__in={line["pallet_id"] for line in lines}).order_by()
-                     .values("pallet_id").annotate(kg=Sum("kg")).values_list("pallet_id", "kg"))
+    """Per grower: cartons on pallets, and Σ over pallets of its kg there / the pallet's kg (one query).
+
+    Each pallet's kg (all its lines, whoever's) comes from the same statement: a list of the pallets' ids sent
+    back would be tens of thousands of parameters on a big pool. The shares are divided here, at PRECISION.
+    """
+    members = member_batches(pool).exclude(status=Status.REJECTED).order_by().values("id", "grower_id")
+    sql, params = members.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(PALLET_SQL.format(members=sql), params)
+        lines = cursor.fetchall()
     cartons, shares = {}, {}
     with localcontext() as context:
         context.prec = PRECISION
-        for line in lines:
-            grower = line["batch__grower_id"]
-            cartons[grower] = cartons.get(grower, 0) + line["cartons"]
-            shares[grower] = shares.get(grower, ZERO) + line["kg"] / pallet_kg[line["pallet_id"]]
+        for grower, kg, line_cartons, pallet_kg in lines:
+            cartons[grower] = cartons.get(grower, 0) + line_cartons
+            shares[grower] = shares.get(grower, ZERO) + kg / pallet_kg
     return cartons, shares
 
 

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/charges/<int:rule_pk>/remove/", views.remove_charge, name="remove-charge"),
     path("<int:pk>/settlement/", views.settlement, name="settlement"),
     path("<int:pk>/close/", views.close, name="close"),
+    path("<int:pk>/closing/", views.closing, name="closing"),
 ]

@@ -12,6 +12,7 @@ from core.tenancy import company_today
 from core.views import list_query
 
 from . import services
+from .closing import progress
 from .filters import PoolFilterSet
 from .forms import ChargeForm, IncomeForm, PoolForm
 from .models import ChargeRule, Pool
@@ -52,12 +53,14 @@ def create(request):
 @permission_required("pools.view_pool", raise_exception=True)
 def detail(request, pk):
     pool = get_pool(pk)
+    closing = pool.closings.first()
     return render(request, "pools/detail.html", {
         "pool": pool, "summary": pool_summary(pool),
         "income": pool.income.select_related("created_by").order_by("-received_on", "-id")[:100],
         "charges": list(pool.charges.order_by("id")),
         "history": pool.history.select_related("recorded_by")[:20],
         "panels": panels_for("pool", request.user, pool),
+        "closing": closing, "progress": closing and progress(closing),
     })
 
 
@@ -127,9 +130,22 @@ def settlement(request, pk):
 def close(request, pk):
     pool = get_pool(pk)
     try:
-        services.close_pool(pool, by=request.user)
-    except (ValidationError, Conflict) as exc:
-        messages.error(request, exc.message if isinstance(exc, Conflict) else " ".join(exc.messages))
+        services.queue_close(pool, by=request.user)
+    except Conflict as exc:
+        messages.error(request, exc.message)
     else:
-        messages.success(request, f"Pool {pool.code} closed: its batches and figures are fixed.")
+        messages.info(request, f"Closing pool {pool.code} in the background; this page shows the progress.")
     return redirect("pools:detail", pk=pool.pk)
+
+
+@login_required
+@permission_required("pools.view_pool", raise_exception=True)
+def closing(request, pk):
+    """The progress box of a queued close, polled by htmx; once the close is over, the whole page reloads."""
+    pool = get_pool(pk)
+    latest = pool.closings.first()
+    response = render(request, "pools/closing.html", {"pool": pool, "closing": latest,
+                                                      "progress": latest and progress(latest)})
+    if latest is None or not latest.active:
+        response["HX-Refresh"] = "true"
+    return response

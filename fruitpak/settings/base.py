@@ -448,6 +448,7 @@ SPECTACULAR_SETTINGS = {
         "PalletStatusEnum": "pallets.models.PalletStatus",
         "LoadStatusEnum": "dispatch.models.LoadStatus",
         "PoolStatusEnum": "pools.models.PoolStatus",
+        "PoolClosingStatusEnum": "pools.models.ClosingStatus",
         "ChargeKindEnum": "pools.models.ChargeKind",
         "ChargeBasisEnum": "pools.models.ChargeBasis",
     },

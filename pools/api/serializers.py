@@ -7,7 +7,8 @@ from growers.models import FruitType
 from pallets.models import Grade
 from seasons.models import Season
 
-from ..models import ChargeBasis, ChargeKind, ChargeRule, Pool, PoolIncome, PoolStatus
+from ..closing import progress
+from ..models import ChargeBasis, ChargeKind, ChargeRule, ClosingStatus, Pool, PoolClosing, PoolIncome, PoolStatus
 
 
 class PoolSerializer(serializers.ModelSerializer):
@@ -93,3 +94,42 @@ class GrowerSettlementSerializer(serializers.Serializer):
     charges_total = serializers.DecimalField(max_digits=14, decimal_places=2)
     already_paid = serializers.DecimalField(max_digits=14, decimal_places=2)
     final = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class PoolClosingSerializer(serializers.ModelSerializer):
+    """A queued close and how far it has got: poll `progress_url` until `status` is done or failed."""
+
+    status = serializers.ChoiceField(choices=ClosingStatus.choices, read_only=True)
+    step = serializers.SerializerMethodField(help_text="The step a running close is on (writing, recording), blank "
+                                                       "otherwise or when not known.")
+    steps_done = serializers.SerializerMethodField()
+    steps_total = serializers.SerializerMethodField()
+    message = serializers.SerializerMethodField(help_text="What the close is doing, or why the pool was not closed.")
+    progress_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PoolClosing
+        fields = ["id", "pool", "status", "step", "steps_done", "steps_total", "message", "batches",
+                  "requested_at", "started_at", "finished_at", "progress_url"]
+        read_only_fields = fields
+
+    def _progress(self, closing):
+        # One cache read per closing, shared by the fields below.
+        if getattr(closing, "_progress", None) is None:
+            closing._progress = progress(closing)
+        return closing._progress
+
+    def get_step(self, closing) -> str:
+        return self._progress(closing).step
+
+    def get_steps_done(self, closing) -> int:
+        return self._progress(closing).steps_done
+
+    def get_steps_total(self, closing) -> int:
+        return self._progress(closing).steps_total
+
+    def get_message(self, closing) -> str:
+        return self._progress(closing).label
+
+    def get_progress_url(self, closing) -> str:
+        return f"/api/pools/{closing.pool_id}/closing/"

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from .. import services
@@ -10,6 +11,7 @@ from ..settlement import settle
 from .serializers import (
     ChargeRuleSerializer,
     GrowerSettlementSerializer,
+    PoolClosingSerializer,
     PoolCreateSerializer,
     PoolIncomeCreateSerializer,
     PoolIncomeSerializer,
@@ -23,7 +25,8 @@ class PoolViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Pool.objects.select_related("season")
     serializer_class = PoolSerializer
     filterset_class = PoolFilterSet
-    action_permissions = {"close": ["pools.change_pool"], "settlement": ["pools.view_pool"]}
+    action_permissions = {"close": ["pools.change_pool"], "closing": ["pools.view_pool"],
+                          "settlement": ["pools.view_pool"]}
 
     @extend_schema(request=PoolCreateSerializer, responses={201: PoolSerializer}, summary="Create a pool")
     def create(self, request, *args, **kwargs):
@@ -32,16 +35,27 @@ class PoolViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         pool = services.create_pool(**body.validated_data, by=request.user)
         return Response(PoolSerializer(pool).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, summary="Close a pool", responses={
-        200: PoolSerializer,
-        400: OpenApiResponse(description="A batch of the pool already belongs to a closed pool."),
-        409: OpenApiResponse(description="The pool is already closed (code `already_closed`)."),
+    @extend_schema(request=None, summary="Close a pool (queued)", responses={
+        202: OpenApiResponse(PoolClosingSerializer, description="Queued: poll `progress_url` until `status` is "
+                                                                "done (the pool is closed) or failed (it is not)."),
+        409: OpenApiResponse(description="The pool is already closed (code `already_closed`), or a close of it "
+                                         "waits or runs (code `already_closing`)."),
     })
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        """Fix the pool's batches and figures."""
-        pool = services.close_pool(self.get_object(), by=request.user)
-        return Response(PoolSerializer(pool).data)
+        """Fix the pool's batches and figures, in the job worker: a big pool takes seconds."""
+        closing = services.queue_close(self.get_object(), by=request.user)
+        return Response(PoolClosingSerializer(closing).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(summary="The pool's latest close and its progress", filters=False, responses={
+        200: PoolClosingSerializer, 404: OpenApiResponse(description="No close of this pool was ever queued."),
+    })
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def closing(self, request, pk=None):
+        closing = self.get_object().closings.first()
+        if closing is None:
+            raise NotFound("No close of this pool was ever queued.")
+        return Response(PoolClosingSerializer(closing).data)
 
     @extend_schema(responses=GrowerSettlementSerializer(many=True), summary="Each grower's settlement",
                    filters=False)

@@ -24,3 +24,11 @@ def packed(grower, packhouse, *, net, class1, class2, class3=0, variety="Gala", 
 def make_pool(code="P-APPLE", variety="", fruit_type="apple", season=None):
     return services.create_pool(season=season or current_season(), code=code, name=f"Pool {code}",
                                 fruit_type=fruit_type, variety=variety)
+
+
+def run_queued_closes():
+    """What the job worker does with the queued closes, in the test's transaction: the closings, as run."""
+    from pools.models import ACTIVE_CLOSING, PoolClosing
+
+    return [services.run_closing(pk) for pk in
+            PoolClosing.objects.filter(status__in=ACTIVE_CLOSING).order_by("id").values_list("pk", flat=True)]

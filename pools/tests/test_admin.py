@@ -8,7 +8,7 @@ from core.tenancy import company_today
 from pools.models import ChargeRule, Pool, PoolHistory, PoolIncome
 from seasons.services import current_season
 
-from .helpers import make_pool
+from .helpers import make_pool, run_queued_closes
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +45,10 @@ def test_the_close_action_and_income_cannot_be_changed(acme):
     client.post("/admin/pools/pool/", {"action": "close_selected", "_selected_action": [pool.pk]})
 
     with acme:
+        assert Pool.objects.get(pk=pool.pk).status == "open"  # queued, like the page's Close
+        [closing] = run_queued_closes()
         pool.refresh_from_db()
-    assert pool.status == "closed"
+    assert (pool.status, closing.status) == ("closed", "done")
     assert client.get("/admin/pools/poolincome/add/").status_code == 200
     assert client.get("/admin/pools/pool/").status_code == 200
     assert acme.client("Clerk").get("/admin/pools/pool/").status_code in (302, 403)

@@ -10,7 +10,7 @@ from packhouses.tests.factories import PackhouseFactory
 from pools import services
 from pools.models import ChargeRule, Pool, PoolIncome
 
-from .helpers import make_pool, packed
+from .helpers import make_pool, packed, run_queued_closes
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -82,7 +82,11 @@ def test_finance_creates_a_pool_records_income_adds_a_charge_and_closes(acme):
     assert percent.status_code == 200 and "at most 100" in percent.content.decode()
     assert client.post(f"/pools/{pool.pk}/charges/", {"name": "Commission", "kind": "commission",
                                                       "basis": "percent_of_income", "rate": "7.5"}).status_code == 302
-    assert client.post(f"/pools/{pool.pk}/close/").status_code == 302
+    queued = client.post(f"/pools/{pool.pk}/close/", follow=True).content.decode()
+    assert "Closing pool P-NEW in the background" in queued and 'hx-trigger="every 2s"' in queued
+    assert "already being closed" in client.post(f"/pools/{pool.pk}/close/", follow=True).content.decode()
+    with acme:
+        run_queued_closes()
     again = client.post(f"/pools/{pool.pk}/close/", follow=True)
     assert "already closed" in again.content.decode()
     with acme:
@@ -105,7 +109,11 @@ def test_the_api(acme, pool):
     zero_charge = api.post("/api/charge-rules/", {"pool": pool.pk, "name": "X", "kind": "levy",
                                                   "basis": "per_carton", "rate": "0"}, format="json")
     settlement = api.get(f"/api/pools/{pool.pk}/settlement/")
-    closed = api.post(f"/api/pools/{pool.pk}/close/")
+    queued = api.post(f"/api/pools/{pool.pk}/close/")
+    while_queued = api.post(f"/api/pools/{pool.pk}/close/")
+    with acme:
+        run_queued_closes()
+    progress = api.get(queued.json()["progress_url"])
     twice = api.post(f"/api/pools/{pool.pk}/close/")
 
     assert listed.status_code == 200 and listed.json()["items"][0]["code"] == "P-APPLE"
@@ -114,8 +122,14 @@ def test_the_api(acme, pool):
     assert zero_charge.status_code == 400 and "rate" in str(zero_charge.json())
     [line] = settlement.json()
     assert (line["gross"], line["charges"][0]["amount"], line["final"]) == ("1050.00", "90.00", "960.00")
-    assert closed.status_code == 200 and closed.json()["status"] == "closed"
-    assert twice.status_code == 409
+    assert queued.status_code == 202 and queued.json()["status"] == "queued"
+    assert queued.json()["progress_url"] == f"/api/pools/{pool.pk}/closing/"
+    assert while_queued.status_code == 409 and while_queued.json()["code"] == "already_closing"
+    assert progress.status_code == 200
+    followed = progress.json()
+    assert (followed["status"], followed["batches"], followed["steps_done"]) == ("done", 1, followed["steps_total"])
+    assert api.get(f"/api/pools/{pool.pk}/").json()["status"] == "closed"
+    assert twice.status_code == 409 and twice.json()["code"] == "already_closed"
 
 
 def test_an_advance_is_recorded_against_a_pool(acme, pool):

@@ -26,7 +26,9 @@ class Command(BaseCommand):
         "scanned bins on some and QC inspections on a tenth, cold-store rooms, pallets (SSCCs from the "
         "company's counter; a GS1 prefix is made up when the company has none) holding the pack-out of the "
         "packed and dispatched batches, some mixed, dispatched ones on dispatched loads, and grower "
-        "payments (advances, finals, a few deductions; some growers under-paid, some over-paid). "
+        "payments (advances, finals, a few deductions; some growers under-paid, some over-paid), and pools per "
+        "fruit and programme variety with charge rules and advances (past seasons' pools with market income, "
+        "closed). "
         "Batches, history, bins and inspections are bulk-loaded with COPY. Safe to run again: a company that "
         "already has "
         "the requested number of batches gets nothing new; one with fewer gets only the missing batches "
@@ -56,7 +58,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--payments", type=int, default=None,
             help="Payments to record for the fruit this run adds (default: about two per grower per month "
-            f"of deliveries: an advance and a final, plus a few deductions; 0 to {MAX_PAYMENTS}).",
+            f"of deliveries: an advance and a final, plus a few deductions; 0 to {MAX_PAYMENTS}). An advance per "
+            "grower and pool against the seeded pools comes on top, and the plan pays the rest of the fruit's value.",
+        )
+        parser.add_argument(
+            "--only", choices=["pools"], default=None,
+            help="Seed only this part on a company seeded before: 'pools' adds the seasons' pools (per fruit and "
+            "per programme variety) with charge rules on all five bases and advances, and for past seasons "
+            "market income per grade and the close, without touching batches (the other count options are "
+            "ignored).",
         )
         parser.add_argument(
             "--seed", type=int, default=None,
@@ -78,10 +88,17 @@ class Command(BaseCommand):
         say(f"Seeding {company.name} (schema {company.schema_name}, time zone {company.time_zone})...")
         with tenant_context(company):
             try:
-                report = Seeder(company, options, out=say, verbosity=verbosity).run()
+                seeder = Seeder(company, options, out=say, verbosity=verbosity)
+                report = seeder.run_pools() if opts["only"] == "pools" else seeder.run()
             except SeedError as exc:
                 raise CommandError(str(exc)) from None
 
+        if opts["only"] == "pools":
+            say(self.style.SUCCESS(
+                f"Done in {report.seconds:.1f} s. Added {report.pools_created} pools ({report.pools_closed} closed), "
+                f"{report.charge_rules_created} charge rules, {report.pool_income_created} income entries and "
+                f"{report.pool_advances_created} advances against pools."))
+            return
         if report.batches_created == 0 and report.batches_before >= options.batches:
             say(f"{company.schema_name} already has {report.batches_before} batches "
                 f"(asked for {options.batches}): no batches or payments added.")
@@ -91,7 +108,8 @@ class Command(BaseCommand):
             f"{report.growers_created} growers, {report.prices_created} price agreements, "
             f"{report.batches_created} batches ({report.history_created} history rows) and "
             f"{report.payments_created} payments; {report.rooms_created} rooms, {report.pallets_created} pallets "
-            f"({report.pallet_lines_created} lines) and {report.loads_created} loads."
+            f"({report.pallet_lines_created} lines) and {report.loads_created} loads; {report.pools_created} pools "
+            f"({report.pools_closed} closed)."
         ))
         say(f"{company.schema_name} now has {report.packhouses_total} packhouses, {report.growers_total} growers, "
             f"{report.prices_total} price agreements, {report.batches_total} batches; payments: {paid}.")
