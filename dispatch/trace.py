@@ -10,19 +10,29 @@ docs/TRACE.md has them with their EXPLAIN.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from batches.models import Batch, BatchBin, QCInspection
-from batches.models import Status as BatchStatus
-from growers.models import Block, Grower, SprayClearance
-from packhouses.models import Packhouse
-from pallets.models import Grade, Pallet, PalletLine, PalletStatus
-from seasons.models import Season
+from django.db import connection
+from django.db.models import F
 
-from .models import LoadPallet
+from batches.models import Batch, QCInspection
+from batches.models import Status as BatchStatus
+from core.lookups import AnyOf
+from growers.models import Block, Grower, SprayClearance
+from pallets.models import Grade, Pallet, PalletLine, PalletStatus
 
 # A grower's whole history can be large: the page and the API stop here and say so.
 MAX_BATCHES = 5000
 # Up to this many batches, a trace joins their growers, blocks... and its lines' pallets (see trace()).
 JOIN_UP_TO = 100
+# What the page, the JSON and the CSV show, and what the balance reads; nothing else is fetched. Reading any
+# other field of these objects would cost a statement per object: the trace tests count the statements.
+BATCH_COLUMNS = ("batch_code", "grower_id", "block_id", "season_id", "status", "intake_date", "fruit_type",
+                 "variety", "net_weight_kg", "class1_kg", "class2_kg", "class3_kg", "waste_kg")
+GROWER_COLUMNS = ("code",)
+BLOCK_COLUMNS = ("code", "fruit_type", "variety", "farm__code", "farm__name", "farm__puc", "farm__grower__code")
+LINE_COLUMNS = ("pallet_id", "batch_id", "grade", "cartons", "kg")
+PALLET_COLUMNS = ("sscc", "status", "room__code", "load_pallet__load__load_number", "load_pallet__load__status",
+                  "load_pallet__load__dispatched_at", "load_pallet__load__destination",
+                  "load_pallet__load__consignee")
 ZERO = Decimal("0")
 
 
@@ -110,42 +120,47 @@ def _sscc(value):
     return value if len(value) == 18 and value.isdigit() else None
 
 
+KINDS = ("batch", "bin", "sscc", "load", "block", "grower")
+# Each kind of identifier is one arm of a single statement (one round trip, one plan, however many kinds the
+# query could be); the block's and the grower's newest batches first, as many as the trace keeps and one more
+# to know it was cut. The SQL names the tables (db_table) and reads the same indexes as the ORM did
+# (docs/TRACE.md).
+RESOLVE_ARMS = {
+    "batch": "SELECT 'batch', id FROM batches WHERE batch_code = %(value)s",
+    "bin": "SELECT 'bin', batch_id FROM batch_bins WHERE code = %(value)s",
+    "sscc": "SELECT 'sscc', l.batch_id FROM pallet_lines l JOIN pallets p ON p.id = l.pallet_id "
+            "WHERE p.sscc = %(sscc)s",
+    "load": "SELECT 'load', l.batch_id FROM loads o JOIN load_pallets lp ON lp.load_id = o.id "
+            "JOIN pallet_lines l ON l.pallet_id = lp.pallet_id WHERE o.load_number = %(value)s",
+    "block": "SELECT 'block', b.id FROM farms f JOIN blocks k ON k.farm_id = f.id JOIN batches b ON b.block_id = k.id "
+             "WHERE f.code = %(farm)s AND k.code = %(block)s ORDER BY b.intake_date DESC, b.id DESC LIMIT %(limit)s",
+    "grower": "SELECT 'grower', b.id FROM growers g JOIN batches b ON b.grower_id = g.id WHERE g.code = %(value)s "
+              "ORDER BY b.intake_date DESC, b.id DESC LIMIT %(limit)s",
+}
+
+
 def resolve(query):
     """[(kind, batch ids)] for every kind of identifier `query` is."""
     value = query.strip().upper()
-    found = []
     if not value:
-        return found
-    ids = list(Batch.objects.filter(batch_code=value).values_list("pk", flat=True))
-    if ids:
-        found.append(("batch", ids))
-    ids = list(BatchBin.objects.filter(code=value).values_list("batch_id", flat=True).order_by().distinct())
-    if ids:
-        found.append(("bin", ids))
-    sscc = _sscc(value)
-    if sscc:
-        ids = list(PalletLine.objects.filter(pallet__sscc=sscc).values_list("batch_id", flat=True)
-                   .order_by().distinct())
-        if ids:
-            found.append(("sscc", ids))
+        return []
+    params = {"value": value, "sscc": _sscc(value), "limit": MAX_BATCHES + 1}
+    arms = ["batch", "bin"]
+    if params["sscc"]:
+        arms.append("sscc")
     if value.startswith("L"):
-        ids = list(PalletLine.objects.filter(pallet__load_pallet__load__load_number=value)
-                   .values_list("batch_id", flat=True).order_by().distinct())
-        if ids:
-            found.append(("load", ids))
+        arms.append("load")
     if "/" in value:
         farm_code, _, block_code = value.partition("/")
-        block = Block.objects.filter(farm__code=farm_code.strip(), code=block_code.strip()).first()
-        if block is not None:
-            ids = list(Batch.objects.filter(block=block).values_list("pk", flat=True)[:MAX_BATCHES + 1])
-            if ids:
-                found.append(("block", ids))
-    grower = Grower.objects.filter(code=value).first()
-    if grower is not None:
-        ids = list(Batch.objects.filter(grower=grower).values_list("pk", flat=True)[:MAX_BATCHES + 1])
-        if ids:
-            found.append(("grower", ids))
-    return found
+        params.update(farm=farm_code.strip(), block=block_code.strip())
+        arms.append("block")
+    arms.append("grower")
+    found = {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(f"({RESOLVE_ARMS[arm]})" for arm in arms), params)
+        for kind, batch_id in cursor.fetchall():
+            found.setdefault(kind, set()).add(batch_id)
+    return [(kind, sorted(found[kind])) for kind in KINDS if kind in found]
 
 
 def balance(batch, lines):
@@ -194,35 +209,43 @@ def trace(query):
         batch_ids = set(sorted(batch_ids)[:MAX_BATCHES])
     if not batch_ids:
         return result
-    # A big trace (a grower's: 5,000 batches, some 15,000 lines) reads the few growers, packhouses, blocks and
-    # seasons of its batches, and the pallets of its lines, once each (_attach): select_related built them again
-    # for every row, most of its time. A small one joins them, in fewer round trips (docs/PERFORMANCE.md,
-    # "Pallets and the trace").
-    batches = Batch.objects.filter(pk__in=batch_ids).order_by("intake_date", "id")
-    lines = PalletLine.objects.filter(batch_id__in=batch_ids).order_by("batch_id", "pallet_id", "id")
+    # A big trace (a grower's: 5,000 batches, some 15,000 lines) reads the few growers and blocks of its
+    # batches, and the pallets of its lines, once each (_attach): select_related built them again for every row,
+    # most of its time. A small one joins them, in fewer round trips. Only the columns the page, the JSON and the
+    # CSV show are read: a model's every column cost its parsing (docs/PERFORMANCE.md, "Pallets and the trace").
+    ids = AnyOf(F("id"), batch_ids)
+    batches = Batch.objects.filter(ids).order_by("intake_date", "id").only(*BATCH_COLUMNS)
+    lines = (PalletLine.objects.filter(AnyOf(F("batch_id"), batch_ids)).order_by("batch_id", "pallet_id", "id")
+             .only(*LINE_COLUMNS))
     if len(batch_ids) <= JOIN_UP_TO:
-        result.batches = list(batches.select_related("grower", "packhouse", "block__farm__grower", "season"))
-        result.lines = list(lines.select_related("pallet__room", "pallet__packhouse"))
+        result.batches = list(batches.select_related("grower", "block__farm__grower")
+                              .only(*BATCH_COLUMNS, *(f"grower__{name}" for name in GROWER_COLUMNS),
+                                    *(f"block__{name}" for name in BLOCK_COLUMNS)))
+        result.lines = list(lines.select_related("pallet__room", "pallet__load_pallet__load")
+                            .only(*LINE_COLUMNS, *(f"pallet__{name}" for name in PALLET_COLUMNS)))
     else:
         result.batches = list(batches)
-        _attach(result.batches, "grower", Grower.objects.all())
-        _attach(result.batches, "packhouse", Packhouse.objects.all())
-        _attach(result.batches, "block", Block.objects.select_related("farm__grower"))
-        _attach(result.batches, "season", Season.objects.all())
+        _attach(result.batches, "grower", Grower.objects.only(*GROWER_COLUMNS))
+        _attach(result.batches, "block", Block.objects.select_related("farm__grower").only(*BLOCK_COLUMNS))
         result.lines = list(lines)
-        _attach(result.lines, "pallet", Pallet.objects.select_related("room", "packhouse"))
+        _attach(result.lines, "pallet", Pallet.objects.select_related("room", "load_pallet__load")
+                .only(*PALLET_COLUMNS))
     by_id = {batch.pk: batch for batch in result.batches}
     for line in result.lines:
         line.batch = by_id[line.batch_id]
-    pallet_ids = {line.pallet_id for line in result.lines}
-    if pallet_ids:
-        result.loads = {row.pallet_id: row.load for row in
-                        LoadPallet.objects.filter(pallet_id__in=pallet_ids).select_related("load")}
+        # The pallet's load came with it (the unique pallet of load_pallets): no statement of its own.
+        load_pallet = getattr(line.pallet, "load_pallet", None)
+        if load_pallet is not None:
+            result.loads[line.pallet_id] = load_pallet.load
     block_ids = {batch.block_id for batch in result.batches if batch.block_id}
     season_ids = {batch.season_id for batch in result.batches if batch.season_id}
     result.clearances = list(SprayClearance.objects.filter(block_id__in=block_ids, season_id__in=season_ids)
-                             .select_related("block__farm", "season").order_by("block_id", "cleared_on"))
-    result.inspections = list(QCInspection.objects.filter(batch_id__in=batch_ids).order_by("batch_id", "inspected_at"))
+                             .select_related("block__farm", "season").order_by("block_id", "cleared_on")
+                             .only("cleared_on", "lab_reference", "valid_until", "block__code", "block__farm__code",
+                                   "season__code"))
+    result.inspections = list(QCInspection.objects.filter(AnyOf(F("batch_id"), batch_ids))
+                              .order_by("batch_id", "inspected_at")
+                              .only("batch_id", "inspected_at", "sample_size", "result"))
     for inspection in result.inspections:
         inspection.batch = by_id[inspection.batch_id]
     for line in result.lines:

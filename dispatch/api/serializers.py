@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, RefuseReadOnlyFieldsMixin
+from core.serializers import FastRepresentationMixin, ModelSerializer, RefuseReadOnlyFieldsMixin
 from packhouses.models import Packhouse
 
 from ..models import Load
@@ -61,7 +61,9 @@ class DispatchedSerializer(LoadDetailSerializer):
         read_only_fields = fields
 
 
-class BalanceSerializer(serializers.Serializer):
+# The trace of a grower's season is 5,000 batches and some 15,000 lines: DRF's own per-row work was most of its
+# time (docs/PERFORMANCE.md). A missing block, room or load comes out as None, as `default=None` says.
+class BalanceSerializer(FastRepresentationMixin, serializers.Serializer):
     net = serializers.DecimalField(max_digits=14, decimal_places=2)
     class_kg = serializers.DecimalField(max_digits=14, decimal_places=2)
     waste = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -72,7 +74,7 @@ class BalanceSerializer(serializers.Serializer):
     flags = serializers.ListField(child=serializers.CharField())
 
 
-class TraceLineSerializer(serializers.Serializer):
+class TraceLineSerializer(FastRepresentationMixin, serializers.Serializer):
     sscc = serializers.CharField(source="pallet.sscc")
     pallet_status = serializers.CharField(source="pallet.status")
     room = serializers.CharField(source="pallet.room.code", default=None)
@@ -85,7 +87,7 @@ class TraceLineSerializer(serializers.Serializer):
     consignee = serializers.CharField(source="load.consignee", default=None)
 
 
-class TraceBatchSerializer(serializers.Serializer):
+class TraceBatchSerializer(FastRepresentationMixin, serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     batch_code = serializers.CharField()
     status = serializers.CharField()
@@ -100,7 +102,7 @@ class TraceBatchSerializer(serializers.Serializer):
     pallets = TraceLineSerializer(many=True, source="trace_lines")
 
 
-class ClearanceSerializer(serializers.Serializer):
+class ClearanceSerializer(FastRepresentationMixin, serializers.Serializer):
     block = serializers.SerializerMethodField()
     season = serializers.CharField(source="season.code")
     cleared_on = serializers.DateField()
@@ -111,7 +113,7 @@ class ClearanceSerializer(serializers.Serializer):
         return f"{obj.block.farm.code}/{obj.block.code}"
 
 
-class InspectionSerializer(serializers.Serializer):
+class InspectionSerializer(FastRepresentationMixin, serializers.Serializer):
     batch = serializers.CharField(source="batch.batch_code")
     inspected_at = serializers.DateTimeField()
     sample_size = serializers.IntegerField()
