@@ -17,7 +17,9 @@ from batches.models import Batch, QCInspection
 from batches.models import Status as BatchStatus
 from core.lookups import AnyOf
 from growers.models import Block, Grower, SprayClearance
-from pallets.models import Grade, Pallet, PalletLine, PalletStatus
+from pallets.models import Grade, PalletLine, PalletStatus
+
+from .models import LoadStatus
 
 # A grower's whole history can be large: the page and the API stop here and say so.
 MAX_BATCHES = 5000
@@ -29,10 +31,6 @@ BATCH_COLUMNS = ("batch_code", "grower_id", "block_id", "season_id", "status", "
                  "variety", "net_weight_kg", "class1_kg", "class2_kg", "class3_kg", "waste_kg")
 GROWER_COLUMNS = ("code",)
 BLOCK_COLUMNS = ("code", "fruit_type", "variety", "farm__code", "farm__name", "farm__puc", "farm__grower__code")
-LINE_COLUMNS = ("pallet_id", "batch_id", "grade", "cartons", "kg")
-PALLET_COLUMNS = ("sscc", "status", "room__code", "load_pallet__load__load_number", "load_pallet__load__status",
-                  "load_pallet__load__dispatched_at", "load_pallet__load__destination",
-                  "load_pallet__load__consignee")
 ZERO = Decimal("0")
 
 
@@ -57,11 +55,11 @@ class Result:
     kinds: list = field(default_factory=list)
     batches: list = field(default_factory=list)
     lines: list = field(default_factory=list)
-    loads: dict = field(default_factory=dict)  # pallet id -> Load
+    loads: dict = field(default_factory=dict)  # pallet id -> TraceLoad
     clearances: list = field(default_factory=list)
     inspections: list = field(default_factory=list)
     balances: dict = field(default_factory=dict)  # batch id -> Balance
-    lines_by_batch: dict = field(default_factory=dict)  # batch id -> [PalletLine]
+    lines_by_batch: dict = field(default_factory=dict)  # batch id -> [TraceLine]
     truncated: bool = False
 
     @property
@@ -102,6 +100,86 @@ def _unique(objects):
     for obj in objects:
         seen.setdefault(obj.pk, obj)
     return list(seen.values())
+
+
+@dataclass(slots=True)
+class TraceRoom:
+    pk: int
+    code: str
+
+
+@dataclass(slots=True)
+class TraceLoad:
+    pk: int
+    load_number: str
+    status: str
+    dispatched_at: object
+    destination: str
+    consignee: str
+
+    def get_status_display(self):
+        return LoadStatus(self.status).label
+
+
+@dataclass(slots=True)
+class TracePallet:
+    pk: int
+    sscc: str
+    status: str
+    room_id: int | None
+    room: TraceRoom | None
+
+    def get_status_display(self):
+        return PalletStatus(self.status).label
+
+
+@dataclass(slots=True)
+class TraceLine:
+    """A pallet line as the trace shows it. The trace of a grower's season has some 15,000 lines: a model
+    instance per line, per pallet, room and load was most of its time; these are plain rows of one statement."""
+
+    pk: int
+    pallet_id: int
+    batch_id: int
+    grade: str
+    cartons: int
+    kg: Decimal
+    pallet: TracePallet
+    batch: object = None
+    load: TraceLoad | None = None
+
+    def get_grade_display(self):
+        return Grade(self.grade).label
+
+
+LINE_ROW = ("id", "pallet_id", "batch_id", "grade", "cartons", "kg", "pallet__sscc", "pallet__status",
+            "pallet__room_id", "pallet__room__code", "pallet__load_pallet__load_id",
+            "pallet__load_pallet__load__load_number", "pallet__load_pallet__load__status",
+            "pallet__load_pallet__load__dispatched_at", "pallet__load_pallet__load__destination",
+            "pallet__load_pallet__load__consignee")
+
+
+def _lines(batch_ids, loads):
+    """The batches' pallet lines with their pallets, rooms and loads, in one statement; `loads` gets each
+    pallet's load. A pallet, room or load shared by many lines is one object."""
+    pallets, rooms, by_id = {}, {}, {}
+    lines = []
+    rows = (PalletLine.objects.filter(AnyOf(F("batch_id"), batch_ids)).order_by("batch_id", "pallet_id", "id")
+            .values_list(*LINE_ROW))
+    for (pk, pallet_id, batch_id, grade, cartons, kg, sscc, status, room_id, room_code, load_id, load_number,
+         load_status, dispatched_at, destination, consignee) in rows:
+        pallet = pallets.get(pallet_id)
+        if pallet is None:
+            room = None
+            if room_id is not None:
+                room = rooms.get(room_id) or rooms.setdefault(room_id, TraceRoom(room_id, room_code))
+            pallet = pallets[pallet_id] = TracePallet(pallet_id, sscc, status, room_id, room)
+            if load_id is not None:
+                load = by_id.get(load_id) or by_id.setdefault(load_id, TraceLoad(
+                    load_id, load_number, load_status, dispatched_at, destination, consignee))
+                loads[pallet_id] = load
+        lines.append(TraceLine(pk, pallet_id, batch_id, grade, cartons, kg, pallet))
+    return lines
 
 
 def _attach(rows, name, queryset):
@@ -210,33 +288,23 @@ def trace(query):
     if not batch_ids:
         return result
     # A big trace (a grower's: 5,000 batches, some 15,000 lines) reads the few growers and blocks of its
-    # batches, and the pallets of its lines, once each (_attach): select_related built them again for every row,
-    # most of its time. A small one joins them, in fewer round trips. Only the columns the page, the JSON and the
+    # batches once each (_attach): select_related built them again for every row, most of its time. A small one
+    # joins them, in fewer round trips. Only the columns the page, the JSON and the
     # CSV show are read: a model's every column cost its parsing (docs/PERFORMANCE.md, "Pallets and the trace").
-    ids = AnyOf(F("id"), batch_ids)
-    batches = Batch.objects.filter(ids).order_by("intake_date", "id").only(*BATCH_COLUMNS)
-    lines = (PalletLine.objects.filter(AnyOf(F("batch_id"), batch_ids)).order_by("batch_id", "pallet_id", "id")
-             .only(*LINE_COLUMNS))
+    batches = (Batch.objects.filter(AnyOf(F("id"), batch_ids)).order_by("intake_date", "id")
+               .only(*BATCH_COLUMNS))
     if len(batch_ids) <= JOIN_UP_TO:
         result.batches = list(batches.select_related("grower", "block__farm__grower")
                               .only(*BATCH_COLUMNS, *(f"grower__{name}" for name in GROWER_COLUMNS),
                                     *(f"block__{name}" for name in BLOCK_COLUMNS)))
-        result.lines = list(lines.select_related("pallet__room", "pallet__load_pallet__load")
-                            .only(*LINE_COLUMNS, *(f"pallet__{name}" for name in PALLET_COLUMNS)))
     else:
         result.batches = list(batches)
         _attach(result.batches, "grower", Grower.objects.only(*GROWER_COLUMNS))
         _attach(result.batches, "block", Block.objects.select_related("farm__grower").only(*BLOCK_COLUMNS))
-        result.lines = list(lines)
-        _attach(result.lines, "pallet", Pallet.objects.select_related("room", "load_pallet__load")
-                .only(*PALLET_COLUMNS))
+    result.lines = _lines(batch_ids, result.loads)
     by_id = {batch.pk: batch for batch in result.batches}
     for line in result.lines:
         line.batch = by_id[line.batch_id]
-        # The pallet's load came with it (the unique pallet of load_pallets): no statement of its own.
-        load_pallet = getattr(line.pallet, "load_pallet", None)
-        if load_pallet is not None:
-            result.loads[line.pallet_id] = load_pallet.load
     block_ids = {batch.block_id for batch in result.batches if batch.block_id}
     season_ids = {batch.season_id for batch in result.batches if batch.season_id}
     result.clearances = list(SprayClearance.objects.filter(block_id__in=block_ids, season_id__in=season_ids)
