@@ -32,6 +32,7 @@ BATCH_COLUMNS = ("batch_code", "grower_id", "block_id", "season_id", "status", "
 GROWER_COLUMNS = ("code",)
 BLOCK_COLUMNS = ("code", "fruit_type", "variety", "farm__code", "farm__name", "farm__puc", "farm__grower__code")
 ZERO = Decimal("0")
+GRADES = tuple(Grade.values)  # Grade.values builds its list again on every read: 10,000 reads a grower's trace
 
 
 @dataclass
@@ -244,10 +245,10 @@ def resolve(query):
 def balance(batch, lines):
     """The batch's mass balance from its pallet lines; flags say what does not add up."""
     net = batch.net_weight_kg or ZERO
-    per_grade = {grade: getattr(batch, f"{grade}_kg") or ZERO for grade in Grade.values}
+    per_grade = {grade: getattr(batch, f"{grade}_kg") or ZERO for grade in GRADES}
     class_kg = sum(per_grade.values(), ZERO)
     waste = batch.waste_kg or ZERO
-    on = {grade: ZERO for grade in Grade.values}
+    on = dict.fromkeys(GRADES, ZERO)
     dispatched = ZERO
     for line in lines:
         on[line.grade] = on.get(line.grade, ZERO) + line.kg

@@ -61,9 +61,16 @@ class DispatchedSerializer(LoadDetailSerializer):
         read_only_fields = fields
 
 
+def _decimal(value):
+    # DecimalField(decimal_places=2)'s string for the kg the database holds with two decimals.
+    return None if value is None else f"{value:.2f}"
+
+
 # The trace of a grower's season is 5,000 batches and some 15,000 lines: DRF's own per-row work was most of its
-# time (docs/PERFORMANCE.md). A missing block, room or load comes out as None, as `default=None` says.
-class BalanceSerializer(FastRepresentationMixin, serializers.Serializer):
+# time (docs/PERFORMANCE.md). The fields say the schema; the batches, their balances and lines are written by
+# their own to_representation straight from the trace's rows, the rest by FastRepresentationMixin; a missing
+# block, room or load comes out as None, as `default=None` says. test_trace compares it all with DRF's output.
+class BalanceSerializer(serializers.Serializer):
     net = serializers.DecimalField(max_digits=14, decimal_places=2)
     class_kg = serializers.DecimalField(max_digits=14, decimal_places=2)
     waste = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -73,16 +80,14 @@ class BalanceSerializer(FastRepresentationMixin, serializers.Serializer):
     flagged = serializers.BooleanField()
     flags = serializers.ListField(child=serializers.CharField())
 
-
-def _decimal(value):
-    # DecimalField(decimal_places=2)'s string for the kg the database holds with two decimals.
-    return None if value is None else f"{value:.2f}"
+    def to_representation(self, balance):
+        return {"net": _decimal(balance.net), "class_kg": _decimal(balance.class_kg), "waste": _decimal(balance.waste),
+                "on_pallets": _decimal(balance.on_pallets), "not_palletised": _decimal(balance.not_palletised),
+                "dispatched": _decimal(balance.dispatched), "flagged": bool(balance.flags),
+                "flags": [str(flag) for flag in balance.flags]}
 
 
 class TraceLineSerializer(serializers.Serializer):
-    """The fields say the schema; to_representation writes them straight from the trace's plain rows
-    (15,000 of them in a grower's trace). test_trace compares it with DRF's own output."""
-
     sscc = serializers.CharField(source="pallet.sscc")
     pallet_status = serializers.CharField(source="pallet.status")
     room = serializers.CharField(source="pallet.room.code", default=None)
@@ -105,7 +110,7 @@ class TraceLineSerializer(serializers.Serializer):
         }
 
 
-class TraceBatchSerializer(FastRepresentationMixin, serializers.Serializer):
+class TraceBatchSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     batch_code = serializers.CharField()
     status = serializers.CharField()
@@ -118,6 +123,19 @@ class TraceBatchSerializer(FastRepresentationMixin, serializers.Serializer):
     variety = serializers.CharField()
     balance = BalanceSerializer()
     pallets = TraceLineSerializer(many=True, source="trace_lines")
+
+    def to_representation(self, batch):
+        block = batch.block if batch.block_id else None
+        farm = block.farm if block is not None else None
+        balance, line = self.fields["balance"], self.fields["pallets"].child
+        return {
+            "id": batch.pk, "batch_code": batch.batch_code, "status": batch.status,
+            "intake_date": self.fields["intake_date"].to_representation(batch.intake_date),
+            "grower": batch.grower.code, "farm": farm.code if farm else None, "puc": farm.puc if farm else None,
+            "block": block.code if block else None, "fruit_type": batch.fruit_type, "variety": batch.variety,
+            "balance": balance.to_representation(batch.balance),
+            "pallets": [line.to_representation(each) for each in batch.trace_lines],
+        }
 
 
 class ClearanceSerializer(FastRepresentationMixin, serializers.Serializer):

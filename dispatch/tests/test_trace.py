@@ -15,7 +15,7 @@ from batches.models import Batch, BatchBin
 from batches.tests.factories import BatchFactory, packed_batch
 from core.serializers import FastRepresentationMixin
 from dispatch import services, trace
-from dispatch.api.serializers import TraceLineSerializer, trace_data
+from dispatch.api.serializers import BalanceSerializer, TraceBatchSerializer, TraceLineSerializer, trace_data
 from growers.models import SprayClearance
 from packhouses.tests.factories import PackhouseFactory
 from pallets import services as pallet_services
@@ -172,7 +172,8 @@ def test_the_trace_json_is_what_drf_itself_makes(in_acme, chain, monkeypatch):
         with monkeypatch.context() as plain:
             drf_own = serializers.Serializer.to_representation
             plain.setattr(FastRepresentationMixin, "to_representation", drf_own)
-            plain.setattr(TraceLineSerializer, "to_representation", drf_own)
+            for serializer in (TraceLineSerializer, TraceBatchSerializer, BalanceSerializer):
+                plain.setattr(serializer, "to_representation", drf_own)
             slow = trace_data(trace.trace(query))
         assert json.loads(json.dumps(fast)) == json.loads(json.dumps(slow))
         assert fast["batches"][0]["pallets"] and fast["batches"][0]["balance"]["on_pallets"] == "3450.00"

@@ -149,7 +149,7 @@ def test_a_line_holds_the_locks_for_five_statements_however_full_the_pallet(in_a
     """docs/PERFORMANCE.md: clerks filling one pallet queue on its row lock, so what runs under it is counted."""
     pallet, batch = pallet_with_batch()
     counts = []
-    for n in range(3):
+    for _ in range(3):
         with CaptureQueriesContext(connection) as captured:
             services.add_line(pallet, batch=batch, grade="class1", cartons=1, kg=Decimal("1"))
         sql = [query["sql"] for query in captured.captured_queries
