@@ -13,24 +13,16 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import F
 
-from batches.models import Batch, QCInspection
+from batches.models import Batch, QCInspection, QCResult
 from batches.models import Status as BatchStatus
 from core.lookups import AnyOf
-from growers.models import Block, Grower, SprayClearance
+from growers.models import FruitType, SprayClearance
 from pallets.models import Grade, PalletLine, PalletStatus
 
 from .models import LoadStatus
 
 # A grower's whole history can be large: the page and the API stop here and say so.
 MAX_BATCHES = 5000
-# Up to this many batches, a trace joins their growers, blocks... and its lines' pallets (see trace()).
-JOIN_UP_TO = 100
-# What the page, the JSON and the CSV show, and what the balance reads; nothing else is fetched. Reading any
-# other field of these objects would cost a statement per object: the trace tests count the statements.
-BATCH_COLUMNS = ("batch_code", "grower_id", "block_id", "season_id", "status", "intake_date", "fruit_type",
-                 "variety", "net_weight_kg", "class1_kg", "class2_kg", "class3_kg", "waste_kg")
-GROWER_COLUMNS = ("code",)
-BLOCK_COLUMNS = ("code", "fruit_type", "variety", "farm__code", "farm__name", "farm__puc", "farm__grower__code")
 ZERO = Decimal("0")
 GRADES = tuple(Grade.values)  # Grade.values builds its list again on every read: 10,000 reads a grower's trace
 
@@ -101,6 +93,140 @@ def _unique(objects):
     for obj in objects:
         seen.setdefault(obj.pk, obj)
     return list(seen.values())
+
+
+@dataclass(slots=True)
+class TraceGrower:
+    pk: int
+    code: str
+
+
+@dataclass(slots=True)
+class TraceFarm:
+    pk: int
+    code: str
+    name: str
+    puc: str
+    grower: TraceGrower | None
+
+
+@dataclass(slots=True)
+class TraceBlock:
+    pk: int
+    code: str
+    fruit_type: str
+    variety: str
+    farm: TraceFarm
+
+    def get_fruit_type_display(self):
+        return FruitType(self.fruit_type).label
+
+
+@dataclass(slots=True)
+class TraceBatch:
+    """A batch as the trace shows it, with what its mass balance reads (`balance()` takes a Batch too)."""
+
+    pk: int
+    batch_code: str
+    status: str
+    intake_date: object
+    fruit_type: str
+    variety: str
+    net_weight_kg: Decimal | None
+    class1_kg: Decimal | None
+    class2_kg: Decimal | None
+    class3_kg: Decimal | None
+    waste_kg: Decimal | None
+    season_id: int | None
+    grower_id: int
+    grower: TraceGrower
+    block_id: int | None
+    block: TraceBlock | None
+    balance: Balance | None = None
+    trace_lines: list | None = None
+
+    @property
+    def has_packout(self):
+        return self.class1_kg is not None
+
+    def get_status_display(self):
+        return BatchStatus(self.status).label
+
+
+@dataclass(slots=True)
+class TraceSeason:
+    pk: int
+    code: str
+
+
+@dataclass(slots=True)
+class TraceClearance:
+    block: TraceBlock
+    season: TraceSeason
+    cleared_on: object
+    lab_reference: str
+    valid_until: object
+
+
+@dataclass(slots=True)
+class TraceInspection:
+    batch_id: int
+    inspected_at: object
+    sample_size: int
+    result: str
+    batch: TraceBatch | None = None
+
+    def get_result_display(self):
+        return QCResult(self.result).label
+
+
+BATCH_ROW = ("id", "batch_code", "status", "intake_date", "fruit_type", "variety", "net_weight_kg", "class1_kg",
+             "class2_kg", "class3_kg", "waste_kg", "season_id", "grower_id", "grower__code", "block_id",
+             "block__code", "block__fruit_type", "block__variety", "block__farm_id", "block__farm__code",
+             "block__farm__name", "block__farm__puc", "block__farm__grower_id", "block__farm__grower__code")
+
+
+def _batches(batch_ids, blocks):
+    """The batches with their growers, blocks and farms in one statement, as plain rows (a grower's trace has
+    5,000: a model instance for each batch, grower, block, farm and farm's grower was most of its time).
+    `blocks` gets each block, for the clearances."""
+    growers, farms = {}, {}
+    batches = []
+    rows = (Batch.objects.filter(AnyOf(F("id"), batch_ids)).order_by("intake_date", "id").values_list(*BATCH_ROW))
+    for (pk, code, status, intake_date, fruit_type, variety, net, class1, class2, class3, waste, season_id,
+         grower_id, grower_code, block_id, block_code, block_fruit, block_variety, farm_id, farm_code, farm_name,
+         puc, farm_grower_id, farm_grower_code) in rows:
+        grower = growers.get(grower_id) or growers.setdefault(grower_id, TraceGrower(grower_id, grower_code))
+        block = None
+        if block_id is not None:
+            block = blocks.get(block_id)
+            if block is None:
+                farm = farms.get(farm_id)
+                if farm is None:
+                    owner = None
+                    if farm_grower_id is not None:
+                        owner = growers.get(farm_grower_id) or growers.setdefault(
+                            farm_grower_id, TraceGrower(farm_grower_id, farm_grower_code))
+                    farm = farms[farm_id] = TraceFarm(farm_id, farm_code, farm_name, puc, owner)
+                block = blocks[block_id] = TraceBlock(block_id, block_code, block_fruit, block_variety, farm)
+        batches.append(TraceBatch(pk, code, status, intake_date, fruit_type, variety, net, class1, class2, class3,
+                                  waste, season_id, grower_id, grower, block_id, block))
+    return batches
+
+
+def _clearances(blocks, season_ids):
+    """The spray clearances of the batches' blocks in their seasons; their blocks are the batches' blocks."""
+    if not blocks or not season_ids:
+        return []
+    seasons = {}
+    rows = (SprayClearance.objects.filter(block_id__in=list(blocks), season_id__in=season_ids)
+            .order_by("block_id", "cleared_on")
+            .values_list("block_id", "season_id", "season__code", "cleared_on", "lab_reference", "valid_until"))
+    clearances = []
+    for block_id, season_id, season_code, cleared_on, lab_reference, valid_until in rows:
+        season = seasons.get(season_id) or seasons.setdefault(season_id, TraceSeason(season_id, season_code))
+        clearances.append(TraceClearance(blocks[block_id], season, cleared_on, lab_reference, valid_until))
+    return clearances
 
 
 @dataclass(slots=True)
@@ -181,16 +307,6 @@ def _lines(batch_ids, loads):
                 loads[pallet_id] = load
         lines.append(TraceLine(pk, pallet_id, batch_id, grade, cartons, kg, pallet))
     return lines
-
-
-def _attach(rows, name, queryset):
-    """Set each row's foreign key `name` from one query of the distinct objects it names."""
-    ids = {getattr(row, f"{name}_id") for row in rows} - {None}
-    objects = queryset.in_bulk(ids) if ids else {}
-    for row in rows:
-        key = getattr(row, f"{name}_id")
-        if key is not None:
-            setattr(row, name, objects[key])
 
 
 def _sscc(value):
@@ -288,35 +404,20 @@ def trace(query):
         batch_ids = set(sorted(batch_ids)[:MAX_BATCHES])
     if not batch_ids:
         return result
-    # A big trace (a grower's: 5,000 batches, some 15,000 lines) reads the few growers and blocks of its
-    # batches once each (_attach): select_related built them again for every row, most of its time. A small one
-    # joins them, in fewer round trips. Only the columns the page, the JSON and the
-    # CSV show are read: a model's every column cost its parsing (docs/PERFORMANCE.md, "Pallets and the trace").
-    batches = (Batch.objects.filter(AnyOf(F("id"), batch_ids)).order_by("intake_date", "id")
-               .only(*BATCH_COLUMNS))
-    if len(batch_ids) <= JOIN_UP_TO:
-        result.batches = list(batches.select_related("grower", "block__farm__grower")
-                              .only(*BATCH_COLUMNS, *(f"grower__{name}" for name in GROWER_COLUMNS),
-                                    *(f"block__{name}" for name in BLOCK_COLUMNS)))
-    else:
-        result.batches = list(batches)
-        _attach(result.batches, "grower", Grower.objects.only(*GROWER_COLUMNS))
-        _attach(result.batches, "block", Block.objects.select_related("farm__grower").only(*BLOCK_COLUMNS))
+    # Plain rows of one statement each, only the columns the page, the JSON and the CSV show: model instances
+    # and every column's parsing were most of a big trace's time (docs/PERFORMANCE.md, "Session 7").
+    blocks = {}
+    result.batches = _batches(batch_ids, blocks)
     result.lines = _lines(batch_ids, result.loads)
     by_id = {batch.pk: batch for batch in result.batches}
     for line in result.lines:
         line.batch = by_id[line.batch_id]
-    block_ids = {batch.block_id for batch in result.batches if batch.block_id}
-    season_ids = {batch.season_id for batch in result.batches if batch.season_id}
-    result.clearances = list(SprayClearance.objects.filter(block_id__in=block_ids, season_id__in=season_ids)
-                             .select_related("block__farm", "season").order_by("block_id", "cleared_on")
-                             .only("cleared_on", "lab_reference", "valid_until", "block__code", "block__farm__code",
-                                   "season__code"))
-    result.inspections = list(QCInspection.objects.filter(AnyOf(F("batch_id"), batch_ids))
-                              .order_by("batch_id", "inspected_at")
-                              .only("batch_id", "inspected_at", "sample_size", "result"))
-    for inspection in result.inspections:
-        inspection.batch = by_id[inspection.batch_id]
+    result.clearances = _clearances(blocks, {batch.season_id for batch in result.batches if batch.season_id})
+    result.inspections = [
+        TraceInspection(*row, batch=by_id[row[0]]) for row in
+        QCInspection.objects.filter(AnyOf(F("batch_id"), batch_ids)).order_by("batch_id", "inspected_at")
+        .values_list("batch_id", "inspected_at", "sample_size", "result")
+    ]
     for line in result.lines:
         result.lines_by_batch.setdefault(line.batch_id, []).append(line)
     result.balances = {batch.pk: balance(batch, result.lines_by_batch.get(batch.pk, [])) for batch in result.batches}
