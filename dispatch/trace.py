@@ -289,7 +289,7 @@ LINE_ROW = ("id", "pallet_id", "batch_id", "grade", "cartons", "kg", "pallet__ss
 def _lines(batch_ids, loads):
     """The batches' pallet lines with their pallets, rooms and loads, in one statement; `loads` gets each
     pallet's load. A pallet, room or load shared by many lines is one object."""
-    pallets, rooms, by_id = {}, {}, {}
+    pallets, rooms, loads_by_id = {}, {}, {}
     lines = []
     rows = (PalletLine.objects.filter(AnyOf(F("batch_id"), batch_ids)).order_by("batch_id", "pallet_id", "id")
             .values_list(*LINE_ROW))
@@ -302,7 +302,7 @@ def _lines(batch_ids, loads):
                 room = rooms.get(room_id) or rooms.setdefault(room_id, TraceRoom(room_id, room_code))
             pallet = pallets[pallet_id] = TracePallet(pallet_id, sscc, status, room_id, room)
             if load_id is not None:
-                load = by_id.get(load_id) or by_id.setdefault(load_id, TraceLoad(
+                load = loads_by_id.get(load_id) or loads_by_id.setdefault(load_id, TraceLoad(
                     load_id, load_number, load_status, dispatched_at, destination, consignee))
                 loads[pallet_id] = load
         lines.append(TraceLine(pk, pallet_id, batch_id, grade, cartons, kg, pallet))
