@@ -10,20 +10,21 @@ docs/TRACE.md has them with their EXPLAIN.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from batches.models import Batch, BatchBin, QCInspection
-from batches.models import Status as BatchStatus
-from growers.models import Block, Grower, SprayClearance
-from packhouses.models import Packhouse
-from pallets.models import Grade, Pallet, PalletLine, PalletStatus
-from seasons.models import Season
+from django.db import connection
+from django.db.models import F
 
-from .models import LoadPallet
+from batches.models import Batch, QCInspection, QCResult
+from batches.models import Status as BatchStatus
+from core.lookups import AnyOf
+from growers.models import FruitType, SprayClearance
+from pallets.models import Grade, PalletLine, PalletStatus
+
+from .models import LoadStatus
 
 # A grower's whole history can be large: the page and the API stop here and say so.
 MAX_BATCHES = 5000
-# Up to this many batches, a trace joins their growers, blocks... and its lines' pallets (see trace()).
-JOIN_UP_TO = 100
 ZERO = Decimal("0")
+GRADES = tuple(Grade.values)  # Grade.values builds its list again on every read: 10,000 reads a grower's trace
 
 
 @dataclass
@@ -47,11 +48,11 @@ class Result:
     kinds: list = field(default_factory=list)
     batches: list = field(default_factory=list)
     lines: list = field(default_factory=list)
-    loads: dict = field(default_factory=dict)  # pallet id -> Load
+    loads: dict = field(default_factory=dict)  # pallet id -> TraceLoad
     clearances: list = field(default_factory=list)
     inspections: list = field(default_factory=list)
     balances: dict = field(default_factory=dict)  # batch id -> Balance
-    lines_by_batch: dict = field(default_factory=dict)  # batch id -> [PalletLine]
+    lines_by_batch: dict = field(default_factory=dict)  # batch id -> [TraceLine]
     truncated: bool = False
 
     @property
@@ -94,14 +95,218 @@ def _unique(objects):
     return list(seen.values())
 
 
-def _attach(rows, name, queryset):
-    """Set each row's foreign key `name` from one query of the distinct objects it names."""
-    ids = {getattr(row, f"{name}_id") for row in rows} - {None}
-    objects = queryset.in_bulk(ids) if ids else {}
-    for row in rows:
-        key = getattr(row, f"{name}_id")
-        if key is not None:
-            setattr(row, name, objects[key])
+@dataclass(slots=True)
+class TraceGrower:
+    pk: int
+    code: str
+
+
+@dataclass(slots=True)
+class TraceFarm:
+    pk: int
+    code: str
+    name: str
+    puc: str
+    grower: TraceGrower | None
+
+
+@dataclass(slots=True)
+class TraceBlock:
+    pk: int
+    code: str
+    fruit_type: str
+    variety: str
+    farm: TraceFarm
+
+    def get_fruit_type_display(self):
+        return FruitType(self.fruit_type).label
+
+
+@dataclass(slots=True)
+class TraceBatch:
+    """A batch as the trace shows it, with what its mass balance reads (`balance()` takes a Batch too)."""
+
+    pk: int
+    batch_code: str
+    status: str
+    intake_date: object
+    fruit_type: str
+    variety: str
+    net_weight_kg: Decimal | None
+    class1_kg: Decimal | None
+    class2_kg: Decimal | None
+    class3_kg: Decimal | None
+    waste_kg: Decimal | None
+    season_id: int | None
+    grower_id: int
+    grower: TraceGrower
+    block_id: int | None
+    block: TraceBlock | None
+    balance: Balance | None = None
+    trace_lines: list | None = None
+
+    @property
+    def has_packout(self):
+        return self.class1_kg is not None
+
+    def get_status_display(self):
+        return BatchStatus(self.status).label
+
+
+@dataclass(slots=True)
+class TraceSeason:
+    pk: int
+    code: str
+
+
+@dataclass(slots=True)
+class TraceClearance:
+    block: TraceBlock
+    season: TraceSeason
+    cleared_on: object
+    lab_reference: str
+    valid_until: object
+
+
+@dataclass(slots=True)
+class TraceInspection:
+    batch_id: int
+    inspected_at: object
+    sample_size: int
+    result: str
+    batch: TraceBatch | None = None
+
+    def get_result_display(self):
+        return QCResult(self.result).label
+
+
+BATCH_ROW = ("id", "batch_code", "status", "intake_date", "fruit_type", "variety", "net_weight_kg", "class1_kg",
+             "class2_kg", "class3_kg", "waste_kg", "season_id", "grower_id", "grower__code", "block_id",
+             "block__code", "block__fruit_type", "block__variety", "block__farm_id", "block__farm__code",
+             "block__farm__name", "block__farm__puc", "block__farm__grower_id", "block__farm__grower__code")
+
+
+def _batches(batch_ids, blocks):
+    """The batches with their growers, blocks and farms in one statement, as plain rows (a grower's trace has
+    5,000: a model instance for each batch, grower, block, farm and farm's grower was most of its time).
+    `blocks` gets each block, for the clearances."""
+    growers, farms = {}, {}
+    batches = []
+    rows = (Batch.objects.filter(AnyOf(F("id"), batch_ids)).order_by("intake_date", "id").values_list(*BATCH_ROW))
+    for (pk, code, status, intake_date, fruit_type, variety, net, class1, class2, class3, waste, season_id,
+         grower_id, grower_code, block_id, block_code, block_fruit, block_variety, farm_id, farm_code, farm_name,
+         puc, farm_grower_id, farm_grower_code) in rows:
+        grower = growers.get(grower_id) or growers.setdefault(grower_id, TraceGrower(grower_id, grower_code))
+        block = None
+        if block_id is not None:
+            block = blocks.get(block_id)
+            if block is None:
+                farm = farms.get(farm_id)
+                if farm is None:
+                    owner = None
+                    if farm_grower_id is not None:
+                        owner = growers.get(farm_grower_id) or growers.setdefault(
+                            farm_grower_id, TraceGrower(farm_grower_id, farm_grower_code))
+                    farm = farms[farm_id] = TraceFarm(farm_id, farm_code, farm_name, puc, owner)
+                block = blocks[block_id] = TraceBlock(block_id, block_code, block_fruit, block_variety, farm)
+        batches.append(TraceBatch(pk, code, status, intake_date, fruit_type, variety, net, class1, class2, class3,
+                                  waste, season_id, grower_id, grower, block_id, block))
+    return batches
+
+
+def _clearances(blocks, season_ids):
+    """The spray clearances of the batches' blocks in their seasons; their blocks are the batches' blocks."""
+    if not blocks or not season_ids:
+        return []
+    seasons = {}
+    rows = (SprayClearance.objects.filter(block_id__in=list(blocks), season_id__in=season_ids)
+            .order_by("block_id", "cleared_on")
+            .values_list("block_id", "season_id", "season__code", "cleared_on", "lab_reference", "valid_until"))
+    clearances = []
+    for block_id, season_id, season_code, cleared_on, lab_reference, valid_until in rows:
+        season = seasons.get(season_id) or seasons.setdefault(season_id, TraceSeason(season_id, season_code))
+        clearances.append(TraceClearance(blocks[block_id], season, cleared_on, lab_reference, valid_until))
+    return clearances
+
+
+@dataclass(slots=True)
+class TraceRoom:
+    pk: int
+    code: str
+
+
+@dataclass(slots=True)
+class TraceLoad:
+    pk: int
+    load_number: str
+    status: str
+    dispatched_at: object
+    destination: str
+    consignee: str
+
+    def get_status_display(self):
+        return LoadStatus(self.status).label
+
+
+@dataclass(slots=True)
+class TracePallet:
+    pk: int
+    sscc: str
+    status: str
+    room_id: int | None
+    room: TraceRoom | None
+
+    def get_status_display(self):
+        return PalletStatus(self.status).label
+
+
+@dataclass(slots=True)
+class TraceLine:
+    """A pallet line as the trace shows it. The trace of a grower's season has some 15,000 lines: a model
+    instance per line, per pallet, room and load was most of its time; these are plain rows of one statement."""
+
+    pk: int
+    pallet_id: int
+    batch_id: int
+    grade: str
+    cartons: int
+    kg: Decimal
+    pallet: TracePallet
+    batch: object = None
+    load: TraceLoad | None = None
+
+    def get_grade_display(self):
+        return Grade(self.grade).label
+
+
+LINE_ROW = ("id", "pallet_id", "batch_id", "grade", "cartons", "kg", "pallet__sscc", "pallet__status",
+            "pallet__room_id", "pallet__room__code", "pallet__load_pallet__load_id",
+            "pallet__load_pallet__load__load_number", "pallet__load_pallet__load__status",
+            "pallet__load_pallet__load__dispatched_at", "pallet__load_pallet__load__destination",
+            "pallet__load_pallet__load__consignee")
+
+
+def _lines(batch_ids, loads):
+    """The batches' pallet lines with their pallets, rooms and loads, in one statement; `loads` gets each
+    pallet's load. A pallet, room or load shared by many lines is one object."""
+    pallets, rooms, loads_by_id = {}, {}, {}
+    lines = []
+    rows = (PalletLine.objects.filter(AnyOf(F("batch_id"), batch_ids)).order_by("batch_id", "pallet_id", "id")
+            .values_list(*LINE_ROW))
+    for (pk, pallet_id, batch_id, grade, cartons, kg, sscc, status, room_id, room_code, load_id, load_number,
+         load_status, dispatched_at, destination, consignee) in rows:
+        pallet = pallets.get(pallet_id)
+        if pallet is None:
+            room = None
+            if room_id is not None:
+                room = rooms.get(room_id) or rooms.setdefault(room_id, TraceRoom(room_id, room_code))
+            pallet = pallets[pallet_id] = TracePallet(pallet_id, sscc, status, room_id, room)
+            if load_id is not None:
+                load = loads_by_id.get(load_id) or loads_by_id.setdefault(load_id, TraceLoad(
+                    load_id, load_number, load_status, dispatched_at, destination, consignee))
+                loads[pallet_id] = load
+        lines.append(TraceLine(pk, pallet_id, batch_id, grade, cartons, kg, pallet))
+    return lines
 
 
 def _sscc(value):
@@ -110,51 +315,56 @@ def _sscc(value):
     return value if len(value) == 18 and value.isdigit() else None
 
 
+KINDS = ("batch", "bin", "sscc", "load", "block", "grower")
+# Each kind of identifier is one arm of a single statement (one round trip, one plan, however many kinds the
+# query could be); the block's and the grower's newest batches first, as many as the trace keeps and one more
+# to know it was cut. The SQL names the tables (db_table) and reads the same indexes as the ORM did
+# (docs/TRACE.md).
+RESOLVE_ARMS = {
+    "batch": "SELECT 'batch', id FROM batches WHERE batch_code = %(value)s",
+    "bin": "SELECT 'bin', batch_id FROM batch_bins WHERE code = %(value)s",
+    "sscc": "SELECT 'sscc', l.batch_id FROM pallet_lines l JOIN pallets p ON p.id = l.pallet_id "
+            "WHERE p.sscc = %(sscc)s",
+    "load": "SELECT 'load', l.batch_id FROM loads o JOIN load_pallets lp ON lp.load_id = o.id "
+            "JOIN pallet_lines l ON l.pallet_id = lp.pallet_id WHERE o.load_number = %(value)s",
+    "block": "SELECT 'block', b.id FROM farms f JOIN blocks k ON k.farm_id = f.id JOIN batches b ON b.block_id = k.id "
+             "WHERE f.code = %(farm)s AND k.code = %(block)s ORDER BY b.intake_date DESC, b.id DESC LIMIT %(limit)s",
+    "grower": "SELECT 'grower', b.id FROM growers g JOIN batches b ON b.grower_id = g.id WHERE g.code = %(value)s "
+              "ORDER BY b.intake_date DESC, b.id DESC LIMIT %(limit)s",
+}
+
+
 def resolve(query):
     """[(kind, batch ids)] for every kind of identifier `query` is."""
     value = query.strip().upper()
-    found = []
     if not value:
-        return found
-    ids = list(Batch.objects.filter(batch_code=value).values_list("pk", flat=True))
-    if ids:
-        found.append(("batch", ids))
-    ids = list(BatchBin.objects.filter(code=value).values_list("batch_id", flat=True).order_by().distinct())
-    if ids:
-        found.append(("bin", ids))
-    sscc = _sscc(value)
-    if sscc:
-        ids = list(PalletLine.objects.filter(pallet__sscc=sscc).values_list("batch_id", flat=True)
-                   .order_by().distinct())
-        if ids:
-            found.append(("sscc", ids))
+        return []
+    params = {"value": value, "sscc": _sscc(value), "limit": MAX_BATCHES + 1}
+    arms = ["batch", "bin"]
+    if params["sscc"]:
+        arms.append("sscc")
     if value.startswith("L"):
-        ids = list(PalletLine.objects.filter(pallet__load_pallet__load__load_number=value)
-                   .values_list("batch_id", flat=True).order_by().distinct())
-        if ids:
-            found.append(("load", ids))
+        arms.append("load")
     if "/" in value:
         farm_code, _, block_code = value.partition("/")
-        block = Block.objects.filter(farm__code=farm_code.strip(), code=block_code.strip()).first()
-        if block is not None:
-            ids = list(Batch.objects.filter(block=block).values_list("pk", flat=True)[:MAX_BATCHES + 1])
-            if ids:
-                found.append(("block", ids))
-    grower = Grower.objects.filter(code=value).first()
-    if grower is not None:
-        ids = list(Batch.objects.filter(grower=grower).values_list("pk", flat=True)[:MAX_BATCHES + 1])
-        if ids:
-            found.append(("grower", ids))
-    return found
+        params.update(farm=farm_code.strip(), block=block_code.strip())
+        arms.append("block")
+    arms.append("grower")
+    found = {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(f"({RESOLVE_ARMS[arm]})" for arm in arms), params)
+        for kind, batch_id in cursor.fetchall():
+            found.setdefault(kind, set()).add(batch_id)
+    return [(kind, sorted(found[kind])) for kind in KINDS if kind in found]
 
 
 def balance(batch, lines):
     """The batch's mass balance from its pallet lines; flags say what does not add up."""
     net = batch.net_weight_kg or ZERO
-    per_grade = {grade: getattr(batch, f"{grade}_kg") or ZERO for grade in Grade.values}
+    per_grade = {grade: getattr(batch, f"{grade}_kg") or ZERO for grade in GRADES}
     class_kg = sum(per_grade.values(), ZERO)
     waste = batch.waste_kg or ZERO
-    on = {grade: ZERO for grade in Grade.values}
+    on = dict.fromkeys(GRADES, ZERO)
     dispatched = ZERO
     for line in lines:
         on[line.grade] = on.get(line.grade, ZERO) + line.kg
@@ -194,37 +404,20 @@ def trace(query):
         batch_ids = set(sorted(batch_ids)[:MAX_BATCHES])
     if not batch_ids:
         return result
-    # A big trace (a grower's: 5,000 batches, some 15,000 lines) reads the few growers, packhouses, blocks and
-    # seasons of its batches, and the pallets of its lines, once each (_attach): select_related built them again
-    # for every row, most of its time. A small one joins them, in fewer round trips (docs/PERFORMANCE.md,
-    # "Pallets and the trace").
-    batches = Batch.objects.filter(pk__in=batch_ids).order_by("intake_date", "id")
-    lines = PalletLine.objects.filter(batch_id__in=batch_ids).order_by("batch_id", "pallet_id", "id")
-    if len(batch_ids) <= JOIN_UP_TO:
-        result.batches = list(batches.select_related("grower", "packhouse", "block__farm__grower", "season"))
-        result.lines = list(lines.select_related("pallet__room", "pallet__packhouse"))
-    else:
-        result.batches = list(batches)
-        _attach(result.batches, "grower", Grower.objects.all())
-        _attach(result.batches, "packhouse", Packhouse.objects.all())
-        _attach(result.batches, "block", Block.objects.select_related("farm__grower"))
-        _attach(result.batches, "season", Season.objects.all())
-        result.lines = list(lines)
-        _attach(result.lines, "pallet", Pallet.objects.select_related("room", "packhouse"))
+    # Plain rows of one statement each, only the columns the page, the JSON and the CSV show: model instances
+    # and every column's parsing were most of a big trace's time (docs/PERFORMANCE.md, "Session 7").
+    blocks = {}
+    result.batches = _batches(batch_ids, blocks)
+    result.lines = _lines(batch_ids, result.loads)
     by_id = {batch.pk: batch for batch in result.batches}
     for line in result.lines:
         line.batch = by_id[line.batch_id]
-    pallet_ids = {line.pallet_id for line in result.lines}
-    if pallet_ids:
-        result.loads = {row.pallet_id: row.load for row in
-                        LoadPallet.objects.filter(pallet_id__in=pallet_ids).select_related("load")}
-    block_ids = {batch.block_id for batch in result.batches if batch.block_id}
-    season_ids = {batch.season_id for batch in result.batches if batch.season_id}
-    result.clearances = list(SprayClearance.objects.filter(block_id__in=block_ids, season_id__in=season_ids)
-                             .select_related("block__farm", "season").order_by("block_id", "cleared_on"))
-    result.inspections = list(QCInspection.objects.filter(batch_id__in=batch_ids).order_by("batch_id", "inspected_at"))
-    for inspection in result.inspections:
-        inspection.batch = by_id[inspection.batch_id]
+    result.clearances = _clearances(blocks, {batch.season_id for batch in result.batches if batch.season_id})
+    result.inspections = [
+        TraceInspection(*row, batch=by_id[row[0]]) for row in
+        QCInspection.objects.filter(AnyOf(F("batch_id"), batch_ids)).order_by("batch_id", "inspected_at")
+        .values_list("batch_id", "inspected_at", "sample_size", "result")
+    ]
     for line in result.lines:
         result.lines_by_batch.setdefault(line.batch_id, []).append(line)
     result.balances = {batch.pk: balance(batch, result.lines_by_batch.get(batch.pk, [])) for batch in result.batches}

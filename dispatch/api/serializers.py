@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, RefuseReadOnlyFieldsMixin
+from core.serializers import FastRepresentationMixin, ModelSerializer, RefuseReadOnlyFieldsMixin
 from packhouses.models import Packhouse
 
 from ..models import Load
@@ -61,6 +61,15 @@ class DispatchedSerializer(LoadDetailSerializer):
         read_only_fields = fields
 
 
+def _decimal(value):
+    # DecimalField(decimal_places=2)'s string for the kg the database holds with two decimals.
+    return None if value is None else f"{value:.2f}"
+
+
+# The trace of a grower's season is 5,000 batches and some 15,000 lines: DRF's own per-row work was most of its
+# time (docs/PERFORMANCE.md). The fields say the schema; the batches, their balances and lines are written by
+# their own to_representation straight from the trace's rows, the rest by FastRepresentationMixin; a missing
+# block, room or load comes out as None, as `default=None` says. test_trace compares it all with DRF's output.
 class BalanceSerializer(serializers.Serializer):
     net = serializers.DecimalField(max_digits=14, decimal_places=2)
     class_kg = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -70,6 +79,12 @@ class BalanceSerializer(serializers.Serializer):
     dispatched = serializers.DecimalField(max_digits=14, decimal_places=2)
     flagged = serializers.BooleanField()
     flags = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, balance):
+        return {"net": _decimal(balance.net), "class_kg": _decimal(balance.class_kg), "waste": _decimal(balance.waste),
+                "on_pallets": _decimal(balance.on_pallets), "not_palletised": _decimal(balance.not_palletised),
+                "dispatched": _decimal(balance.dispatched), "flagged": bool(balance.flags),
+                "flags": [str(flag) for flag in balance.flags]}
 
 
 class TraceLineSerializer(serializers.Serializer):
@@ -83,6 +98,16 @@ class TraceLineSerializer(serializers.Serializer):
     load_status = serializers.CharField(source="load.status", default=None)
     destination = serializers.CharField(source="load.destination", default=None)
     consignee = serializers.CharField(source="load.consignee", default=None)
+
+    def to_representation(self, line):
+        pallet, load = line.pallet, line.load
+        return {
+            "sscc": pallet.sscc, "pallet_status": pallet.status,
+            "room": pallet.room.code if pallet.room is not None else None,
+            "grade": line.grade, "cartons": line.cartons, "kg": _decimal(line.kg),
+            "load": load.load_number if load else None, "load_status": load.status if load else None,
+            "destination": load.destination if load else None, "consignee": load.consignee if load else None,
+        }
 
 
 class TraceBatchSerializer(serializers.Serializer):
@@ -99,8 +124,21 @@ class TraceBatchSerializer(serializers.Serializer):
     balance = BalanceSerializer()
     pallets = TraceLineSerializer(many=True, source="trace_lines")
 
+    def to_representation(self, batch):
+        block = batch.block if batch.block_id else None
+        farm = block.farm if block is not None else None
+        balance, line = self.fields["balance"], self.fields["pallets"].child
+        return {
+            "id": batch.pk, "batch_code": batch.batch_code, "status": batch.status,
+            "intake_date": self.fields["intake_date"].to_representation(batch.intake_date),
+            "grower": batch.grower.code, "farm": farm.code if farm else None, "puc": farm.puc if farm else None,
+            "block": block.code if block else None, "fruit_type": batch.fruit_type, "variety": batch.variety,
+            "balance": balance.to_representation(batch.balance),
+            "pallets": [line.to_representation(each) for each in batch.trace_lines],
+        }
 
-class ClearanceSerializer(serializers.Serializer):
+
+class ClearanceSerializer(FastRepresentationMixin, serializers.Serializer):
     block = serializers.SerializerMethodField()
     season = serializers.CharField(source="season.code")
     cleared_on = serializers.DateField()
@@ -111,7 +149,7 @@ class ClearanceSerializer(serializers.Serializer):
         return f"{obj.block.farm.code}/{obj.block.code}"
 
 
-class InspectionSerializer(serializers.Serializer):
+class InspectionSerializer(FastRepresentationMixin, serializers.Serializer):
     batch = serializers.CharField(source="batch.batch_code")
     inspected_at = serializers.DateTimeField()
     sample_size = serializers.IntegerField()
@@ -133,14 +171,19 @@ class TraceSerializer(serializers.Serializer):
     flagged = serializers.ListField(child=serializers.CharField(), help_text="Codes of unbalanced batches.")
 
 
+# Made once: a new TraceSerializer deep-copies its nested serializers' fields, about a tenth of a one-batch
+# trace's time in-process. to_representation only reads them, so threads share it.
+TRACE_SERIALIZER = TraceSerializer()
+
+
 def trace_data(result):
     for batch in result.batches:
         batch.trace_lines = result.lines_by_batch.get(batch.pk, [])
-    return TraceSerializer({
+    return TRACE_SERIALIZER.to_representation({
         "query": result.query, "kinds": result.kinds, "truncated": result.truncated,
         "growers": [grower.code for grower in result.growers],
         "blocks": [f"{block.farm.code}/{block.code}" for block in result.blocks],
         "clearances": result.clearances, "inspections": result.inspections, "batches": result.batches,
         "loads": [load.load_number for load in result.load_list], "consignees": result.consignees,
         "flagged": [batch.batch_code for batch in result.flagged],
-    }).data
+    })

@@ -48,7 +48,8 @@ class BuildSerializer(serializers.Serializer):
 
 
 class LineSerializer(serializers.Serializer):
-    batch = serializers.PrimaryKeyRelatedField(queryset=Batch.objects.all())
+    # The service locks and reads the batch again; the answer needs its code.
+    batch = serializers.PrimaryKeyRelatedField(queryset=Batch.objects.only("id", "batch_code"))
     grade = serializers.ChoiceField(choices=Grade.choices)
     cartons = serializers.IntegerField(min_value=1, max_value=100_000)
     kg = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)

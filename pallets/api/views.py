@@ -25,6 +25,10 @@ from .serializers import (
     VersionSerializer,
 )
 
+# Made once: a ModelSerializer builds its fields from the model on every instance, a millisecond of each line
+# added (docs/PERFORMANCE.md). to_representation only reads them, so threads share it.
+LINE_ANSWER = PalletLineSerializer()
+
 
 def _valid(serializer_class, request):
     serializer = serializer_class(data=request.data)
@@ -55,6 +59,10 @@ class PalletViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     }
 
     def get_queryset(self):
+        if self.action == "lines":
+            # Adding a line reads the pallet only to find it (404 for an id that is not this company's); the
+            # service locks and reads it again. Its totals summed every line of the pallet on every add.
+            return Pallet.objects.all()
         queryset = super().get_queryset()
         # Adding a line answers with the line, and the history with its rows: fetching every line of the
         # pallet (and its batch) for them cost more the fuller the pallet (docs/PERFORMANCE.md).
@@ -99,7 +107,7 @@ class PalletViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             200: OpenApiResponse(PalletLineSerializer, description="A replayed Idempotency-Key: the first line."),
         },
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], filterset_class=None)
     def lines(self, request, pk=None):
         pallet = self.get_object()  # another company's id is a 404 before the body is read
         key = idempotency_key(request)
@@ -109,7 +117,7 @@ class PalletViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             line, created = services.add_line(pallet, **body, by=request.user, expected_version=version), True
         else:
             line, created = services.add_line_once(key, pallet, **body, by=request.user, expected_version=version)
-        return Response(PalletLineSerializer(line).data,
+        return Response(LINE_ANSWER.to_representation(line),
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=None, responses={200: PalletDetailSerializer}, summary="Remove a line",

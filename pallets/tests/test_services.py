@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from batches.tests.factories import BatchFactory
 from packhouses.tests.factories import PackhouseFactory
@@ -142,3 +143,23 @@ def test_running_out_of_serials_is_a_clear_error(in_acme):
         services.build_pallet(packhouse)
 
     assert SsccCounter.objects.get().last_serial == 999_999
+
+
+def test_a_line_holds_the_locks_for_four_statements_however_full_the_pallet(in_acme):
+    """docs/PERFORMANCE.md: clerks filling one pallet queue on its row lock, so what runs under it is counted."""
+    pallet, batch = pallet_with_batch()
+    counts = []
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as captured:
+            services.add_line(pallet, batch=batch, grade="class1", cartons=1, kg=Decimal("1"))
+        sql = [query["sql"] for query in captured.captured_queries
+               if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "SET search_path"))]
+        assert "FOR UPDATE OF p, b" in sql[0]  # the pallet's and the batch's locks in one statement
+        counts.append(len(sql))
+    assert counts == [4, 4, 4]
+    assert PalletLine.objects.filter(pallet=pallet).count() == 3
+    assert events(pallet) == ["built", "line_added", "line_added", "line_added"]
+    history = PalletHistory.objects.filter(pallet=pallet, event="line_added").order_by("id").last()
+    assert history.payload == {"line": PalletLine.objects.order_by("id").last().pk, "batch": batch.batch_code,
+                               "grade": "class1", "cartons": 1, "kg": "1"}
+    assert Pallet.objects.get(pk=pallet.pk).version == 4
