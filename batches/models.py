@@ -299,11 +299,19 @@ class QCInspection(models.Model):
                                       help_text="Pressure test, kg.")
     result = models.CharField(max_length=10, choices=QCResult.choices)
     notes = models.TextField(blank=True)
+    # The form's hidden key or the API's Idempotency-Key: a second press of Save records nothing more.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         db_table = "qc_inspections"
         ordering = ["-inspected_at", "-id"]
-        indexes = [models.Index(fields=["inspected_at"], name="ix_qc_inspections_inspected_at")]
+        indexes = [
+            models.Index(fields=["inspected_at"], name="ix_qc_inspections_inspected_at"),
+            # Not unique (the migration linter refuses a unique index on an existing table): record_inspection
+            # checks the key under the batch's lock, which every inspection of the batch takes.
+            models.Index(fields=["idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                         name="ix_qc_inspections_idem_key"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(sample_size__gte=1), name="qc_inspections_sample_positive"),
             models.CheckConstraint(condition=Q(result__in=QCResult.values), name="qc_inspections_result_valid"),

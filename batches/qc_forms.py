@@ -3,7 +3,7 @@
 from django import forms
 
 from core.filters import IdChoiceField
-from core.forms import LocalDecimalField
+from core.forms import LocalDecimalField, SubmittedOnce
 from growers.fields import GrowerCodeField
 from growers.models import FruitType, Grower
 
@@ -16,8 +16,8 @@ def _count_widget(**attrs):
     return forms.NumberInput(attrs={"inputmode": "numeric", "min": "0", "step": "1", **attrs})
 
 
-class InspectionForm(forms.Form):
-    """A sample of one batch: the count of each catalogue defect for its fruit, and the verdict."""
+class InspectionForm(SubmittedOnce):
+    """A sample of one batch: the count of each catalogue defect for its fruit, and the verdict. Saved once."""
 
     sample_size = forms.IntegerField(
         label="Sample size (fruit)", min_value=1, max_value=MAX_SAMPLE,

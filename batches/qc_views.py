@@ -82,7 +82,8 @@ def inspect(request, pk):
     if request.method == "POST":
         if form.is_valid():
             try:
-                inspection = services.record_inspection(batch, **form.service_kwargs(), by=request.user)
+                inspection, _ = services.record_inspection_once(form.cleaned_data["idempotency_key"], batch,
+                                                                **form.service_kwargs(), by=request.user)
             except (ValidationError, Conflict) as exc:
                 add_service_error(form, exc)
             else:

@@ -546,7 +546,7 @@ def _check_inspection(batch, sample_size, result, defects, brix, firmness_kg):
 
 
 def record_inspection(batch, *, sample_size, result, defects=None, brix=None, firmness_kg=None, notes="", by=None,
-                      inspected_at=None):
+                      inspected_at=None, idempotency_key=None):
     """A QC sample of a received or grading batch. `defects` maps DefectType to the count found.
 
     `inspected_at` (default now) is for a sample counted on paper and typed in later: not in the future,
@@ -565,10 +565,15 @@ def record_inspection(batch, *, sample_size, result, defects=None, brix=None, fi
         errors["inspected_at"] = "The inspection cannot be before the batch arrived."
     with transaction.atomic():
         batch = _lock(batch)
+        # A second press queued behind the first on the batch's lock: the first's inspection answers it, even when
+        # it rejected the batch (record_inspection_once turns this into that inspection).
+        if idempotency_key and QCInspection.objects.filter(idempotency_key=idempotency_key).exists():
+            raise IntegrityError("An inspection with this idempotency key was recorded a moment ago.")
         if batch.status not in QC_STATUSES:
             errors.setdefault("status", f"QC inspects received or grading batches; this one is {batch.status}.")
         inspection = QCInspection(batch=batch, inspector=by, inspected_at=inspected_at, sample_size=sample_size,
-                                  brix=brix, firmness_kg=firmness_kg, result=result, notes=(notes or "").strip())
+                                  brix=brix, firmness_kg=firmness_kg, result=result, notes=(notes or "").strip(),
+                                  idempotency_key=idempotency_key or None)
         raise_if_invalid(inspection, errors, exclude=["batch", "inspector"])
         inspection.save()
         QCDefect.objects.bulk_create(
@@ -584,3 +589,11 @@ def record_inspection(batch, *, sample_size, result, defects=None, brix=None, fi
             reason = records.qc_reject_reason([(defect.name, count) for defect, count in top], sample_size)
             transition(batch, Status.REJECTED, by=by, reason=reason)
     return inspection
+
+
+def record_inspection_once(idempotency_key, batch, **inspection):
+    """record_inspection for a form pressed twice or a client that retries. Returns (inspection, created)."""
+    identity = {"batch_id": batch.pk, "sample_size": inspection.get("sample_size"), "result": inspection.get("result")}
+    return create_once(QCInspection, idempotency_key, identity,
+                       lambda: record_inspection(batch, **inspection, idempotency_key=idempotency_key),
+                       thing="inspection")

@@ -1,13 +1,14 @@
 """QC in the API: /api/defect-types/, /api/batches/{id}/inspections/, /api/qc-inspections/, /api/qc-report/."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import idempotency_key, idempotency_key_parameter
 from core.filters import ID_SCHEMA
 from core.pagination import DEFAULT_LIMIT, MAX_LIMIT, limit_and_offset
 from core.serializers import CharField, FastRepresentationMixin, ModelSerializer, RefuseReadOnlyFieldsMixin
@@ -191,17 +192,27 @@ class BatchInspectionsView(generics.GenericAPIView):
         page = self.paginate_queryset(INSPECTIONS.filter(batch=batch))
         return self.get_paginated_response(QCInspectionSerializer(_with_percent(page), many=True).data)
 
-    @extend_schema(operation_id="batches_inspections_create", summary="Record a QC inspection",
-                   request=InspectionCreateSerializer, responses={201: QCInspectionSerializer})
+    @extend_schema(
+        operation_id="batches_inspections_create", summary="Record a QC inspection",
+        request=InspectionCreateSerializer, parameters=[idempotency_key_parameter("inspection")],
+        responses={201: QCInspectionSerializer,
+                   200: OpenApiResponse(QCInspectionSerializer, description="A replayed Idempotency-Key: the first "
+                                                                            "inspection.")},
+    )
     def post(self, request, pk):
         batch = get_batch(pk)
+        key = idempotency_key(request)
         body = InspectionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         defects = {item["defect_type"]: item["count"] for item in data.pop("defects", ())}
-        inspection = services.record_inspection(batch, **data, defects=defects, by=request.user)
+        if key is None:
+            inspection, created = services.record_inspection(batch, **data, defects=defects, by=request.user), True
+        else:
+            inspection, created = services.record_inspection_once(key, batch, **data, defects=defects, by=request.user)
         inspection = INSPECTIONS.get(pk=inspection.pk)
-        return Response(QCInspectionSerializer(_with_percent([inspection])[0]).data, status=status.HTTP_201_CREATED)
+        return Response(QCInspectionSerializer(_with_percent([inspection])[0]).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class CanViewInspections(BasePermission):

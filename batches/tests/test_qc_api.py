@@ -100,6 +100,23 @@ def test_an_inspection_is_recorded_and_answered_with_its_defects(acme, world):
     assert [(d["code"], d["count"]) for d in body["defects"]] == [("A-BRUISE", 4), ("DECAY", 1)]
 
 
+def test_a_repeated_idempotency_key_answers_the_first_inspection(acme, world):
+    client = acme.api_client(CLERK)
+    path = f"/api/batches/{world.batch.pk}/inspections/"
+    with acme:
+        before = QCInspection.objects.count()
+
+    first = client.post(path, inspection_body(world), format="json", HTTP_IDEMPOTENCY_KEY="scale-7-0042")
+    again = client.post(path, inspection_body(world), format="json", HTTP_IDEMPOTENCY_KEY="scale-7-0042")
+    other = client.post(path, inspection_body(world, sample_size=90), format="json",
+                        HTTP_IDEMPOTENCY_KEY="scale-7-0042")
+
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 409)
+    assert again.json()["id"] == first.json()["id"]
+    with acme:
+        assert QCInspection.objects.count() == before + 1
+
+
 BAD_BODIES = [
     ({"sample_size": 3}, "defects", "More fruit with a defect than the 3 sampled"),
     ({"defects": [{"defect_type": 1, "count": -1}]}, "defects", None),

@@ -1,6 +1,7 @@
 """The QC pages: who may see and use them, the inspection form, the batch page and the catalogue pages."""
 
 import re
+import uuid
 
 import pytest
 from django.db import connection
@@ -42,7 +43,8 @@ def url(name, w):
 
 
 def form_data(w, **overrides):
-    data = {"sample_size": "100", "result": "pass", "brix": "", "firmness_kg": "", "notes": ""}
+    data = {"sample_size": "100", "result": "pass", "brix": "", "firmness_kg": "", "notes": "",
+            "idempotency_key": uuid.uuid4().hex}
     data.update(overrides)
     return data
 
@@ -113,6 +115,27 @@ def test_a_clerk_records_an_inspection_and_the_batch_page_shows_it(acme, world):
     with acme:
         latest = QCInspection.objects.first()
         assert (latest.sample_size, str(latest.brix), latest.inspector.email) == (80, "12.5", "clerk@acme.test")
+
+
+def test_a_second_press_of_save_records_nothing_more(acme, world):
+    client = acme.client(CLERK)
+    page = client.get(url("inspect", world)).content.decode()
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', page).group(1)
+    data = form_data(world, sample_size="80", result="reject", idempotency_key=key,
+                     **{field(world, "A-CODLING"): "12"})
+    with acme:
+        before = QCInspection.objects.count()
+
+    first = client.post(url("inspect", world), data)
+    # The batch is rejected now: a new inspection would be refused, but the same press gets the first one back.
+    second = client.post(url("inspect", world), data)
+
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == f"/batches/{world.batch.pk}/"
+    with acme:
+        assert QCInspection.objects.count() == before + 1
+        assert QCInspection.objects.filter(idempotency_key=key).count() == 1
+        assert world.batch.history.filter(event="qc").count() == 2  # the world's own inspection and this one
 
 
 BAD_FORMS = [

@@ -215,3 +215,71 @@ def test_the_database_refuses_a_count_above_the_sample_whoever_writes_it(acme):
                            [inspection.pk, w.defects["A-SUNBURN"].pk])
 
         assert QCDefect.objects.filter(inspection=inspection).count() == 2
+
+
+def test_record_inspection_once_records_one_inspection_per_key(acme):
+    from core.errors import Conflict
+
+    with acme:
+        w = qc_world()
+        defects = {w.defects["A-BRUISE"]: 2}
+
+        first, created = services.record_inspection_once("press-1", w.batch, sample_size=50, result="pass",
+                                                         defects=defects)
+        again, created_again = services.record_inspection_once("press-1", w.batch, sample_size=50, result="pass",
+                                                               defects=defects)
+        with pytest.raises(Conflict, match="already used for another inspection"):
+            services.record_inspection_once("press-1", w.batch, sample_size=60, result="pass", defects=defects)
+
+        assert (created, created_again) == (True, False)
+        assert again.pk == first.pk
+        assert QCInspection.objects.filter(batch=w.batch).count() == 1
+        assert w.batch.history.filter(event="qc").count() == 1
+
+
+@pytest.fixture
+def committed_batch(acme):
+    """A received apple batch and the catalogue, committed so that two clerks' connections see them."""
+    from core.tests.helpers import finish, start_in_thread
+
+    made = finish(*start_in_thread(acme.company, qc_world))
+    assert "error" not in made, made
+    yield made["value"]
+
+    def cleanup():
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE qc_defects, qc_inspections, defect_types, batch_history, batch_bins, batches, "
+                           "batch_code_counters, blocks, farms, growers, packhouses RESTART IDENTITY CASCADE")
+
+    done = finish(*start_in_thread(acme.company, cleanup))
+    assert "error" not in done, done
+
+
+def test_two_presses_at_once_record_one_inspection(acme, committed_batch):
+    """The batch's lock is taken NOWAIT: a press that meets the other is told to try again, and trying again (the
+    same key) gets the first inspection back. Never two."""
+    import threading
+
+    from core.errors import Conflict
+    from core.tests.helpers import finish, start_in_thread
+
+    w = committed_batch
+    go = threading.Barrier(2)
+
+    def press(wait=True):
+        if wait:
+            go.wait(10)
+        return services.record_inspection_once("double-click", w.batch, sample_size=40, result="reject",
+                                               defects={w.defects["A-CODLING"]: 9})
+
+    outcomes = [finish(*run) for run in [start_in_thread(acme.company, press) for _ in range(2)]]
+    retried = finish(*start_in_thread(acme.company, lambda: press(wait=False)))
+
+    recorded = [outcome["value"] for outcome in outcomes if "value" in outcome]
+    told_to_retry = [outcome["error"] for outcome in outcomes if "error" in outcome]
+    assert all(isinstance(error, Conflict) and error.code == "batch_locked" for error in told_to_retry), outcomes
+    assert len({inspection.pk for inspection, _ in recorded} | {retried["value"][0].pk}) == 1
+    assert [created for _, created in recorded].count(True) == 1 and retried["value"][1] is False
+    counted = finish(*start_in_thread(acme.company, lambda: (QCInspection.objects.count(),
+                                                             w.batch.history.filter(event="qc").count())))
+    assert counted["value"] == (1, 1)
