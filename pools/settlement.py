@@ -190,9 +190,15 @@ def _charge(rule, grower):
 
 def settle(pool, paid=None):
     """Each grower's settlement of `pool`, by grower code. `paid` (grower id → amount) overrides already_paid."""
+    return settle_with_rates(pool, paid)[1]
+
+
+def settle_with_rates(pool, paid=None):
+    """(grade rates, settle()): the pool page shows both, and the rates come from settle()'s own quantities."""
     quantities = grower_quantities(pool)
     income = income_by_grade(pool)
-    rates = {rate.grade: rate for rate in grade_rates(pool, quantities, income)}
+    grade_list = grade_rates(pool, quantities, income)
+    rates = {rate.grade: rate for rate in grade_list}
     cartons, shares = pallet_quantities(pool)
     paid = already_paid(pool) if paid is None else paid
     rules = list(ChargeRule.objects.filter(pool=pool).order_by("id"))
@@ -216,4 +222,4 @@ def settle(pool, paid=None):
             )
             settlement.charges = [_charge(rule, settlement) for rule in rules]
             settlements.append(settlement)
-    return sorted(settlements, key=lambda s: s.grower_code)
+    return grade_list, sorted(settlements, key=lambda s: s.grower_code)

@@ -16,7 +16,6 @@ from .closing import progress
 from .filters import PoolFilterSet
 from .forms import ChargeForm, IncomeForm, PoolForm
 from .models import ChargeRule, Pool
-from .settlement import settle
 from .summary import pool_summary
 
 
@@ -116,7 +115,7 @@ def remove_charge(request, pk, rule_pk):
 def settlement(request, pk):
     """Each grower's lines: the preview before closing, the settlement after."""
     pool = get_pool(pk)
-    growers = settle(pool)
+    growers = pool_summary(pool).growers
     return render(request, "pools/settlement.html", {
         "pool": pool, "growers": growers, "charges": list(pool.charges.order_by("id")),
         "totals": {name: sum((getattr(g, name) for g in growers), 0)

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from .. import services
 from ..filters import ChargeRuleFilterSet, PoolFilterSet, PoolIncomeFilterSet
 from ..models import ChargeRule, Pool, PoolIncome
-from ..settlement import settle
+from ..summary import pool_summary
 from .serializers import (
     ChargeRuleSerializer,
     GrowerSettlementSerializer,
@@ -65,7 +65,7 @@ class PoolViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
         Indicative while the pool is open.
         """
-        return Response(GrowerSettlementSerializer(settle(self.get_object()), many=True).data)
+        return Response(GrowerSettlementSerializer(pool_summary(self.get_object()).growers, many=True).data)
 
 
 class PoolIncomeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
