@@ -5,7 +5,7 @@ with the remittance advice linked.
 
 The data (made through the services on the server's database): pear Forelle, a variety of its own, so no other
 browser test's batches fall into the pool. S0901: 1 000 kg net, 800 class 1 + 150 class 2, advanced 1 000,00
-against the pool. S0902: 500 kg net, 300 class 1 + 150 class 2.
+against the pool. S0902: 600 kg net, 300 class 1 + 150 class 2 (300–450 kg a bin, as intake expects of pears).
 Income: class 1 5 500,00 over 1 100 kg = 5,00/kg; class 2 900,00 over 300 kg = 3,00/kg.
 Gross: S0901 800 × 5 + 150 × 3 = 4 450,00; S0902 300 × 5 + 150 × 3 = 1 950,00.
 Charges: packing 0,50 per kg packed (950 kg: 475,00; 450 kg: 225,00) and commission 10 % of gross (445,00; 195,00).
@@ -43,19 +43,20 @@ SETUP = """
                            variety="Forelle")
         growers = {}
         for code, name, net, class1, class2 in (("S0901", "Forelle Farm", 1000, 800, 150),
-                                                ("S0902", "Pear Tree Estate", 500, 300, 150)):
+                                                ("S0902", "Pear Tree Estate", 600, 300, 150)):
             grower = create_grower(code=code, name=name)
             farm = create_farm(grower=grower, code=code + "-F1", name="Home farm")
             block = create_block(farm=farm, code="B01", fruit_type="pear", variety="Forelle")
-            batch = batches.record_intake(packhouse=packhouse, block=block, harvest_date=date.today(), bin_count=2,
-                                          gross_weight_kg=Decimal(net + 400), tare_weight_kg=Decimal(400))
+            batch = batches.record_intake(packhouse=packhouse, block=block, harvest_date=date.today(),
+                                          bin_count=round(net / 350), gross_weight_kg=Decimal(net + 400),
+                                          tare_weight_kg=Decimal(400))
             batch = batches.record_packout(batches.transition(batch, "grading"), class1_kg=Decimal(class1),
                                            class2_kg=Decimal(class2), class3_kg=Decimal(0),
                                            waste_kg=Decimal(net - class1 - class2))
             batches.transition(batches.transition(batch, "packing"), "packed")
             growers[code] = grower
-        record_payment(grower=growers["S0901"], payment_type="advance", amount=Decimal("1000.00"), reference="ADV-FORELLE-S0901",
-                       paid_date=date.today(), pool=pool)
+        record_payment(grower=growers["S0901"], payment_type="advance", amount=Decimal("1000.00"),
+                       reference="ADV-FORELLE-S0901", paid_date=date.today(), pool=pool)
         print(json.dumps({"pool": pool.pk, "growers": {code: g.pk for code, g in growers.items()}}))
 """
 
