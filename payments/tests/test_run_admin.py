@@ -1,6 +1,8 @@
 """The company admin for payment runs and remittance advices: lists, read-only lines, actions through the
 services (the preparer is refused approval here too), advices never changed nor deleted."""
 
+from decimal import Decimal as D
+
 import pytest
 
 from core.tests.helpers import queries_for
@@ -63,9 +65,14 @@ def test_a_runs_page_and_its_lines_are_read_only(acme):
     page = client.get(f"{RUNS}{run.pk}/change/")
     assert page.status_code == 200
     assert "GA001" in page.text and "465.00" in page.text  # runs_helpers: GA001's final
-    assert 'name="lines-0-final"' not in page.text and 'name="lines-TOTAL_FORMS"' not in page.text
+    # The lines are shown, not editable: no input for a figure or a decision, and no line may be added.
+    assert not any(f'name="lines-0-{field}"' in page.text for field in ("gross", "charges", "final", "decision"))
+    assert 'name="status"' not in page.text and 'name="lines-MAX_NUM_FORMS" value="0"' in page.text
 
-    client.post(f"{RUNS}{run.pk}/change/", {"status": "posted"})
+    client.post(f"{RUNS}{run.pk}/change/", {"status": "posted", "lines-TOTAL_FORMS": "2", "lines-INITIAL_FORMS": "2",
+                                            "lines-0-final": "0.00"})
+    with acme:
+        assert sorted(run.lines.values_list("final", flat=True)) == [D("-435.00"), D("465.00")]
     assert client.get(f"{RUNS}add/").status_code == 403
     assert client.post(f"{RUNS}{run.pk}/delete/", {"post": "yes"}).status_code == 403
     assert status_of(acme, run) == RunStatus.DRAFT
