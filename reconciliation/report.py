@@ -353,8 +353,6 @@ class GrowerStatement:
     closing_balance: Decimal  # opening_balance + period_value - period_paid: still due to the grower
     entries: list[StatementEntry]
     pools: list[StatementPool] = field(default_factory=list)  # the closed pools valuing the period's batches
-    # The grower's balance on each closed pool of the period's seasons, over the whole pool.
-    pool_balances: list["PoolBalance"] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -474,7 +472,6 @@ def grower_statement(grower, date_from, date_to):
         unpriced_batches=sum(1 for b in batches if b.unpriced),
         closing_balance=opening_balance + period_value - period_paid,
         entries=_entries(opening_balance, batches, payments), pools=_statement_pools(batches),
-        pool_balances=pool_balances(grower, date_from, date_to),
     )
 
 

@@ -12,7 +12,7 @@ from .dashboard import dashboard_data, visible_sections
 from .exports import reconciliation_csv, reconciliation_filename, statement_csv, statement_filename
 from .forms import ReconciliationPageForm, StatementPageForm
 from .models import VIEW_PERMISSION
-from .report import grower_statement, reconcile
+from .report import grower_statement, pool_balances, reconcile
 
 
 def _csv(lines, filename):
@@ -84,7 +84,8 @@ def statement(request, pk):
             return _csv(statement_csv(result), statement_filename(result))
     query = request.GET.copy()
     query.pop("format", None)
-    balances = result.pool_balances if result else []
+    # The statement page's own part: the grower page's balance panel and the CSV do without it.
+    balances = pool_balances(grower, *form.period()) if result else []
     advices = pool_remittances(grower, balances, request.user)
     context = {"grower": grower, "form": form, "statement": result, "query": query.urlencode(),
                "period": form.period_info, "remittances": grower_remittances(grower, request.user),

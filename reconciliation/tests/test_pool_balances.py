@@ -16,7 +16,7 @@ from payments.tests.runs_helpers import approved_run, closed_pool
 from pools import services as pool_services
 from pools.settlement import settle
 from pools.tests.test_settlement import worked  # noqa: F401 (the fixture)
-from reconciliation.report import grower_statement
+from reconciliation.report import pool_balances
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -28,9 +28,8 @@ def period():
 
 
 def balances(code):
-    statement = grower_statement(Grower.objects.get(code=code), *period())
     return {b.pool_code: (b.settlement.gross, b.settlement.charges_total, b.settlement.already_paid, b.balance)
-            for b in statement.pool_balances}
+            for b in pool_balances(Grower.objects.get(code=code), *period())}
 
 
 def statement_url(grower):
