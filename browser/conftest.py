@@ -53,6 +53,9 @@ DB_PREFIX = "fruitpak_browser_"
 REDIS_DBS = range(15, 7, -1)  # the numbers a browser run may claim; the app itself uses 0
 REDIS_CLAIM_KEY = "fruitpak:browser-run"
 TIMEOUT_MS = 10_000
+# The environment gunicorn serves with (live_url fills it): what a worker or a setup command beside it needs.
+SERVER_ENV = {}
+WORKER_LOG = ARTIFACTS / "browser-worker.log"
 
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -249,6 +252,7 @@ def live_url():
         "PYTHONUNBUFFERED": "1",
     }
     server = None
+    SERVER_ENV.update(env)
     try:
         manage(env, "migrate_schemas", "--executor=standard", "-v", "0")
         manage(env, "create_company", "--schema", helpers.SCHEMA, "--name", helpers.COMPANY_NAME,
@@ -274,6 +278,24 @@ def live_url():
             with contextlib.suppress(Exception):
                 redis_client.flushdb()  # the cached pages and the claim
             redis_client.close()
+
+
+@pytest.fixture(scope="session")
+def server_shell(live_url):
+    """Runs Python in `manage.py shell` on the server's database: test data through the services."""
+    return lambda code: manage(SERVER_ENV, "shell", "-c", textwrap.dedent(code))
+
+
+@pytest.fixture(scope="session")
+def job_worker(live_url):
+    """The job worker beside gunicorn, as `make run` starts it (Procfile), for the tests that queue jobs."""
+    with WORKER_LOG.open("w") as log:
+        worker = subprocess.Popen([sys.executable, "manage.py", "procrastinate", "worker"], cwd=ROOT,
+                                  env=SERVER_ENV, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield worker
+    finally:
+        stop(worker)
 
 
 # --- The browser ---------------------------------------------------------------

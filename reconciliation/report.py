@@ -13,7 +13,7 @@ the flag) are in sql.py and docs/RECONCILIATION.md.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,6 +23,8 @@ from core import periods
 from core.tenancy import company_timezone, company_today
 from growers.models import FruitType
 from payments.models import GrowerPayment
+from pools.models import ChargeRule
+from pools.settlement import GRADES, PRECISION, GradeLine, GrowerSettlement, _charge, to_cents
 from seasons.services import current_season
 
 from . import sql
@@ -353,6 +355,20 @@ class GrowerStatement:
     pools: list[StatementPool] = field(default_factory=list)  # the closed pools valuing the period's batches
 
 
+@dataclass(frozen=True)
+class PoolBalance:
+    """What the grower is still owed on one closed pool: settlement's final for this grower, by the same rules."""
+
+    pool_id: int
+    pool_code: str
+    pool_name: str
+    settlement: GrowerSettlement
+
+    @property
+    def balance(self):
+        return self.settlement.final
+
+
 def exact_by_pool(valued, per_pool=None):
     """Adds (pool id, exact value) pairs into {pool id: exact total}; unpriced (None) values add nothing."""
     per_pool = {} if per_pool is None else per_pool
@@ -457,6 +473,50 @@ def grower_statement(grower, date_from, date_to):
         closing_balance=opening_balance + period_value - period_paid,
         entries=_entries(opening_balance, batches, payments), pools=_statement_pools(batches),
     )
+
+
+def pool_balances(grower, date_from, date_to):
+    """The grower's balance on each closed pool of the seasons that [date_from, date_to] touches.
+
+    Figured as pools.settlement.settle() figures it for this one grower (gross at the pool's rates rounded once,
+    each charge rule, already paid without deductions, final), but in three queries whatever the pools: settle()
+    works through a whole pool's growers, a statement wants one grower's pools.
+    """
+    params = {"grower": grower.pk, "date_from": date_from, "date_to": date_to}
+    with connection.cursor() as cursor:
+        cursor.execute(sql.STATEMENT_POOL_BALANCES, params)
+        columns = [col.name for col in cursor.description]
+        records = [dict(zip(columns, record, strict=True)) for record in cursor.fetchall()]
+        if not records:
+            return []
+        cursor.execute(sql.STATEMENT_POOL_PALLETS, {"grower": grower.pk, "pools": [r["pool_id"] for r in records]})
+        pallet_lines = cursor.fetchall()
+    rules = {}
+    for rule in ChargeRule.objects.filter(pool_id__in=[r["pool_id"] for r in records]).order_by("id"):
+        rules.setdefault(rule.pool_id, []).append(rule)
+    balances = []
+    with localcontext() as context:
+        context.prec = PRECISION
+        cartons, shares = {}, {}
+        for pool_id, kg, line_cartons, pallet_kg in pallet_lines:
+            cartons[pool_id] = cartons.get(pool_id, 0) + line_cartons
+            shares[pool_id] = shares.get(pool_id, ZERO) + kg / pallet_kg
+        for r in records:
+            grades = []
+            for grade in GRADES:
+                pool_kg, income = r[f"pool_{grade}_kg"], r[f"{grade}_income"]
+                # kg × income / the pool's kg, as settle(): no rounded rate enters the gross.
+                grades.append(GradeLine(grade, r[f"{grade}_kg"], income / pool_kg if pool_kg else None,
+                                        r[f"{grade}_kg"] * income / pool_kg if pool_kg else ZERO))
+            settlement = GrowerSettlement(
+                grower_id=grower.pk, grower_code=grower.code, grower_name=grower.name, batches=r["batches"],
+                net_kg=r["net_kg"], grades=grades, gross=to_cents(sum((g.value for g in grades), ZERO)),
+                charges=[], already_paid=r["already_paid"], cartons=cartons.get(r["pool_id"], 0),
+                pallets=shares.get(r["pool_id"], ZERO),
+            )
+            settlement.charges = [_charge(rule, settlement) for rule in rules.get(r["pool_id"], [])]
+            balances.append(PoolBalance(r["pool_id"], r["pool_code"], r["pool_name"], settlement))
+    return balances
 
 
 def _entries(opening_balance, batches, payments):

@@ -358,3 +358,76 @@ JOIN packhouses ph ON ph.id = v.packhouse_id
 ORDER BY v.intake_date, v.batch_id
 """
 )
+
+# The grower's balance on each closed pool of the seasons the period touches, over the whole pool (not only the
+# period's days): settlement's figures for this one grower. Per pool: the grower's batches, net kg and class kg
+# (its batches that are not rejected), the pool's kg and income per grade (the rate's two halves: Python divides
+# at settlement's precision), and what was paid against the pool except deductions (settlement.PAID_SQL's rule).
+# The grower's rows come through ix_batch_day_totals_grower_day, the pool's kg through ix_batch_day_totals_pool.
+STATEMENT_POOL_BALANCES = """
+WITH mine AS (
+    SELECT t.pool_id, sum(t.batches) AS batches, sum(t.net_kg) AS net_kg,
+           sum(t.class1_kg) AS class1_kg, sum(t.class2_kg) AS class2_kg, sum(t.class3_kg) AS class3_kg
+    FROM batch_day_totals t
+    WHERE t.grower_id = %(grower)s AND t.pool_id <> 0 AND NOT t.rejected
+    GROUP BY t.pool_id
+),
+paid AS (
+    SELECT gp.pool_id, sum(gp.amount) FILTER (WHERE gp.payment_type <> 'deduction') AS amount
+    FROM grower_payments gp
+    WHERE gp.grower_id = %(grower)s AND gp.pool_id IS NOT NULL
+    GROUP BY gp.pool_id
+),
+shown AS (
+    SELECT p.id, p.code, p.name
+    FROM pools p JOIN seasons s ON s.id = p.season_id
+    WHERE p.status = 'closed' AND s.start_date <= %(date_to)s::date AND s.end_date >= %(date_from)s::date
+      AND (p.id IN (SELECT pool_id FROM mine) OR p.id IN (SELECT pool_id FROM paid))
+)
+SELECT sh.id AS pool_id, sh.code AS pool_code, sh.name AS pool_name,
+       coalesce(m.batches, 0) AS batches, coalesce(m.net_kg, 0) AS net_kg,
+       coalesce(m.class1_kg, 0) AS class1_kg, coalesce(m.class2_kg, 0) AS class2_kg,
+       coalesce(m.class3_kg, 0) AS class3_kg,
+       k.class1_kg AS pool_class1_kg, k.class2_kg AS pool_class2_kg, k.class3_kg AS pool_class3_kg,
+       i.class1 AS class1_income, i.class2 AS class2_income, i.class3 AS class3_income,
+       coalesce(pd.amount, 0) AS already_paid
+FROM shown sh
+LEFT JOIN mine m ON m.pool_id = sh.id
+LEFT JOIN paid pd ON pd.pool_id = sh.id
+CROSS JOIN LATERAL (
+    SELECT coalesce(sum(pk.class1_kg), 0) AS class1_kg, coalesce(sum(pk.class2_kg), 0) AS class2_kg,
+           coalesce(sum(pk.class3_kg), 0) AS class3_kg
+    FROM batch_day_totals pk
+    WHERE pk.pool_id = sh.id AND pk.pool_id <> 0 AND NOT pk.rejected
+) k
+CROSS JOIN LATERAL (
+    SELECT coalesce(sum(inc.amount) FILTER (WHERE inc.grade = 'class1'), 0) AS class1,
+           coalesce(sum(inc.amount) FILTER (WHERE inc.grade = 'class2'), 0) AS class2,
+           coalesce(sum(inc.amount) FILTER (WHERE inc.grade = 'class3'), 0) AS class3
+    FROM pool_income inc
+    WHERE inc.pool_id = sh.id
+) i
+ORDER BY sh.code
+"""
+
+# The grower's cartons on pallets and pallet lines' kg with each pallet's total kg, per pool of %(pools)s: the
+# per_carton and per_pallet quantities of settlement (pools.settlement.PALLET_SQL), for one grower and many pools.
+STATEMENT_POOL_PALLETS = """
+WITH members AS (
+    SELECT pb.pool_id, b.id
+    FROM batches b JOIN pool_batches pb ON pb.batch_id = b.id
+    WHERE b.grower_id = %(grower)s AND b.status <> 'rejected' AND pb.pool_id = ANY(%(pools)s)
+),
+lines AS (
+    SELECT m.pool_id, l.pallet_id, sum(l.kg) AS kg, sum(l.cartons) AS cartons
+    FROM pallet_lines l JOIN members m ON m.id = l.batch_id
+    GROUP BY m.pool_id, l.pallet_id
+),
+pallet_totals AS (
+    SELECT pallet_id, sum(kg) AS kg FROM pallet_lines
+    WHERE pallet_id IN (SELECT pallet_id FROM lines)
+    GROUP BY pallet_id
+)
+SELECT lines.pool_id, lines.kg, lines.cartons, pallet_totals.kg
+FROM lines JOIN pallet_totals USING (pallet_id)
+"""

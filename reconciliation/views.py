@@ -12,7 +12,7 @@ from .dashboard import dashboard_data, visible_sections
 from .exports import reconciliation_csv, reconciliation_filename, statement_csv, statement_filename
 from .forms import ReconciliationPageForm, StatementPageForm
 from .models import VIEW_PERMISSION
-from .report import grower_statement, reconcile
+from .report import grower_statement, pool_balances, reconcile
 
 
 def _csv(lines, filename):
@@ -60,6 +60,17 @@ def grower_remittances(grower, user):
     return RemittanceAdvice.objects.filter(grower=grower).select_related("pool").order_by("-number")[:50]
 
 
+def pool_remittances(grower, balances, user):
+    """{pool id: [the grower's remittance advices of that pool]} for the pool balances to link to (one query)."""
+    if not balances or not user.has_perm("payments.view_remittanceadvice"):
+        return {}
+    advices = {}
+    for advice in RemittanceAdvice.objects.filter(grower=grower, pool_id__in=[b.pool_id for b in balances]
+                                                  ).order_by("number"):
+        advices.setdefault(advice.pool_id, []).append(advice)
+    return advices
+
+
 @login_required
 @permission_required(VIEW_PERMISSION, raise_exception=True)
 def statement(request, pk):
@@ -73,8 +84,12 @@ def statement(request, pk):
             return _csv(statement_csv(result), statement_filename(result))
     query = request.GET.copy()
     query.pop("format", None)
+    # The statement page's own part: the grower page's balance panel and the CSV do without it.
+    balances = pool_balances(grower, *form.period()) if result else []
+    advices = pool_remittances(grower, balances, request.user)
     context = {"grower": grower, "form": form, "statement": result, "query": query.urlencode(),
-               "period": form.period_info, "remittances": grower_remittances(grower, request.user)}
+               "period": form.period_info, "remittances": grower_remittances(grower, request.user),
+               "pool_balances": [(balance, advices.get(balance.pool_id, [])) for balance in balances]}
     return render(request, "reconciliation/statement.html", context, status=400 if form.errors else 200)
 
 

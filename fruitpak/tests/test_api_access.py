@@ -7,9 +7,11 @@ from types import SimpleNamespace
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.services import ensure_user
 from batches.tests.factories import BatchFactory
 from core.tenancy import company_today
 from payments import services as payment_services
+from payments.tests.runs_helpers import approved_run, closed_pool
 from pools import services as pool_services
 from seasons import services as season_services
 from seasons.models import Season
@@ -93,6 +95,27 @@ ENDPOINTS = {
                             {CLERK: 403, FINANCE: 201, MANAGER: 201}),
     "charge-rules-delete": ("delete", "/api/charge-rules/{charge_rule}/", None,
                             {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    # A draft run of Finance's colleague (world): its preparer is neither test user, so both may approve it.
+    "payment-runs-list": ("get", "/api/payment-runs/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "payment-runs-detail": ("get", "/api/payment-runs/{run}/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "payment-runs-create": ("post", "/api/payment-runs/", lambda w: {"pool": w.run.pool_id},
+                            {CLERK: 403, FINANCE: 201, MANAGER: 201}),
+    "payment-runs-prepare": ("post", "/api/payment-runs/{run}/prepare/", None,
+                             {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "payment-runs-decide": ("post", "/api/payment-runs/{run}/decide/",
+                            lambda w: {"line": w.negative_line.pk, "decision": "hold"},
+                            {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "payment-runs-approve": ("post", "/api/payment-runs/{run}/approve/", None,
+                             {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "payment-runs-cancel": ("post", "/api/payment-runs/{run}/cancel/", lambda w: {"reason": "Wrong pool"},
+                            {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    # Posting a posted run writes nothing and answers 200.
+    "payment-runs-post": ("post", "/api/payment-runs/{posted_run}/post/", None,
+                          {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "remittances-list": ("get", "/api/remittances/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "remittances-detail": ("get", "/api/remittances/{remittance}/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "remittances-pdf": ("get", "/api/remittances/{remittance}/pdf/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
+    "remittances-csv": ("get", "/api/remittances/{remittance}/csv/", None, {CLERK: 403, FINANCE: 200, MANAGER: 200}),
     "seasons-list": ("get", "/api/seasons/", None, ALL_READ),
     "seasons-detail": ("get", "/api/seasons/{season}/", None, ALL_READ),
     "seasons-create": ("post", "/api/seasons/",
@@ -102,7 +125,10 @@ ENDPOINTS = {
     "seasons-update": ("patch", "/api/seasons/{season}/", lambda w: {"name": "Renamed"},
                        {CLERK: 403, FINANCE: 403, MANAGER: 200}),
 }
-OBJECTS = ("grower", "packhouse", "batch", "payment", "price", "season", "pool", "pool_income", "charge_rule")
+# Endpoints that answer a document, not JSON, when allowed (a refusal is JSON as everywhere).
+DOCUMENTS = {"remittances-pdf": "application/pdf", "remittances-csv": "text/csv"}
+OBJECTS = ("grower", "packhouse", "batch", "payment", "price", "season", "pool", "pool_income", "charge_rule", "run",
+           "posted_run", "remittance")
 DETAIL = [name for name, (_, path, _, _) in ENDPOINTS.items() if "{" in path]
 
 
@@ -137,8 +163,20 @@ def world(acme, globex):
                                                   received_on=company_today(), reference="MR-1")
         charge_rule = pool_services.add_charge_rule(pool, name="Levy", kind="levy", basis="per_kg_received",
                                                     rate=Decimal("0.01"))
+        # Runs of two closed pools (pears: the open apple pool above takes the apples): a draft prepared by a
+        # colleague of the Finance user, its negative line decided, and a posted run with its remittance advices.
+        colleague = ensure_user(email="colleague@acme.test", password="Colleague-pass-2026!", role="Finance")
+        run = payment_services.prepare_run(closed_pool(code="P-DRAFT", fruit_type="pear", variety="Bosc"),
+                                           by=colleague)
+        negative_line = run.lines.get(final__lt=0)
+        payment_services.decide(run, negative_line, "carry_forward", by=colleague)
+        posted_run = approved_run(closed_pool(code="P-POSTED", fruit_type="pear", variety="Forelle",
+                                              growers=("GC003", "GD004")), colleague, acme.user(MANAGER))
+        posted_run, _ = payment_services.post_run(posted_run, by=colleague)
+        remittance = posted_run.remittances.order_by("number").first()
     return SimpleNamespace(batch=batch, grower=batch.grower, packhouse=batch.packhouse, payment=payment, price=price,
-                           season=season, pool=pool, pool_income=pool_income, charge_rule=charge_rule)
+                           season=season, pool=pool, pool_income=pool_income, charge_rule=charge_rule, run=run,
+                           negative_line=negative_line, posted_run=posted_run, remittance=remittance)
 
 
 def call(client, name, w, host=None):
@@ -154,7 +192,8 @@ def test_each_role_gets_what_it_may(acme, world, name, role):
     response = call(acme.api_client(role), name, world)
 
     assert response.status_code == ENDPOINTS[name][3][role], response.content
-    assert response["Content-Type"] == "application/json"
+    document = DOCUMENTS.get(name) if response.status_code == 200 else None
+    assert response["Content-Type"].split(";")[0] == (document or "application/json")
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)

@@ -8,6 +8,7 @@ GA001 was advanced 100.00: final 465.00. GB002 was advanced 1 000.00: final −4
 from decimal import Decimal
 
 from core.tenancy import company_today
+from growers.models import Grower
 from growers.tests.factories import GrowerFactory
 from packhouses.tests.factories import PackhouseFactory
 from payments import services as payment_services
@@ -23,7 +24,8 @@ def closed_pool(code="P-RUN", fruit_type="apple", variety="", close=True, grower
     today = company_today()
     advances = {0: D("100.00"), 1: D("1000.00")}
     for index, grower_code in enumerate(growers):
-        grower = GrowerFactory(code=grower_code)
+        # A grower may already deliver to another pool of the test.
+        grower = Grower.objects.filter(code=grower_code).first() or GrowerFactory(code=grower_code)
         packed(grower, packhouse, net=1000, class1=800, class2=100, fruit_type=fruit_type,
                variety=variety or "Gala")
         payment_services.record_payment(grower=grower, payment_type="advance", amount=advances.get(index, D("1")),
