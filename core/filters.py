@@ -129,12 +129,38 @@ class LabelledErrors(ErrorDict):
 
 
 class FilterSet(django_filters.FilterSet):
-    """A FilterSet whose foreign keys are IdChoiceFilters, and whose errors name the fields in words."""
+    """A FilterSet whose foreign keys are IdChoiceFilters, and whose errors name the fields in words.
+
+    A parameter that takes one value and is given twice (?q=a&q=b) is refused, naming it, instead of one of the
+    two being used silently: the schema says one. Filters of several values (check boxes) take repeats.
+    """
 
     FILTER_DEFAULTS = {
         **FILTER_FOR_DBFIELD_DEFAULTS,
         models.ForeignKey: {"filter_class": IdChoiceFilter, "extra": lambda f: {"queryset": remote_queryset(f)}},
     }
+
+    def is_valid(self):
+        valid = super().is_valid()
+        repeated = self.repeated_parameters()
+        for name, parameter in repeated:
+            self.form.add_error(name if name in self.form.fields else None, f"Give {parameter} once.")
+        return valid and not repeated
+
+    def repeated_parameters(self):
+        """(filter name, query parameter) for each single-valued parameter the query gives more than once."""
+        getlist = getattr(self.data, "getlist", None)
+        if getlist is None:
+            return []
+        repeated = []
+        for name, filter_ in self.filters.items():
+            if isinstance(filter_, django_filters.MultipleChoiceFilter):
+                continue
+            # A range filter's widget reads two parameters: intake_date_after and intake_date_before.
+            suffixes = getattr(self.form.fields[name].widget, "suffixes", None) if name in self.form.fields else None
+            parameters = [f"{name}_{suffix}" for suffix in suffixes] if suffixes else [name]
+            repeated += [(name, parameter) for parameter in parameters if len(getlist(parameter)) > 1]
+        return repeated
 
     @property
     def errors(self):

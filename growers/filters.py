@@ -6,7 +6,7 @@ from core.filters import FilterSet, IdChoiceFilter, StableOrderingFilter, Strict
 from .models import Block, Farm, FruitType, Grower, SprayClearance
 
 
-class GrowerFilterSet(django_filters.FilterSet):
+class GrowerFilterSet(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search code, name or contact")
     active = StrictBooleanFilter()
     region = django_filters.CharFilter(lookup_expr="iexact")

@@ -1,12 +1,12 @@
 import django_filters
 from django.db.models import Q
 
-from core.filters import StableOrderingFilter, StrictBooleanFilter
+from core.filters import FilterSet, StableOrderingFilter, StrictBooleanFilter
 
 from .models import Packhouse
 
 
-class PackhouseFilterSet(django_filters.FilterSet):
+class PackhouseFilterSet(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search code or name")
     active = StrictBooleanFilter()
     region = django_filters.CharFilter(lookup_expr="iexact")

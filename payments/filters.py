@@ -25,7 +25,7 @@ class GrowerPaymentFilterSet(FilterSet):
         fields = ["grower", "payment_type"]
 
 
-class PriceAgreementFilterSet(django_filters.FilterSet):
+class PriceAgreementFilterSet(FilterSet):
     fruit_type = django_filters.ChoiceFilter(choices=FruitType.choices)
     grade = django_filters.ChoiceFilter(choices=Grade.choices)
     variety = django_filters.CharFilter(lookup_expr="iexact")

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 
-from core.filters import StableOrderingFilter
+from core.filters import FilterSet, StableOrderingFilter
 
 from .fields import HELP_TEXT, SeasonField
 from .models import Season
@@ -35,7 +35,7 @@ class SeasonFilter(django_filters.Filter):
         return qs.filter(**{f"{self.field_name}__gte": value.start_date, f"{self.field_name}__lte": value.end_date})
 
 
-class SeasonFilterSet(django_filters.FilterSet):
+class SeasonFilterSet(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search code or name")
     ordering = StableOrderingFilter(fields=("code", "name", "start_date", "end_date"))
 
