@@ -173,7 +173,7 @@ def already_paid(pool):
         return dict(cursor.fetchall())
 
 
-def _charge(rule, grower):
+def charge_line(rule, grower):
     if rule.basis == ChargeBasis.PER_KG_RECEIVED:
         quantity = grower.net_kg
     elif rule.basis == ChargeBasis.PER_KG_PACKED:
@@ -220,6 +220,6 @@ def settle_with_rates(pool, paid=None):
                 charges=[], already_paid=paid.get(grower_id, ZERO_KG), cartons=cartons.get(grower_id, 0),
                 pallets=shares.get(grower_id, ZERO),
             )
-            settlement.charges = [_charge(rule, settlement) for rule in rules]
+            settlement.charges = [charge_line(rule, settlement) for rule in rules]
             settlements.append(settlement)
     return grade_list, sorted(settlements, key=lambda s: s.grower_code)

@@ -24,7 +24,7 @@ from core.tenancy import company_timezone, company_today
 from growers.models import FruitType
 from payments.models import GrowerPayment
 from pools.models import ChargeRule
-from pools.settlement import GRADES, PRECISION, GradeLine, GrowerSettlement, _charge, to_cents
+from pools.settlement import GRADES, PRECISION, GradeLine, GrowerSettlement, charge_line, to_cents
 from seasons.services import current_season
 
 from . import sql
@@ -514,7 +514,7 @@ def pool_balances(grower, date_from, date_to):
                 charges=[], already_paid=r["already_paid"], cartons=cartons.get(r["pool_id"], 0),
                 pallets=shares.get(r["pool_id"], ZERO),
             )
-            settlement.charges = [_charge(rule, settlement) for rule in rules.get(r["pool_id"], [])]
+            settlement.charges = [charge_line(rule, settlement) for rule in rules.get(r["pool_id"], [])]
             balances.append(PoolBalance(r["pool_id"], r["pool_code"], r["pool_name"], settlement))
     return balances
 
