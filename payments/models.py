@@ -220,7 +220,7 @@ class PaymentRun(models.Model):
         return f"{self.reference} {self.get_status_display()}"
 
     @property
-    def reference(self):
+    def reference(self) -> str:
         return f"PR-{self.pk}"
 
 
@@ -322,5 +322,5 @@ class RemittanceAdvice(models.Model):
         return self.display_number
 
     @property
-    def display_number(self):
+    def display_number(self) -> str:
         return f"RA-{self.number:06d}"

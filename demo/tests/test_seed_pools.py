@@ -102,14 +102,21 @@ def test_advances_against_pools_are_part_of_what_the_fruit_is_paid_not_on_top(se
     with acme:
         advances = GrowerPayment.objects.filter(pool__isnull=False)
         assert advances.exists()
+        checked = 0
         for season in Season.objects.filter(batches__isnull=False).distinct():
+            assert advances.filter(pool__season=season).exists() or not Pool.objects.filter(season=season).exists()
+            # A closed pool's fruit is valued at its market returns (docs/SETTLEMENT.md), which the plan does not
+            # pay: the demo posts no payment run. Where every pool is open, the agreements value the fruit.
+            if Pool.objects.filter(season=season, status=PoolStatus.CLOSED).exists():
+                continue
+            checked += 1
             report = reconcile(season.start_date, min(season.end_date, company_today()), limit=None)
             # The plan pays each season's fruit, less the advances against its pools: only the growers it
             # mis-pays on purpose are off (demo.payment_plan), by far more than a rand.
             off = {row.grower_code for row in report.rows if abs(row.balance) >= 1}
             mispaid = {f"G{i:04d}" for i in range(1, 13) if i % MISPAID_EVERY in (UNDER_PAID, OVER_PAID)}
             assert off <= mispaid, (season.code, off)
-            assert advances.filter(pool__season=season).exists() or not Pool.objects.filter(season=season).exists()
+        assert checked, "the current season's pools are open"
 
 
 def test_a_closed_seeded_pool_settles_to_its_income(seeded):

@@ -449,6 +449,7 @@ SPECTACULAR_SETTINGS = {
         "LoadStatusEnum": "dispatch.models.LoadStatus",
         "PoolStatusEnum": "pools.models.PoolStatus",
         "PoolClosingStatusEnum": "pools.models.ClosingStatus",
+        "PaymentRunStatusEnum": "payments.models.RunStatus",
         "ChargeKindEnum": "pools.models.ChargeKind",
         "ChargeBasisEnum": "pools.models.ChargeBasis",
     },
