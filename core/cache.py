@@ -101,7 +101,7 @@ def cached_data(name, namespaces, parts, compute):
     key = formats.data_key(name, connection.schema_name, _versions(namespaces), parts)
     data = cache.get(key)
     namespace = metrics.CACHED_DATA_NAMESPACE.get(name)
-    if namespace is not None:
+    if namespace is not None and (data is not None or name not in metrics.OUTER_CACHED_DATA):
         metrics.cache_lookup(namespace, data is not None)
     if data is None:
         data = compute()

@@ -6,10 +6,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from batches.models import Batch, Status
 from core.cache import cached_data
+from core.numbers import current_locale
 from core.tenancy import company_day_start, company_today
 from seasons.models import Season
 from seasons.services import ENDING_SOON_DAYS, ending_soon
@@ -66,6 +70,24 @@ def dashboard_data():
     """
     today = company_today()
     return cached_data("dashboard", DEPENDS_ON, [today], lambda: _build(today))
+
+
+def sections_html(user, sections):
+    """The sections' HTML for this user's role, cached like the numbers and beside them.
+
+    Thirty bars, their links and a hundred numbers in the company's locale cost a worker several times what
+    reading the cached numbers does (docs/PERFORMANCE.md, issue #19). The HTML depends on nothing but the
+    numbers, the sections, whether growers are named, and the company's locale and time zone, so those make
+    its key; the CSRF token and the user's name stay outside it, in dashboard.html.
+    """
+    today = company_today()
+    names_growers = user.has_perm("growers.view_grower")
+    parts = [today, sorted(sections), names_growers, current_locale(), timezone.get_current_timezone_name()]
+    html = cached_data("dashboard_html", DEPENDS_ON, parts, lambda: render_to_string(
+        "reconciliation/_dashboard_sections.html",
+        {"data": dashboard_data(), "sections": sections, "names_growers": names_growers},
+    ))
+    return mark_safe(html)  # noqa: S308 - our own template's output, escaped when it was rendered
 
 
 def _build(today):

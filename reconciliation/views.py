@@ -8,7 +8,7 @@ from core.forms import add_service_error
 from growers.views import get_grower
 from payments.models import RemittanceAdvice
 
-from .dashboard import dashboard_data, visible_sections
+from .dashboard import sections_html, visible_sections
 from .exports import reconciliation_csv, reconciliation_filename, statement_csv, statement_filename
 from .forms import ReconciliationPageForm, StatementPageForm
 from .models import VIEW_PERMISSION
@@ -97,12 +97,12 @@ def statement(request, pk):
 def dashboard(request):
     """The company's day at a glance, each section only for a role that may read it through the API.
 
-    The numbers are cached per company (reconciliation/dashboard.py); a user who may see none of them
+    The numbers and their HTML are cached per company (reconciliation/dashboard.py); a user who may see none of them
     gets a page saying so, and nothing is computed for them.
     """
     sections = visible_sections(request.user)
     context = {
         "company": request.tenant, "role": request.user.role, "sections": sections,
-        "data": dashboard_data() if sections else None,
+        "sections_html": sections_html(request.user, sections) if sections else "",
     }
     return render(request, "reconciliation/dashboard.html", context)

@@ -22,7 +22,10 @@ QUERY_BUCKETS = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, float("inf"))
 # What the cached lists and aggregates are counted under (core.cache): the API lists by their namespace,
 # the dashboard, and the cached COUNT(*) of paginated lists ("totals").
 CACHE_NAMESPACES = ("growers", "packhouses", "prices", "dashboard", "totals")
-CACHED_DATA_NAMESPACE = {"dashboard": "dashboard", "count": "totals"}
+CACHED_DATA_NAMESPACE = {"dashboard": "dashboard", "dashboard_html": "dashboard", "count": "totals"}
+# Caches over another cache of the same namespace: a hit counts, a miss does not, since the inner lookup it
+# makes counts itself. One request is one lookup, a miss only when the numbers came from SQL.
+OUTER_CACHED_DATA = frozenset(("dashboard_html",))
 METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
 UNRESOLVED = "<unresolved>"
 

@@ -79,10 +79,10 @@ def test_a_refused_csrf_check_has_the_navigation(acme):
 
 
 def test_500_has_the_navigation(acme, monkeypatch):
-    def broken():
+    def broken(*args):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("reconciliation.views.dashboard_data", broken)
+    monkeypatch.setattr("reconciliation.views.sections_html", broken)
     client = acme.client("Manager")
     client.raise_request_exception = False
 
@@ -94,7 +94,7 @@ def test_500_falls_back_to_a_plain_page_when_the_navigation_breaks_too(acme, mon
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("reconciliation.views.dashboard_data", broken)
+    monkeypatch.setattr("reconciliation.views.sections_html", broken)
     monkeypatch.setattr(core_views, "error_page", broken)
     client = acme.client("Manager")
     client.raise_request_exception = False
