@@ -56,7 +56,9 @@ class EnvelopePagination(BasePagination):
         if namespace is None:
             return queryset.count()
         try:
-            sql, params = queryset.query.sql_with_params()
+            # The ids' statement names the rows as well as the whole one does, and compiles without the
+            # page's annotations (a list may have a dozen).
+            sql, params = queryset.values("pk").query.sql_with_params()
         except EmptyResultSet:
             return 0
         return cached_data("count", [namespace], [sql, params], queryset.count)

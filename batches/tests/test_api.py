@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from batches import services
 from batches.models import Batch, BatchHistory
 from batches.tests.factories import with_block
 from core.tenancy import company_today
@@ -339,3 +340,34 @@ def test_the_database_refuses_a_second_batch_with_a_key_already_used(acme, site)
         services.record_intake(**body)
         assert Batch.objects.filter(idempotency_key="race-1").count() == 1
         assert Batch.objects.filter(idempotency_key=None).count() == 2
+
+
+def test_the_list_writes_every_batch_as_its_own_page_does(acme, site):
+    """The list reads grower, packhouse, block, farm and season as columns of its one statement
+    (BatchListRowSerializer); each row must still be exactly what BatchSerializer writes."""
+    api = acme.api_client("Clerk")
+    body = intake_body(site, bins=[f"LR-{n}" for n in range(1, 11)])
+    del body["bin_count"]
+    scanned = api.post("/api/batches/", body, format="json")
+    assert scanned.status_code == 201, scanned.content
+    packed = api.post("/api/batches/", intake_body(site, notes="packed"), format="json").json()
+    with acme:
+        batch = Batch.objects.get(pk=packed["id"])
+        for status in ("grading", "packing"):
+            batch = services.transition(batch, status)
+        services.record_packout(batch, class1_kg=Decimal("3000"), class2_kg=Decimal("500.25"),
+                                class3_kg=Decimal("0"), waste_kg=Decimal("300.25"))
+        # Before blocks and seasons: a batch with neither.
+        bare = Batch.objects.bulk_create([Batch(
+            batch_code="OLD-0001", grower=site["grower"], packhouse=site["packhouse"], fruit_type="apple",
+            variety="Gala", harvest_date=company_today(), bin_count=5, gross_weight_kg=Decimal("2000"),
+            tare_weight_kg=Decimal("250"))])[0]
+
+    listed = {row["id"]: row for row in api.get("/api/batches/?limit=500").json()["items"]}
+
+    for pk in (scanned.json()["id"], packed["id"], bare.pk):
+        own = api.get(f"/api/batches/{pk}/").json()
+        assert list(listed[pk].items()) == list(own.items())
+    assert listed[bare.pk]["farm"] is None and listed[bare.pk]["season"] is None
+    assert listed[scanned.json()["id"]]["bins"] == [f"LR-{n}" for n in range(1, 11)]
+    assert listed[packed["id"]]["packout_percent"] == "92.1"

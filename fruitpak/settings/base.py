@@ -211,6 +211,9 @@ DB_STATEMENT_TIMEOUT = statement_timeout(env)
 
 
 DATABASES = {"default": database_from_env(env)}
+# django-tenants' backend wraps this one: Django's, loading timestamps with psycopg's C parser (core/postgresql).
+ORIGINAL_BACKEND = "core.postgresql"
+FAST_TIMESTAMP_LOADER = env.bool("FAST_TIMESTAMP_LOADER", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -------------------------------------------------------------------
