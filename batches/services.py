@@ -265,7 +265,9 @@ def _full_clean(batch, errors):
     them anyway. Re-validating them would cost a query each on every intake.
     """
     raise_if_invalid(batch, errors, constraints=False, exclude=[
-        "batch_code", "grower", "packhouse", "created_by", "net_weight_kg", "idempotency_key",
+        # The related rows were read a moment ago (a ForeignKey's validation is a query each); the foreign
+        # keys hold anyway.
+        "batch_code", "grower", "packhouse", "block", "season", "created_by", "net_weight_kg", "idempotency_key",
     ])
 
 
