@@ -143,10 +143,10 @@ def record_intake(*, packhouse, harvest_date, gross_weight_kg, tare_weight_kg, b
 
     with transaction.atomic():
         batch.batch_code = _next_batch_code(packhouse, day)
-        batch.save()
-        batch.refresh_from_db(fields=["net_weight_kg"])
+        batch.save()  # its INSERT returns the generated net_weight_kg
         if bins:
             _add_bins(batch, bins)
+        batch.bin_codes = bins  # in the order added, as the API's `bins` reads them: no query for the answer
         _history(batch, BatchHistory.Event.CREATED, by, to_status=Status.RECEIVED, payload=records.created_payload(
             batch_code=batch.batch_code, grower_code=grower.code, packhouse_code=packhouse.code,
             bin_count=bin_count, gross_weight_kg=gross_weight_kg, tare_weight_kg=tare_weight_kg,
