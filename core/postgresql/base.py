@@ -2,9 +2,9 @@
 
 Django registers its own timestamptz loader, a subclass of psycopg's pure-Python one (the C one is final:
 psycopg issue #1273, Django ticket #36960), so every timestamp a query returns was parsed in Python: a
-page of 50 batches loads some 650 of them, about a fifth of the page's time (docs/PERFORMANCE.md, issue
-#19). This loader parses with the C loader and then does what Django's does, replace the time zone.
-FAST_TIMESTAMP_LOADER = False turns it off.
+page of 50 batches loaded some 650 of them (docs/PERFORMANCE.md, "Session 8"). This loader parses with
+the C loader and then does what Django's does, replace the time zone. FAST_TIMESTAMP_LOADER = False turns
+it off; without psycopg's C extension, or if its private lookup goes, Django's own loader stays.
 """
 
 from functools import lru_cache
@@ -16,7 +16,10 @@ from psycopg.types.datetime import TimestamptzLoader
 
 
 def _c_loader():
-    optimised = adapters._get_optimised(TimestamptzLoader)
+    try:
+        optimised = adapters._get_optimised(TimestamptzLoader)
+    except AttributeError:
+        return None
     return None if optimised is TimestamptzLoader else optimised
 
 
