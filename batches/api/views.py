@@ -29,6 +29,10 @@ from .serializers import (
 LIST_ROW = BatchListRowSerializer()
 
 
+# The bins as one array per row: no query per batch, and PostgreSQL works them out for the page's rows only.
+BIN_CODES = ArraySubquery(BatchBin.objects.filter(batch=OuterRef("pk")).order_by("id").values("code"))
+
+
 def _column(model, key, column):
     return Subquery(model.objects.filter(pk=OuterRef(key)).values(column))
 
@@ -46,15 +50,13 @@ class BatchViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
     finance reads.
     """
 
-    # The bins as one array per row: no query per batch, and PostgreSQL works them out for the page's rows only.
     queryset = Batch.objects.select_related("grower", "packhouse", "block__farm", "season").annotate(
-        bin_codes=ArraySubquery(BatchBin.objects.filter(batch=OuterRef("pk")).order_by("id").values("code")),
-    )
+        bin_codes=BIN_CODES)
     # The list names each batch's grower, packhouse, block, farm and season by a subquery per column, not by
     # joins: PostgreSQL took 4 to 7 ms to plan the six-table join on every page, and plans these in under one
     # (docs/PERFORMANCE.md, issue #19). They run for the page's rows only; BatchListRowSerializer writes them.
     list_queryset = Batch.objects.annotate(
-        bin_codes=ArraySubquery(BatchBin.objects.filter(batch=OuterRef("pk")).order_by("id").values("code")),
+        bin_codes=BIN_CODES,
         list_grower_code=_column(Grower, "grower_id", "code"),
         list_grower_name=_column(Grower, "grower_id", "name"),
         list_packhouse_code=_column(Packhouse, "packhouse_id", "code"),
