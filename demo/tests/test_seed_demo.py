@@ -4,6 +4,7 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -500,7 +501,7 @@ def test_bins_are_in_at_most_one_open_batch_and_count_the_batch(acme):
         uses = defaultdict(list)
         for b in bins:
             uses[b.code].append(batches[b.batch_id].intake_date)
-        gaps = [later - earlier for dates in uses.values() for earlier, later in zip(sorted(dates), sorted(dates)[1:])]
+        gaps = [later - earlier for dates in uses.values() for earlier, later in pairwise(sorted(dates))]
         assert len(gaps) > 100  # bins come round again once their batch has closed
         assert min(gaps) > timedelta(days=OPEN_DAYS)
 
